@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "steward",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "steward", targets: ["steward"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // librdkafka, from Debian's librdkafka-dev.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The Kafka adapter: owns every librdkafka handle.
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Pure domain engines: no I/O, no clocks.
+        .target(
+            name: "Redaction",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Privacy",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Scoring",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .target(name: "Fairness", dependencies: ["Privacy"], swiftSettings: strict),
+        // The pure pipeline core: topology, records, stages, CloudEvents, dead letters.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            swiftSettings: strict
+        ),
+        // Runtimes (offline replay, Kafka) and the service that runs them.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Pipeline", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "steward",
+            dependencies: [
+                "Runtime", "Pipeline", "Kafka", "Redaction", "Privacy", "Scoring", "Fairness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
+        .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Runtime"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "Runtime", "Kafka"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Fairness engine lives in this module.

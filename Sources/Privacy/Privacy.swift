@@ -1,0 +1,1 @@
+// The Privacy engine lives in this module.

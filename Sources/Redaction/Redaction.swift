@@ -1,0 +1,1 @@
+// The Redaction engine lives in this module.

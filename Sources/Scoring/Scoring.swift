@@ -1,0 +1,1 @@
+// The Scoring engine lives in this module.

@@ -1,0 +1,7 @@
+import ArgumentParser
+
+/// Verbs of the fairness engine, registered on the root command.
+var fairnessCommands: [any ParsableCommand.Type] { [] }
+
+/// Benchmarks of the fairness engine, registered under `steward bench`.
+var fairnessBenchCommands: [any ParsableCommand.Type] { [] }
