@@ -1,0 +1,88 @@
+import CRdKafka
+
+/// Owns one `rd_kafka_t` handle. librdkafka handles are thread-safe, so the class is Sendable;
+/// the handle is destroyed in `deinit`, after every object that borrowed it (queues, group
+/// metadata) has been released by its owner.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Kind {
+        case producer, consumer
+    }
+
+    let handle: OpaquePointer
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    /// Builds a client; `prepare` may install callbacks on the configuration before creation.
+    static func make(
+        kind: Kind, configuration: KafkaConfiguration, opaque: UnsafeMutableRawPointer? = nil,
+        prepare: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) -> RDKafkaClient {
+        let conf = try makeConf(configuration)
+        if let opaque { rd_kafka_conf_set_opaque(conf, opaque) }
+        prepare(conf)
+        var errorText = [CChar](repeating: 0, count: 512)
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: .clientCreation, message: errorString(errorText))
+        }
+        return RDKafkaClient(handle: handle)
+    }
+
+    static func makeConf(_ configuration: KafkaConfiguration) throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 512)
+        for key in configuration.properties.keys.sorted() {
+            let value = configuration.properties[key]!
+            if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                // librdkafka's message names the property, never the value.
+                throw KafkaError(code: .configuration, message: errorString(errorText))
+            }
+        }
+        return conf
+    }
+
+    deinit {
+        rd_kafka_destroy(handle)
+    }
+
+    /// Serves queued callbacks (delivery reports, errors) for up to `milliseconds`.
+    @discardableResult
+    func poll(milliseconds: Int32) -> Int32 {
+        rd_kafka_poll(handle, milliseconds)
+    }
+}
+
+/// An owned `rd_kafka_topic_partition_list_t`.
+final class RDKafkaTopicPartitionList {
+    let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+
+    init(capacity: Int = 8) {
+        pointer = rd_kafka_topic_partition_list_new(Int32(capacity))
+    }
+
+    deinit {
+        rd_kafka_topic_partition_list_destroy(pointer)
+    }
+
+    func add(topic: String, partition: Int32, offset: Int64) {
+        let element = rd_kafka_topic_partition_list_add(pointer, topic, partition)!
+        element.pointee.offset = offset
+    }
+
+    var elements: [(topic: String, partition: Int32, offset: Int64)] {
+        (0..<Int(pointer.pointee.cnt)).map { index in
+            let element = pointer.pointee.elems[index]
+            return (String(cString: element.topic), element.partition, element.offset)
+        }
+    }
+}
+
+/// The text of a NUL-terminated C error buffer.
+func errorString(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,31 @@
+/// Writes CloudEvents 1.0 in structured JSON mode, attributes in a fixed order so equal inputs give
+/// equal bytes.
+public enum CloudEvent {
+    public static let sanitizedType = "dev.steward.record.sanitized.v1"
+    public static let deadLetterType = "dev.steward.record.deadletter.v1"
+
+    /// Encodes one event whose `data` is already-encoded JSON.
+    public static func encode(
+        id: String, source: String, type: String, time: String?, subject: String?, data: [UInt8]
+    ) -> [UInt8] {
+        var writer = JSONWriter(capacity: data.count + 256)
+        writer.appendASCII("{\"specversion\":\"1.0\",\"id\":")
+        writer.writeString(id)
+        writer.appendASCII(",\"source\":")
+        writer.writeString(source)
+        writer.appendASCII(",\"type\":")
+        writer.writeString(type)
+        if let time {
+            writer.appendASCII(",\"time\":")
+            writer.writeString(time)
+        }
+        if let subject {
+            writer.appendASCII(",\"subject\":")
+            writer.writeString(subject)
+        }
+        writer.appendASCII(",\"datacontenttype\":\"application/json\",\"data\":")
+        writer.appendRaw(data)
+        writer.appendASCII("}")
+        return writer.bytes
+    }
+}

@@ -1,0 +1,138 @@
+/// Runs a topology over messages: pure, deterministic, no I/O.
+///
+/// The same sequence of input messages always yields the same output bytes, which is what lets
+/// `steward replay` reproduce a Kafka run exactly and lets consumers de-duplicate on `id`.
+public struct Processor: Sendable {
+    public let topology: Topology
+    public private(set) var counters = Counters()
+    /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
+    public private(set) var streamTime: Int64?
+    let source: String
+
+    public init(topology: Topology) {
+        self.topology = topology
+        self.source = "/steward/\(topology.name)"
+    }
+
+    /// What the processor has done, for metrics and for the `inputs = outputs + dead letters` check.
+    public struct Counters: Sendable, Equatable {
+        public var consumed = 0
+        public var sanitized = 0
+        public var deadLettered = 0
+        public var deadLettersByReason: [String: Int] = [:]
+
+        public init() {}
+    }
+
+    /// Processes one message and returns what to publish for it (always at least one message:
+    /// a record is either processed or dead-lettered, never dropped).
+    public mutating func process(_ message: InputMessage) -> [OutputMessage] {
+        counters.consumed += 1
+        do {
+            let record = try decode(message)
+            counters.sanitized += 1
+            return [sanitizedMessage(record, for: message)]
+        } catch {
+            counters.deadLettered += 1
+            counters.deadLettersByReason[error.reason.rawValue, default: 0] += 1
+            return [deadLetterMessage(error, for: message)]
+        }
+    }
+
+    /// A decoded record on its way through the stages.
+    struct Record {
+        var value: JSONValue
+        var eventTime: Int64?
+        var subject: String?
+    }
+
+    mutating func decode(_ message: InputMessage) throws(Rejection) -> Record {
+        let input = topology.input
+        guard message.value.count <= input.maxMessageBytes else {
+            throw Rejection(.tooLarge, "message is \(message.value.count) bytes; the limit is \(input.maxMessageBytes)")
+        }
+        if let badOffset = UTF8Validation.firstInvalidOffset(message.value) {
+            throw Rejection(.invalidUTF8, "invalid UTF-8 at byte \(badOffset)")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(message.value)
+        } catch {
+            throw Rejection(.invalidJSON, "\(error.message) at byte \(error.offset)")
+        }
+        guard case .object = value else {
+            throw Rejection(.wrongType, "record is a JSON \(value.typeName); expected an object")
+        }
+        for field in input.requiredFields where value[field] == nil || value[field] == .null {
+            throw Rejection(.missingField, "required field '\(field)' is missing")
+        }
+        for declared in input.fieldTypes {
+            if let present = value[declared.field], present != .null, !declared.type.admits(present) {
+                throw Rejection(
+                    .wrongType, "field '\(declared.field)' is a \(present.typeName); expected \(declared.type.rawValue)")
+            }
+        }
+        var record = Record(value: value)
+        if let timeField = input.eventTimeField, let time = value[timeField], time != .null {
+            switch time {
+            case .string(let text):
+                guard let millis = Timestamp.parseRFC3339(text) else {
+                    throw Rejection(.invalidTimestamp, "field '\(timeField)' is not an RFC 3339 timestamp")
+                }
+                record.eventTime = millis
+            case .number(let text):
+                guard let millis = Int64(text) else {
+                    throw Rejection(.invalidTimestamp, "field '\(timeField)' is not integer epoch milliseconds")
+                }
+                record.eventTime = millis
+            default:
+                throw Rejection(.wrongType, "field '\(timeField)' is a \(time.typeName); expected a timestamp")
+            }
+        }
+        if let eventTime = record.eventTime {
+            streamTime = max(streamTime ?? eventTime, eventTime)
+        }
+        if let subjectField = input.subjectField, let subject = value[subjectField] {
+            switch subject {
+            case .string(let text): record.subject = text
+            case .number(let text): record.subject = text
+            default: break
+            }
+        }
+        return record
+    }
+
+    func sanitizedMessage(_ record: Record, for message: InputMessage) -> OutputMessage {
+        let event = CloudEvent.encode(
+            id: message.positionID, source: source, type: CloudEvent.sanitizedType,
+            time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
+            data: JSONWriter.encode(record.value))
+        return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
+    }
+
+    func deadLetterMessage(_ rejection: Rejection, for message: InputMessage) -> OutputMessage {
+        var data = JSONWriter(capacity: message.value.count + 200)
+        data.appendASCII("{\"reason\":")
+        data.writeString(rejection.reason.rawValue)
+        data.appendASCII(",\"detail\":")
+        data.writeString(rejection.detail)
+        data.appendASCII(",\"topic\":")
+        data.writeString(message.topic)
+        data.appendASCII(",\"partition\":")
+        data.writeInteger(message.partition)
+        data.appendASCII(",\"offset\":")
+        data.writeInteger(message.offset)
+        if UTF8Validation.firstInvalidOffset(message.value) == nil {
+            data.appendASCII(",\"original\":")
+            data.writeString(String(decoding: message.value, as: UTF8.self))
+        } else {
+            data.appendASCII(",\"original_base64\":")
+            data.writeString(Base64.encode(message.value))
+        }
+        data.appendASCII("}")
+        let event = CloudEvent.encode(
+            id: message.positionID, source: source, type: CloudEvent.deadLetterType, time: nil, subject: nil,
+            data: data.bytes)
+        return OutputMessage(topic: topology.output.deadLetter, key: message.key, value: event)
+    }
+}

@@ -1,0 +1,21 @@
+/// Why a record could not be processed. The raw values are stable codes that consumers of the
+/// dead-letter topic match on; never rename one.
+public enum DeadLetterReason: String, Sendable, CaseIterable {
+    case invalidUTF8 = "invalid_utf8"
+    case invalidJSON = "invalid_json"
+    case missingField = "missing_field"
+    case wrongType = "wrong_type"
+    case tooLarge = "too_large"
+    case invalidTimestamp = "invalid_timestamp"
+}
+
+/// A record rejected by a stage: the code, and a detail that never quotes the record's content.
+public struct Rejection: Error, Sendable, Equatable {
+    public var reason: DeadLetterReason
+    public var detail: String
+
+    public init(_ reason: DeadLetterReason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}

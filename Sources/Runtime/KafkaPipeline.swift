@@ -1,0 +1,233 @@
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+import Synchronization
+
+/// The Kafka runtime: consume → process → produce outputs and commit input offsets, in one
+/// transaction per batch (or flush-then-commit when transactions are off).
+///
+/// The loop runs on its own thread because every librdkafka call it makes may block. Stopping is
+/// cooperative: `requestStop()` lets the current batch finish and commit, then the consumer
+/// leaves the group.
+public final class KafkaPipeline: Sendable {
+    public struct Options: Sendable {
+        public var brokers: String
+        public var group: String
+        /// Extra librdkafka properties for both clients (TLS, SASL, timeouts, …).
+        public var properties: [String: String]
+        /// Overrides the topology's delivery setting.
+        public var delivery: Topology.Delivery?
+        public var transactionalID: String?
+        public var maxBatch: Int
+        /// Stop after this many input messages (tests and bounded runs); nil runs until stopped.
+        public var maxMessages: Int?
+        /// Stop after this long without any input message; nil waits forever.
+        public var idleTimeout: Duration?
+
+        public init(
+            brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
+            transactionalID: String? = nil, maxBatch: Int = 500, maxMessages: Int? = nil, idleTimeout: Duration? = nil
+        ) {
+            self.brokers = brokers
+            self.group = group
+            self.properties = properties
+            self.delivery = delivery
+            self.transactionalID = transactionalID
+            self.maxBatch = maxBatch
+            self.maxMessages = maxMessages
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    public let topology: Topology
+    public let options: Options
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let progress = Mutex(Processor.Counters())
+
+    public init(topology: Topology, options: Options, logger: Logger) {
+        self.topology = topology
+        self.options = options
+        self.logger = logger
+    }
+
+    public func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// What has been processed and committed so far.
+    public var counters: Processor.Counters {
+        progress.withLock { $0 }
+    }
+
+    /// Runs the loop on a dedicated thread until stopped; returns the final counters.
+    public func run() async throws -> Processor.Counters {
+        try await runOnDedicatedThread(name: "steward-pipeline") { [self] in try runBlocking() }
+    }
+
+    /// The loop itself; blocks the calling thread.
+    public func runBlocking() throws -> Processor.Counters {
+        let delivery = options.delivery ?? topology.delivery
+        var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
+        base.merge(environment: ProcessInfo.processInfo.environment)
+
+        var consumerConfiguration = base
+        consumerConfiguration["group.id"] = options.group
+        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
+        defer { consumer.close() }
+
+        var producerConfiguration = base
+        if delivery == .exactlyOnce {
+            producerConfiguration["transactional.id"] =
+                options.transactionalID ?? "steward-\(options.group)-\(ProcessInfo.processInfo.processIdentifier)"
+        }
+        let producer = try KafkaProducer.make(configuration: producerConfiguration)
+        if delivery == .exactlyOnce {
+            try producer.initTransactions()
+        }
+        try consumer.subscribe(topics: topology.input.topics)
+        logger.info(
+            "pipeline started",
+            metadata: [
+                "topology": "\(topology.name)", "group": "\(options.group)", "delivery": "\(delivery.rawValue)",
+                "kafka": "\(base.redactedDescription)",
+            ])
+
+        var processor = Processor(topology: topology)
+        var lastInput = ContinuousClock.now
+        var consumed = 0
+        while !stopRequested.load(ordering: .relaxed) {
+            if let limit = options.maxMessages, consumed >= limit { break }
+            let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
+            let batch = try pollBatch(consumer, limit: batchLimit)
+            producer.poll()
+            if batch.isEmpty {
+                if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
+                continue
+            }
+            lastInput = ContinuousClock.now
+            let before = processor
+            var outputs: [OutputMessage] = []
+            for message in batch {
+                outputs += processor.process(
+                    InputMessage(
+                        topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                        value: message.value))
+            }
+            let committed = try commitBatch(
+                batch, outputs: outputs, delivery: delivery, producer: producer, consumer: consumer)
+            guard committed else {
+                processor = before
+                continue
+            }
+            consumed += batch.count
+            let snapshot = processor.counters
+            progress.withLock { $0 = snapshot }
+        }
+        logger.info(
+            "pipeline stopped",
+            metadata: [
+                "consumed": "\(processor.counters.consumed)", "sanitized": "\(processor.counters.sanitized)",
+                "dead_lettered": "\(processor.counters.deadLettered)",
+            ])
+        return processor.counters
+    }
+
+    /// Publishes a batch's outputs with its offsets. Returns false when the transaction was
+    /// aborted and the batch rewound, so the caller must restore its state and re-read it.
+    private func commitBatch(
+        _ batch: [ConsumedMessage], outputs: [OutputMessage], delivery: Topology.Delivery, producer: KafkaProducer,
+        consumer: KafkaConsumer
+    ) throws -> Bool {
+        do {
+            try publish(outputs, offsets: nextOffsets(batch), delivery: delivery, producer: producer, consumer: consumer)
+            return true
+        } catch let error as KafkaError {
+            guard !error.isFatal, delivery == .exactlyOnce else { throw error }
+            logger.warning("transaction failed; aborting and re-reading the batch", metadata: ["error": "\(error)"])
+            try producer.abortTransaction()
+            try consumer.seek(firstOffsets(batch))
+            return false
+        }
+    }
+
+    private func pollBatch(_ consumer: KafkaConsumer, limit: Int) throws -> [ConsumedMessage] {
+        var batch: [ConsumedMessage] = []
+        var timeout: Int32 = 100
+        while batch.count < limit {
+            let polled: ConsumedMessage?
+            do {
+                polled = try consumer.poll(timeoutMilliseconds: timeout)
+            } catch {
+                if !error.isRetriable { throw error }
+                logger.warning("consumer error", metadata: ["error": "\(error)"])
+                break
+            }
+            guard let message = polled else { break }
+            batch.append(message)
+            timeout = 0
+        }
+        return batch
+    }
+
+    private func publish(
+        _ outputs: [OutputMessage], offsets: [TopicPartitionOffset], delivery: Topology.Delivery,
+        producer: KafkaProducer, consumer: KafkaConsumer
+    ) throws {
+        switch delivery {
+        case .exactlyOnce:
+            try producer.beginTransaction()
+            for output in outputs {
+                try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
+            }
+            try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
+            try producer.commitTransaction()
+            // Also store the offsets with a plain commit: equal to what the transaction stored on
+            // a real broker, and what keeps restarts correct on brokers that do not persist
+            // transactional offsets (librdkafka's mock cluster).
+            try? consumer.commit(offsets)
+        case .atLeastOnce:
+            for output in outputs {
+                try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
+            }
+            try producer.flush()
+            try consumer.commit(offsets)
+        }
+    }
+
+    private func nextOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
+        var next: [String: TopicPartitionOffset] = [:]
+        for message in batch {
+            let key = "\(message.topic)\u{0}\(message.partition)"
+            let candidate = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
+            if let current = next[key], current.offset >= candidate.offset { continue }
+            next[key] = candidate
+        }
+        return next.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
+    private func firstOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
+        var first: [String: TopicPartitionOffset] = [:]
+        for message in batch {
+            let key = "\(message.topic)\u{0}\(message.partition)"
+            if first[key] == nil {
+                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)
+            }
+        }
+        return Array(first.values)
+    }
+}
+
+/// Runs blocking work on a new thread, off Swift's cooperative pool, and awaits its result.
+func runOnDedicatedThread<Result: Sendable>(
+    name: String, _ work: @escaping @Sendable () throws -> Result
+) async throws -> Result {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+        let thread = Thread {
+            continuation.resume(with: Swift.Result { try work() })
+        }
+        thread.name = name
+        thread.start()
+    }
+}
