@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages Steward needs, only when something is missing (Debian).
+set -euo pipefail
+
+missing=()
+pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v python3 >/dev/null || missing+=(python3)
+
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    SUDO=""
+    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+command -v swift >/dev/null || { echo "Swift 6 toolchain not found on PATH (https://www.swift.org/install/linux/)"; exit 1; }

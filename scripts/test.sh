@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The full test suite. Starts the brokers the tests need and stops them afterwards:
+# - `steward broker` (librdkafka's mock cluster) for the Swift integration tests and the mock
+#   half of the end-to-end tests;
+# - Tansu, started and stopped by the Python fixtures (Tests/python/conftest.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build --build-tests
+
+workdir=$(mktemp -d)
+broker_pid=""
+cleanup() {
+    if [[ -n "$broker_pid" ]]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+.build/debug/steward broker --port 0 --partitions 4 >"$workdir/broker.out" 2>"$workdir/broker.err" &
+broker_pid=$!
+for _ in $(seq 1 100); do [[ -s "$workdir/broker.out" ]] && break; sleep 0.1; done
+STEWARD_TEST_BROKERS=$(head -1 "$workdir/broker.out")
+[[ -n "$STEWARD_TEST_BROKERS" ]] || { echo "steward broker did not start:"; cat "$workdir/broker.err"; exit 1; }
+export STEWARD_TEST_BROKERS
+export STEWARD_BIN="$PWD/.build/debug/steward"
+echo "embedded broker at $STEWARD_TEST_BROKERS"
+
+swift test --skip-build
+.venv/bin/python -m pytest -q Tests/python
