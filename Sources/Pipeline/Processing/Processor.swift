@@ -4,13 +4,17 @@
 /// `steward replay` reproduce a Kafka run exactly and lets consumers de-duplicate on `id`.
 public struct Processor: Sendable {
     public let topology: Topology
+    public let stages: [any RecordStage]
+    public private(set) var streamStages: [any StreamStage]
     public private(set) var counters = Counters()
     /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
     public private(set) var streamTime: Int64?
     let source: String
 
-    public init(topology: Topology) {
+    public init(topology: Topology, stages: [any RecordStage] = [], streamStages: [any StreamStage] = []) {
         self.topology = topology
+        self.stages = stages
+        self.streamStages = streamStages
         self.source = "/steward/\(topology.name)"
     }
 
@@ -29,14 +33,39 @@ public struct Processor: Sendable {
     public mutating func process(_ message: InputMessage) -> [OutputMessage] {
         counters.consumed += 1
         do {
-            let record = try decode(message)
+            var record = try decode(message)
+            let context = RecordContext(position: message.positionID, eventTime: record.eventTime)
+            for stage in stages {
+                try stage.process(&record.value, context: context)
+            }
             counters.sanitized += 1
-            return [sanitizedMessage(record, for: message)]
+            var outputs = [sanitizedMessage(record, for: message)]
+            for index in streamStages.indices {
+                outputs += streamStages[index].observe(record.value, context: context).map(emitted)
+                // Advancing after every record (not per batch) keeps what a window contains
+                // independent of how the runtime batches input: replays give the same bytes.
+                outputs += streamStages[index].advance(streamTime: streamTime).map(emitted)
+            }
+            return outputs
         } catch {
             counters.deadLettered += 1
             counters.deadLettersByReason[error.reason.rawValue, default: 0] += 1
             return [deadLetterMessage(error, for: message)]
         }
+    }
+
+    func emitted(_ emission: Emission) -> OutputMessage {
+        let topic: String
+        switch emission.output {
+        case .aggregates: topic = topology.output.aggregates
+        case .alerts: topic = topology.output.alerts
+        case .audit: topic = topology.output.audit
+        }
+        let event = CloudEvent.encode(
+            id: emission.id, source: source, type: emission.type,
+            time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
+            data: emission.data)
+        return OutputMessage(topic: topic, key: emission.key, value: event)
     }
 
     /// A decoded record on its way through the stages.

@@ -1,0 +1,59 @@
+/// One step of the per-record part of a pipeline (redaction, scoring): takes a decoded record and
+/// changes it, or rejects it to the dead-letter topic. Stateless, so any instance may process any
+/// partition and a replay needs no restored state.
+public protocol RecordStage: Sendable {
+    /// The topology section this stage comes from, e.g. `redaction`.
+    var name: String { get }
+    func process(_ record: inout JSONValue, context: RecordContext) throws(Rejection)
+}
+
+/// What a stage may know about the record besides its content.
+public struct RecordContext: Sendable {
+    public var position: String
+    public var eventTime: Int64?
+
+    public init(position: String, eventTime: Int64?) {
+        self.position = position
+        self.eventTime = eventTime
+    }
+}
+
+/// The keyed part of a pipeline (windows, DP counters, fairness, alerts): sees every sanitized
+/// record with its event time, and emits messages as stream time advances. A value type, so the
+/// runtime can snapshot it before a batch and roll back when a transaction aborts.
+public protocol StreamStage: Sendable {
+    var name: String { get }
+    /// Takes one sanitized record; returns messages to publish now.
+    mutating func observe(_ record: JSONValue, context: RecordContext) -> [Emission]
+    /// Called after every record with the stream time (largest event time seen); returns messages
+    /// for windows that closed. Must be cheap when nothing closes.
+    mutating func advance(streamTime: Int64?) -> [Emission]
+}
+
+/// A message a stream stage publishes: which output, and the CloudEvent's parts.
+public struct Emission: Sendable, Equatable {
+    public enum Output: Sendable, Equatable {
+        case aggregates, alerts, audit
+    }
+
+    public var output: Output
+    /// Deterministic id, e.g. derived from (series, step), so replays give the same bytes.
+    public var id: String
+    public var type: String
+    public var time: Int64?
+    public var subject: String?
+    public var key: [UInt8]?
+    public var data: [UInt8]
+
+    public init(
+        output: Output, id: String, type: String, time: Int64?, subject: String?, key: [UInt8]? = nil, data: [UInt8]
+    ) {
+        self.output = output
+        self.id = id
+        self.type = type
+        self.time = time
+        self.subject = subject
+        self.key = key
+        self.data = data
+    }
+}
