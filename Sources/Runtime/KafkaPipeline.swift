@@ -24,11 +24,16 @@ public final class KafkaPipeline: Sendable {
         public var maxMessages: Int?
         /// Stop after this long without any input message; nil waits forever.
         public var idleTimeout: Duration?
+        /// Create missing output topics with this many partitions before starting (CreateTopics;
+        /// not supported by librdkafka's mock cluster, which creates topics on first use).
+        public var createTopicsWithPartitions: Int?
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
-            transactionalID: String? = nil, maxBatch: Int = 500, maxMessages: Int? = nil, idleTimeout: Duration? = nil
+            transactionalID: String? = nil, maxBatch: Int = 500, maxMessages: Int? = nil, idleTimeout: Duration? = nil,
+            createTopicsWithPartitions: Int? = nil
         ) {
+            self.createTopicsWithPartitions = createTopicsWithPartitions
             self.brokers = brokers
             self.group = group
             self.properties = properties
@@ -71,6 +76,13 @@ public final class KafkaPipeline: Sendable {
         let delivery = options.delivery ?? topology.delivery
         var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
         base.merge(environment: ProcessInfo.processInfo.environment)
+
+        if let partitions = options.createTopicsWithPartitions {
+            let output = topology.output
+            try KafkaAdmin.createTopics(
+                [output.sanitized, output.deadLetter, output.aggregates, output.alerts, output.audit],
+                partitions: partitions, configuration: base)
+        }
 
         var consumerConfiguration = base
         consumerConfiguration["group.id"] = options.group

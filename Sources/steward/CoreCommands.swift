@@ -153,6 +153,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Largest batch per transaction.")
     var maxBatch: Int = 500
 
+    @Option(help: "Create missing output topics with this many partitions first (not on the mock cluster).")
+    var createTopics: Int?
+
     func run() async throws {
         let topology = try loadTopology(self.topology)
         var overrides: [String: String] = [:]
@@ -176,7 +179,8 @@ struct RunCommand: AsyncParsableCommand {
             options: .init(
                 brokers: brokers, group: group ?? "steward-\(topology.name)", properties: overrides,
                 delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
-                maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) }),
+                maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
+                createTopicsWithPartitions: createTopics),
             logger: logger)
         let service = PipelineService(pipeline: pipeline)
         let group = ServiceGroup(

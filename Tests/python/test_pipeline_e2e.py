@@ -221,3 +221,43 @@ def test_graceful_stop_on_sigterm_commits_and_exits(steward_bin, mock_broker):
     # Offsets were committed: a second run from the same group finds nothing left to do.
     again = run_steward(steward_bin, broker, topology, group, "--idle-timeout", "6")
     assert again["consumed"] == 0
+
+
+def test_two_instances_share_partitions_and_rebalance(steward_bin, broker):
+    """Two steward processes started together in one consumer group: partitions are assigned and
+    re-assigned as members join and leave, and every record is still published exactly once in
+    total (no loss, no duplicate across members)."""
+    name, topic, sanitized, dlq, workdir, topology = new_pipeline(broker, "gr")
+    values, _ = make_records(6_000, bad_per_kind=2)
+    produce(broker.bootstrap, topic, values)
+    group = f"{name}-group"
+    args = [steward_bin, "run", topology, "--brokers", broker.bootstrap, "--group", group, "--max-batch", "100",
+            "--idle-timeout", "10", *session_properties(broker)]
+    first = subprocess.Popen(args, env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(args, env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    summaries = []
+    for proc in (first, second):
+        stdout, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, stderr[-2000:]
+        summaries.append(json.loads(stdout.strip().splitlines()[-1]))
+    assert sum(s["consumed"] for s in summaries) == len(values)
+    out = consume_all(broker.bootstrap, [sanitized, dlq], expected=len(values))
+    assert len(by_event_id(out[sanitized] + out[dlq])) == len(values)
+
+
+def test_run_creates_missing_output_topics(steward_bin, tansu_broker):
+    broker = tansu_broker
+    name = f"ct{uuid.uuid4().hex[:8]}"
+    topic = f"{name}-in"
+    create_topics(broker.bootstrap, [topic], PARTITIONS)
+    workdir = tempfile.mkdtemp(prefix=name)
+    topology = make_topology(workdir, name, topic)
+    values, _ = make_records(100, bad_per_kind=1)
+    produce(broker.bootstrap, topic, values)
+    summary = run_steward(steward_bin, broker, topology, f"{name}-group", "--max-messages", "100",
+                          "--create-topics", "3")
+    assert summary["consumed"] == 100
+    from confluent_kafka.admin import AdminClient
+    metadata = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10)
+    for suffix in ("sanitized", "dlq", "aggregates", "alerts", "audit"):
+        assert len(metadata.topics[f"{name}.{suffix}"].partitions) == 3
