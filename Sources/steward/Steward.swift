@@ -20,6 +20,6 @@ struct Steward: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput of one engine on generated data.",
-        subcommands: redactionBenchCommands + privacyBenchCommands + scoringBenchCommands + fairnessBenchCommands
+        subcommands: coreBenchCommands + redactionBenchCommands + privacyBenchCommands + scoringBenchCommands + fairnessBenchCommands
     )
 }

@@ -51,8 +51,19 @@ public struct JSONWriter {
     }
 
     public mutating func writeString(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in writeString(utf8: utf8) }
+    }
+
+    /// Writes a JSON string from UTF-8 bytes, copying runs that need no escaping in one go.
+    public mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
             case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
@@ -61,14 +72,16 @@ public struct JSONWriter {
             case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
             case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
             case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            default:
+                let hex = JSONWriter.hexDigits
                 bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
             }
         }
+        if utf8.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
         bytes.append(UInt8(ascii: "\""))
     }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public mutating func writeInteger<I: BinaryInteger>(_ value: I) {
         bytes.append(contentsOf: String(value).utf8)
