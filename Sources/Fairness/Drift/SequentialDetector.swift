@@ -100,12 +100,14 @@ public struct Baseline: Sendable, Hashable, Codable {
         return dispersion * sumVariances / Double(count * count)
     }
 
-    /// Observed between-window variance over predicted variance, at least 1 (1 for a target).
+    /// Observed between-window variance over predicted variance when it is significantly above 1 (beyond two
+    /// standard errors of a sample variance ratio, `1 + 2·√(2/(n−1))`), else 1; 1 for a target. Testing first keeps
+    /// chance excess in a short reference period from slowing detection.
     public var dispersion: Double {
         guard target == nil, count > 1, sumVariances > 0 else { return 1 }
         let n = Double(count)
-        let observed = (sumSquares - sum * sum / n) / (n - 1)
-        return max(1, observed / (sumVariances / n))
+        let ratio = (sumSquares - sum * sum / n) / (n - 1) / (sumVariances / n)
+        return ratio > 1 + 2 * (2 / (n - 1)).squareRoot() ? ratio : 1
     }
 
     /// The standardized gap of `estimate` to the baseline, signed so that positive means worse.
