@@ -1,0 +1,89 @@
+/// One alert transition, published on `<name>.alerts` and optionally posted to a webhook.
+public struct AlertEvent: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable { case firing, resolved }
+    public enum Rule: String, Sendable, Hashable, Codable {
+        /// The sequential drift test on the gap to the baseline.
+        case drift
+        /// A ratio metric under the four-fifths threshold.
+        case fourFifths = "four_fifths"
+    }
+
+    public var status: Status
+    public var rule: Rule
+    /// Stable across firing and resolve of the same condition, at most 255 characters.
+    public var dedupKey: String
+    public var pipeline: String
+    public var metric: FairnessMetric
+    /// The sensitive attribute (columns joined with `|`).
+    public var attribute: String
+    public var severity: String
+    public var summary: String
+    public var runbookURL: String?
+    /// The window whose evaluation caused this transition.
+    public var window: WindowBounds
+    public var value: Double
+    public var standardError: Double
+    public var baseline: Double?
+    /// The threshold the rule compares with (`h` of the drift test on the standardized scale, or 0.8).
+    public var threshold: Double
+    /// The group with the smallest and the largest rate, and each group's rate behind the metric.
+    public var minGroup: String?
+    public var maxGroup: String?
+    public var groupValues: [String: Double]
+    /// When the condition started (event time, ms) and, once resolved, when it ended.
+    public var startsAt: Int64
+    public var endsAt: Int64?
+    /// `private` (from DP noisy counts) or `raw` (exact counts, trusted internal use).
+    public var mode: FairnessConfig.Mode
+
+    enum CodingKeys: String, CodingKey {
+        case status, rule, pipeline, metric, attribute, severity, summary, window, value, baseline, threshold, mode
+        case dedupKey = "dedup_key"
+        case runbookURL = "runbook_url"
+        case standardError = "stderr"
+        case minGroup = "min_group"
+        case maxGroup = "max_group"
+        case groupValues = "group_values"
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+    }
+
+    /// `<pipeline>/fairness/<rule>/<attribute>/<metric>`, cut to 238 characters plus a hash of the whole when longer,
+    /// so it stays unique, stable and within PagerDuty's 255-character limit.
+    public static func dedupKey(pipeline: String, rule: Rule, attribute: String, metric: FairnessMetric) -> String {
+        let key = "\(pipeline)/fairness/\(rule.rawValue)/\(attribute)/\(metric.rawValue)"
+        guard key.utf8.count > 255 else { return key }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        var prefix = Substring(key)
+        while prefix.utf8.count > 238 { prefix = prefix.dropLast() }
+        return prefix + "/" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Formats event time (ms since the epoch) as RFC 3339 UTC, e.g. `2026-11-29T04:31:00.000Z`.
+public func rfc3339(milliseconds: Int64) -> String {
+    let days = floorDivide(milliseconds, 86_400_000)
+    let inDay = milliseconds - days * 86_400_000
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468
+    let era = floorDivide(z, 146_097)
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let mp = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    let (hour, minute) = (inDay / 3_600_000, inDay / 60_000 % 60)
+    let (second, milli) = (inDay / 1000 % 60, inDay % 1000)
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(milli, 3))Z"
+}

@@ -1,1 +1,0 @@
-// The Fairness engine lives in this module.
