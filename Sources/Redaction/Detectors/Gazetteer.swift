@@ -78,7 +78,8 @@ enum Gazetteer {
         let stops = Set(stopWords.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         let ambiguous = Set(ambiguousWords.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         func add(_ name: String, _ flag: WordFlags) {
-            if stops.contains(name) { return }
+            // A stop word is never a first name or a place, but may be a surname ("James Little").
+            if stops.contains(name) && flag != .lastName { return }
             var f = flag
             if ambiguous.contains(name) { f.insert(.ambiguous) }
             let words = name.split(separator: " ")
@@ -105,6 +106,8 @@ enum Gazetteer {
         for n in policy.extraLastNames { add(n, .lastName) }
         for n in policy.extraLocations { add(n, .location) }
         for s in stops where table.lookup(s) & (WordFlags.month.rawValue | WordFlags.title.rawValue) == 0 {
+            // Surname-only stop words stay stop words at the start of a phrase; `personFrom` reads the
+            // surname flag on the second word.
             table.insert(s, .stop)
         }
         return table

@@ -27,7 +27,8 @@ enum Context {
     static let ssn = list(["ssn", "social security", "social sec", "ss#", "ss #"])
     static let itin = list(["itin", "taxpayer", "tax id", "tin"])
     static let nhs = list(["nhs", "health service", "patient", "gp "])
-    static let version = list(["version", "ver ", "ver.", "release", "build", "firmware", "v.", "update"])
+    static let particles = list(["van", "von", "der", "den", "de", "la", "le", "du", "di", "da", "del", "della", "dos", "das", "ter", "ten", "zu", "y"])
+    static let version = list(["version", "ver ", "ver.", "release", "firmware", "v."])
     static let locationBefore = list([
         " in ", " to ", " from ", " at ", " near ", "visit", "based in", "born in", "moved to", "live in",
         "lives in", "city of", "flight to", "fly to", "trip to", "in\t", "nach ", " à ", " en ", " a ",
@@ -318,10 +319,15 @@ struct Scanner {
             defer { k -= 1 }
             let e = starts[k - 1] + lens[k - 1]
             let a = at(e)
-            if cls[Int(a)] & ByteClass.word != 0 {
+            // A letter right after the digits ends most candidates; "T" may start a time after a date
+            // and "x" a phone extension.
+            let dateT = a == 84 && isDigit(e + 1)
+            let phoneX = a == 120 && isDigit(e + 1)
+            if cls[Int(a)] & ByteClass.word != 0 && !dateT && !phoneX {
                 if k == 1 && lens[0] <= 2 && a != 0 && isAlpha(e) { break }
                 continue
             }
+            let glued = dateT || phoneX
             if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
             if a == 46 && isDigit(e + 1) { continue }
             var sum = 0
@@ -334,21 +340,27 @@ struct Scanner {
             if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3 {
                 var ok = true
                 for g in 0..<4 where digitsValue(starts[g], starts[g] + lens[g]) > 255 { ok = false }
-                if ok && !contextBefore(s, 24, Context.version) {
+                if ok && !contextBefore(s, 12, Context.version) {
                     emit(Kind.ip, s, e, 0.95)
                     return e
                 }
                 continue
             }
             // Numeric dates, optionally followed by a time.
-            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && cfg.numericDates {
+            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && cfg.numericDates && !phoneX {
                 if let de = numericDate(starts, lens, sep0) {
                     let te = timeAfter(de)
-                    emit(Kind.date, s, te, 0.85)
-                    return te
+                    if !(dateT && te == de) {
+                        emit(Kind.date, s, te, 0.85)
+                        return te
+                    }
                 }
             }
-            if priceOrRef { continue }
+            if priceOrRef || dateT { continue }
+            if glued {
+                if let pe = nationalPhone(s, starts, lens, seps, k, sum) { return pe }
+                continue
+            }
             digits.removeAll(keepingCapacity: true)
             for g in 0..<k { digits.append(contentsOf: UnsafeBufferPointer(start: p + starts[g], count: lens[g])) }
             // Cards: 13–19 digits, one group or groups of 3–6 joined by one kind of space or dash.
@@ -372,7 +384,7 @@ struct Scanner {
                             return e
                         }
                     } else if Checksums.usSSN(digits) && (shaped || contextBefore(s, 32, Context.ssn)) {
-                        if !(shaped && sep0 == 32 && contextBefore(s, 24, Context.phone)) {
+                        if !(shaped && sep0 == 32 && contextBefore(s, 24, Context.phone) && !contextBefore(s, 32, Context.ssn)) {
                             emit(Kind.ssn, s, e, shaped ? 0.95 : 0.8)
                             return e
                         }
@@ -448,7 +460,8 @@ struct Scanner {
         let lead0 = p[s] == 48
         var ok = false
         var score: Float = 0.75
-        if k >= 2 && total >= 10 && total <= 12 {
+        let idd = lead0 && at(s + 1) == 48  // "00" international prefix
+        if k >= 2 && total >= 10 && (total <= 12 || (idd && total <= 15)) {
             if lead0 {
                 ok = true
             } else if k == 3 && lens[0] == 3 && lens[1] == 3 && lens[2] == 4 {
@@ -461,7 +474,9 @@ struct Scanner {
                 ok = true
             }
         } else if k == 1 && (total == 10 || total == 11) {
-            if contextBefore(s, 32, Context.phone) {
+            if at(s - 1) == 61 {  // key=value: an id or a timestamp
+                ok = false
+            } else if contextBefore(s, 16, Context.phone) {
                 ok = true
             } else if lead0 {
                 ok = true
@@ -544,7 +559,7 @@ struct Scanner {
             break
         }
         while j > i && !isDigit(j - 1) { j -= 1 }
-        guard digits >= 8 && digits <= 15, !isAlnum(j) else { return i + 1 }
+        guard digits >= 8 && digits <= 15, !isAlnum(j) || (at(j) == 120 && isDigit(j + 1)) else { return i + 1 }
         let end = extensionAfter(j)
         emit(Kind.phone, i, end, 0.85)
         return end
@@ -574,7 +589,7 @@ struct Scanner {
             break
         }
         while j > q && !isDigit(j - 1) { j -= 1 }
-        guard groups >= 1, digits >= 9, digits <= 12, !isAlnum(j) else { return i + 1 }
+        guard groups >= 1, digits >= 9, digits <= 12, !isAlnum(j) || (at(j) == 120 && isDigit(j + 1)) else { return i + 1 }
         let end = extensionAfter(j)
         emit(Kind.phone, i, end, 0.8)
         return end
@@ -806,7 +821,14 @@ struct Scanner {
             let b = p[j]
             let cb = cls[Int(b)]
             if cb & (ByteClass.alpha | ByteClass.nonASCII) != 0 {
-                if b == 0xE2 && at(j + 1) == 0x80 { break }  // general punctuation (’ “ …)
+                if b == 0xE2 && at(j + 1) == 0x80 {
+                    // General punctuation (’ “ …) ends a word; an en dash between capitals joins one.
+                    if at(j + 2) == 0x93 && isUpper(j + 3) {
+                        j += 3
+                        continue
+                    }
+                    break
+                }
                 if b == 0xC2 && (at(j + 1) == 0xA0 || at(j + 1) == 0xAB || at(j + 1) == 0xBB) { break }
                 j += 1
             } else if (b == 39 || b == 45) && isUpper(j + 1) {
@@ -831,13 +853,20 @@ struct Scanner {
                 return e
             }
         }
+        if isHex(i) && isHex(i + 1) {
+            var h = i
+            while isHex(h) && h - i < 4 { h += 1 }
+            if at(h) == 58 || (h == i + 2 && at(h) == 45) || (h == i + 4 && at(h) == 46) {
+                if let e = hexAddress(i) { return e }
+            }
+        }
         let we = wordEnd(i)
         if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
         let f = WordFlags(rawValue: cfg.words.lookup(p + i, we - i))
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
         if f.contains(.month) && cfg.longDates, let e = monthFirstDate(i, we) { return e }
-        if f.contains(.stop) { return we }
+        if f.contains(.stop) && !f.contains(.locationPrefix) && !f.contains(.location) { return we }
         if f.contains(.title) { return titledName(i, we) }
         let locCtx = (f.contains(.location) || f.contains(.locationPrefix)) && contextBefore(i, 14, Context.locationBefore)
         if locCtx, let e = location(i, we, f, true) { return e }
@@ -898,12 +927,20 @@ struct Scanner {
     mutating func personFrom(_ i: Int, _ we: Int, _ f: WordFlags) -> Int? {
         var e = we
         var score: Float = 0
-        // Optional middle initial: "John F. Kennedy"
+        // Optional middle initial ("John F. Kennedy") or surname particles ("Indy van Ham", "María de la Cruz").
         var probe = e
         if at(probe) == 32 && isUpper(probe + 1) && at(probe + 2) == 46 && at(probe + 3) == 32 { probe += 3 }
+        var particles = 0
+        while particles < 3 && at(probe) == 32 && isLower(probe + 1) {
+            let pe = wordEnd(probe + 1)
+            guard Context.particles.contains(where: { w in w.count == pe - probe - 1 && memcmpBytes(w, p + probe + 1, w.count) })
+            else { break }
+            probe = pe
+            particles += 1
+        }
         if let (s2, e2) = nextCapitalized(probe) {
             let f2 = WordFlags(rawValue: cfg.words.lookup(p + s2, e2 - s2))
-            if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) {
+            if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) || (particles > 0 && !f2.contains(.stop)) {
                 e = e2
                 score = 0.9
             } else if !f2.contains(.stop) && !f2.contains(.month) && !f2.contains(.location) && !f.contains(.ambiguous)
