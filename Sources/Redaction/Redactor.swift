@@ -29,7 +29,7 @@ public final class Redactor: @unchecked Sendable {
                 "the policy uses pseudonym or encrypt; set \(RedactionKeys.environmentVariable) or \(RedactionKeys.fileVariable)")
         }
         let words = Gazetteer.build(policy: policy)
-        let cfg = DetectorConfig(words: words)
+        var cfg = DetectorBuilder(words: words)
         for (i, t) in EntityType.builtIn.enumerated() { cfg.enabled[i] = policy.entities.contains(t) }
         cfg.numericDates = policy.detectNumericDates
         cfg.longDates = policy.detectLongDates
@@ -73,13 +73,12 @@ public final class Redactor: @unchecked Sendable {
                 }
             }
         }
-        cfg.finish()
-        self.config = cfg
+        self.config = cfg.build()
         self.minScore = Float(policy.minScore)
         triggerTable = .allocate(capacity: 256)
         classTable = .allocate(capacity: 256)
         for i in 0..<256 {
-            triggerTable[i] = cfg.trigger[i]
+            triggerTable[i] = config.trigger[i]
             classTable[i] = ByteClass.table[i]
         }
     }
@@ -145,6 +144,13 @@ public final class Redactor: @unchecked Sendable {
         var bytePos = 0
         var cp = 0
         func advance(to b: Int) -> Int {
+            // Eight bytes at a time: every byte that is not a continuation byte (10xxxxxx) starts a scalar.
+            while bytePos &+ 8 <= b {
+                let x = UnsafeRawPointer(p + bytePos).loadUnaligned(as: UInt64.self)
+                let continuation = x & ~(x << 1) & 0x8080_8080_8080_8080
+                cp &+= 8 &- continuation.nonzeroBitCount
+                bytePos &+= 8
+            }
             while bytePos < b {
                 if p[bytePos] & 0xC0 != 0x80 { cp += 1 }
                 bytePos += 1

@@ -64,7 +64,7 @@ enum Gazetteer {
 
     /// Builds the word table: the built-in lists (unless disabled) plus the policy's additions.
     static func build(policy: RedactionPolicy) -> WordTable {
-        let table = WordTable(capacityHint: 16_384)
+        var table = WordTable(capacityHint: 16_384)
         for (i, names) in months.enumerated() {
             _ = i
             for name in names {

@@ -41,17 +41,15 @@ enum Context {
     ])
 }
 
-/// The detector configuration compiled from a policy: which kinds run, the gazetteer, user patterns,
-/// and the trigger table of bytes that can start a candidate.
-final class DetectorConfig: @unchecked Sendable {
+/// Collects the detector configuration while a policy compiles; `build()` freezes it.
+struct DetectorBuilder {
     var kinds: [EntityType] = EntityType.builtIn
     var enabled = [Bool](repeating: true, count: Int(Kind.builtInCount))
     var scores: [Float] = []
-    let words: WordTable
+    var words: WordTable
     var patterns: [UserPattern] = []
     /// Kind index of each user dictionary (parallel to the dictionary index stored in word flags).
     var dictionaryKinds: [UInt16] = []
-    var trigger = [UInt8](repeating: 0, count: 256)
     var patternFirst = [Bool](repeating: false, count: 256)
     var longDates = true
     var numericDates = true
@@ -62,16 +60,13 @@ final class DetectorConfig: @unchecked Sendable {
         self.words = words
     }
 
-    func kindIndex(of type: EntityType) -> UInt16 {
+    mutating func kindIndex(of type: EntityType) -> UInt16 {
         if let i = kinds.firstIndex(of: type) { return UInt16(i) }
         kinds.append(type)
         return UInt16(kinds.count - 1)
     }
 
-    func isEnabled(_ kind: UInt16) -> Bool { Int(kind) >= enabled.count || enabled[Int(kind)] }
-
-    /// Builds the trigger table from what is enabled.
-    func finish() {
+    func build() -> DetectorConfig {
         var t = [UInt8](repeating: 0, count: 256)
         for b in 48...57 { t[b] = Trigger.digit }
         for b in 65...90 { t[b] = Trigger.upper }
@@ -85,11 +80,62 @@ final class DetectorConfig: @unchecked Sendable {
         for b in 0..<256 where t[b] == 0 {
             if patternFirst[b] || (lowercaseLookups && words.firstBytes[b]) { t[b] = Trigger.other }
         }
-        if lowercaseLookups {
-            for b in 97...122 where words.firstBytes[b] { t[b] = Trigger.other }
-        }
-        trigger = t
-        while scores.count < kinds.count { scores.append(0.85) }
+        var sc = scores
+        while sc.count < kinds.count { sc.append(0.85) }
+        var en = enabled
+        while en.count < kinds.count { en.append(true) }
+        return DetectorConfig(kinds: kinds, enabled: en, scores: sc, words: words, patterns: patterns,
+                              dictionaryKinds: dictionaryKinds, trigger: t, patternFirst: patternFirst,
+                              longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups)
+    }
+}
+
+/// The frozen detector configuration: which kinds run, the gazetteer, user patterns, and the trigger
+/// table of bytes that can start a candidate. Immutable (`let` only), so the hot loop reads it without
+/// exclusivity checks and one instance serves every thread.
+final class DetectorConfig: @unchecked Sendable {
+    let kinds: [EntityType]
+    let enabled: [Bool]
+    let scores: [Float]
+    let words: WordIndex
+    let enabledFlags: UnsafeMutablePointer<Bool>
+    let patterns: [UserPattern]
+    let dictionaryKinds: [UInt16]
+    let trigger: [UInt8]
+    let patternFirst: [Bool]
+    let longDates: Bool
+    let numericDates: Bool
+    let lowercaseLookups: Bool
+
+    init(kinds: [EntityType], enabled: [Bool], scores: [Float], words: WordTable, patterns: [UserPattern],
+         dictionaryKinds: [UInt16], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
+         lowercaseLookups: Bool) {
+        self.kinds = kinds
+        self.enabled = enabled
+        self.scores = scores
+        self.words = WordIndex(words)
+        self.enabledFlags = .allocate(capacity: enabled.count)
+        self.enabledFlags.initialize(from: enabled, count: enabled.count)
+        self.patterns = patterns
+        self.dictionaryKinds = dictionaryKinds
+        self.trigger = trigger
+        self.patternFirst = patternFirst
+        self.longDates = longDates
+        self.numericDates = numericDates
+        self.lowercaseLookups = lowercaseLookups
+    }
+
+    deinit { enabledFlags.deallocate() }
+
+    @inline(__always) func isEnabled(_ kind: UInt16) -> Bool { enabledFlags[Int(kind)] }
+}
+
+/// Eight integers inline (no heap allocation), indexed 0..<8.
+struct Fixed8 {
+    var storage: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    @inline(__always) subscript(i: Int) -> Int {
+        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i &* 8, as: Int.self) } }
+        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i &* 8, as: Int.self) } }
     }
 }
 
@@ -102,12 +148,16 @@ struct Scanner {
     let cfg: DetectorConfig
     let trig: UnsafePointer<UInt8>
     let cls: UnsafePointer<UInt8>
+    let words: WordIndex
+    let enabled: UnsafeMutablePointer<Bool>
     var out: [Match] = []
 
     init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
         self.p = p
         self.n = n
         self.cfg = cfg
+        self.words = cfg.words
+        self.enabled = cfg.enabledFlags
         self.trig = trig
         self.cls = cls
     }
@@ -125,7 +175,7 @@ struct Scanner {
     @inline(__always) func isWord(_ i: Int) -> Bool { c(i) & ByteClass.word != 0 }
 
     @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
-        guard cfg.isEnabled(kind), e > s else { return }
+        guard enabled[Int(kind)], e > s else { return }
         out.append(Match(start: s, end: e, kind: kind, score: score))
     }
 
@@ -177,9 +227,16 @@ struct Scanner {
     mutating func run() {
         var i = 0
         let hasPatterns = !cfg.patterns.isEmpty
+        let swar = !cfg.lowercaseLookups && !cfg.patternFirst[Int(UInt8(ascii: "a"))]
         while i < n {
-            while i < n && trig[Int(p[i])] == 0 { i &+= 1 }
-            if i >= n { break }
+            // Eight bytes at a time while they are all lowercase ASCII letters or spaces — most of
+            // chat text — then byte by byte through the trigger table for at most eight bytes.
+            if swar {
+                while i &+ 8 <= n && Scanner.quiet(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i &+= 8 }
+            }
+            let limit = swar ? min(n, i &+ 8) : n
+            while i < limit && trig[Int(p[i])] == 0 { i &+= 1 }
+            if i >= limit { continue }
             let t = trig[Int(p[i])]
             let midWord = i > 0 && cls[Int(p[i - 1])] & ByteClass.word != 0
             if hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
@@ -201,13 +258,28 @@ struct Scanner {
             case Trigger.dash:
                 i = dash(i)
             default:
-                if !midWord && cfg.lowercaseLookups && cfg.words.firstBytes[Int(p[i])] {
+                if !midWord && cfg.lowercaseLookups && words.firstBytes[Int(p[i])] {
                     i = capitalized(i)
                 } else {
                     i = midWord ? skipWord(i) : i + 1
                 }
             }
         }
+    }
+
+    /// Whether all eight bytes are lowercase ASCII letters or spaces (SWAR, no branches per byte).
+    /// User patterns that start with a lowercase letter turn this off.
+    @inline(__always)
+    static func quiet(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let x7 = x & ~high
+        let geA = (x7 &+ ones &* 0x1F) & high  // byte >= 0x61
+        let geBrace = (x7 &+ ones &* 0x05) & high  // byte >= 0x7B
+        let lower = geA & ~geBrace
+        let notSpace = ((x7 ^ (ones &* 0x20)) &+ ones &* 0x7F) & high
+        let ok = (lower | (~notSpace & high)) & ~(x & high)
+        return ok == high
     }
 
     mutating func tryPatterns(_ i: Int) {
@@ -245,7 +317,7 @@ struct Scanner {
         if d < r {
             // Mixed alphanumeric token.
             if p[s] == 48 && (at(s + 1) | 0x20) == 120 {  // 0x…
-                if r - s == 42 && !isWord(r) && cfg.isEnabled(Kind.crypto)
+                if r - s == 42 && !isWord(r) && enabled[Int(Kind.crypto)]
                     && Checksums.ethereum(Array(UnsafeBufferPointer(start: p + s + 2, count: 40)))
                 {
                     emit(Kind.crypto, s, r, 1.0)
@@ -253,7 +325,7 @@ struct Scanner {
                 }
                 return skipWord(s)
             }
-            if (p[s] == 49 || p[s] == 51) && r - s >= 25 && r - s <= 35 && !isWord(r) && cfg.isEnabled(Kind.crypto)
+            if (p[s] == 49 || p[s] == 51) && r - s >= 25 && r - s <= 35 && !isWord(r) && enabled[Int(Kind.crypto)]
                 && Checksums.base58Check(Array(UnsafeBufferPointer(start: p + s, count: r - s)))
             {
                 emit(Kind.crypto, s, r, 1.0)
@@ -271,6 +343,14 @@ struct Scanner {
         }
         if isWord(d) { return skipWord(d) }  // digits then non-ASCII letters
         let sep = at(d)
+        // Fast exit: a lone short number ("10 minutes", "12:30", "#4521") can only start a day-first
+        // date; everything else needs at least nine digits or a second group.
+        if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
+            if d - s <= 2 && cfg.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
+                if let e = dayFirstDate(s, d, d) { return e }
+            }
+            return d
+        }
         if sep == 58 || ((sep == 45 || sep == 46) && (d - s == 2 || d - s == 4)) {
             if let e = hexAddress(s) { return e }
         }
@@ -284,9 +364,9 @@ struct Scanner {
 
     /// Digit groups separated by single spaces, dashes, dots or slashes, tried longest first.
     mutating func numberGroups(_ s: Int) -> Int {
-        var lens = [Int](repeating: 0, count: 8)
-        var seps = [UInt8](repeating: 0, count: 8)
-        var starts = [Int](repeating: 0, count: 8)
+        var lens = Fixed8()
+        var seps = Fixed8()
+        var starts = Fixed8()
         var ng = 0
         var j = s
         var total = 0
@@ -300,7 +380,7 @@ struct Scanner {
             if total > 19 { break }
             let b = at(j)
             if (b == 32 || b == 45 || b == 46 || b == 47) && isDigit(j + 1) {
-                seps[ng - 1] = b
+                seps[ng - 1] = Int(b)
                 j += 1
                 continue
             }
@@ -332,7 +412,7 @@ struct Scanner {
             if a == 46 && isDigit(e + 1) { continue }
             var sum = 0
             for g in 0..<k { sum += lens[g] }
-            let sep0 = seps[0]
+            let sep0 = UInt8(truncatingIfNeeded: seps[0])
             var uniform = true
             for g in 0..<max(0, k - 1) where seps[g] != sep0 { uniform = false }
 
@@ -393,7 +473,7 @@ struct Scanner {
             }
             // NHS numbers: 3-3-4 or ten digits, modulus 11, and context or the NHS spacing.
             if sum == 10 && (k == 1 || (k == 3 && uniform && (sep0 == 32 || sep0 == 45) && lens[0] == 3 && lens[1] == 3))
-                && cfg.isEnabled(Kind.nhs) && Checksums.ukNHS(digits)
+                && enabled[Int(Kind.nhs)] && Checksums.ukNHS(digits)
             {
                 let ctx = contextBefore(s, 48, Context.nhs)
                 if ctx || (k == 3 && sep0 == 32 && !contextBefore(s, 32, Context.phone)) {
@@ -411,7 +491,7 @@ struct Scanner {
         return groupsEnd
     }
 
-    func numericDate(_ starts: [Int], _ lens: [Int], _ sep: UInt8) -> Int? {
+    func numericDate(_ starts: Fixed8, _ lens: Fixed8, _ sep: UInt8) -> Int? {
         let a = digitsValue(starts[0], starts[0] + lens[0])
         let b = digitsValue(starts[1], starts[1] + lens[1])
         let c3 = digitsValue(starts[2], starts[2] + lens[2])
@@ -453,8 +533,8 @@ struct Scanner {
         return j
     }
 
-    mutating func nationalPhone(_ s: Int, _ starts: [Int], _ lens: [Int], _ seps: [UInt8], _ k: Int, _ total: Int) -> Int? {
-        guard cfg.isEnabled(Kind.phone) else { return nil }
+    mutating func nationalPhone(_ s: Int, _ starts: Fixed8, _ lens: Fixed8, _ seps: Fixed8, _ k: Int, _ total: Int) -> Int? {
+        guard enabled[Int(Kind.phone)] else { return nil }
         for g in 0..<max(0, k - 1) where seps[g] == 47 { return nil }
         let e = starts[k - 1] + lens[k - 1]
         let lead0 = p[s] == 48
@@ -530,7 +610,7 @@ struct Scanner {
     // MARK: Phones that start with "+" or "("
 
     mutating func plus(_ i: Int) -> Int {
-        guard cfg.isEnabled(Kind.phone), isDigit(i + 1), at(i + 1) != 48, !isWord(i - 1) else { return i + 1 }
+        guard enabled[Int(Kind.phone)], isDigit(i + 1), at(i + 1) != 48, !isWord(i - 1) else { return i + 1 }
         var j = i + 1
         var digits = 0
         var groups = 0
@@ -566,7 +646,7 @@ struct Scanner {
     }
 
     mutating func lparen(_ i: Int) -> Int {
-        guard cfg.isEnabled(Kind.phone), isDigit(i + 1) else { return i + 1 }
+        guard enabled[Int(Kind.phone)], isDigit(i + 1) else { return i + 1 }
         var q = i + 1
         while isDigit(q) { q += 1 }
         let areaLen = q - i - 1
@@ -598,7 +678,7 @@ struct Scanner {
     // MARK: E-mail, URL, addresses
 
     mutating func email(_ i: Int) -> Int {
-        guard cfg.isEnabled(Kind.email) else { return i + 1 }
+        guard enabled[Int(Kind.email)] else { return i + 1 }
         var s = i
         while s > 0 {
             let b = p[s - 1]
@@ -648,7 +728,7 @@ struct Scanner {
             while s > 0 && (cls[Int(p[s - 1])] & ByteClass.alnum != 0 || p[s - 1] == 43 || p[s - 1] == 45 || p[s - 1] == 46) {
                 s -= 1
             }
-            guard i - s >= 2, isAlpha(s), cfg.isEnabled(Kind.url) else { return i + 3 }
+            guard i - s >= 2, isAlpha(s), enabled[Int(Kind.url)] else { return i + 3 }
             return url(s, i + 3)
         }
         var s = i
@@ -660,7 +740,7 @@ struct Scanner {
 
     mutating func dot(_ i: Int) -> Int {
         if i >= 3 && (p[i - 1] | 0x20) == 119 && (p[i - 2] | 0x20) == 119 && (p[i - 3] | 0x20) == 119
-            && !isWord(i - 4) && at(i - 4) != 46 && at(i - 4) != 47 && isAlnum(i + 1) && cfg.isEnabled(Kind.url)
+            && !isWord(i - 4) && at(i - 4) != 46 && at(i - 4) != 47 && isAlnum(i + 1) && enabled[Int(Kind.url)]
         {
             return url(i - 3, i + 1)
         }
@@ -745,7 +825,7 @@ struct Scanner {
     }
 
     mutating func ipv6(_ s: Int) -> Int? {
-        guard cfg.isEnabled(Kind.ip) else { return nil }
+        guard enabled[Int(Kind.ip)] else { return nil }
         var j = s
         var groups = 0
         var compressed = false
@@ -862,7 +942,7 @@ struct Scanner {
         }
         let we = wordEnd(i)
         if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
-        let f = WordFlags(rawValue: cfg.words.lookup(p + i, we - i))
+        let f = WordFlags(rawValue: words.lookup(p + i, we - i))
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
         if f.contains(.month) && cfg.longDates, let e = monthFirstDate(i, we) { return e }
@@ -876,7 +956,7 @@ struct Scanner {
     }
 
     mutating func iban(_ i: Int) -> Int? {
-        guard cfg.isEnabled(Kind.iban) else { return nil }
+        guard enabled[Int(Kind.iban)] else { return nil }
         let cc = UInt16(p[i]) << 8 | UInt16(p[i + 1])
         guard let len = Checksums.ibanLengths[cc] else { return nil }
         var chars = [UInt8]()
@@ -914,10 +994,10 @@ struct Scanner {
         if at(e) == 46 { e += 1 }
         guard let (s1, e1) = nextCapitalized(e) else { return e }
         var end = e1
-        let f1 = WordFlags(rawValue: cfg.words.lookup(p + s1, e1 - s1))
+        let f1 = WordFlags(rawValue: words.lookup(p + s1, e1 - s1))
         if f1.contains(.stop) || f1.contains(.month) { return e }
         if let (s2, e2) = nextCapitalized(e1) {
-            let f2 = WordFlags(rawValue: cfg.words.lookup(p + s2, e2 - s2))
+            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
             if !f2.contains(.stop) && !f2.contains(.month) { end = e2 }
         }
         emit(Kind.person, s1, end, 0.85)
@@ -939,7 +1019,7 @@ struct Scanner {
             particles += 1
         }
         if let (s2, e2) = nextCapitalized(probe) {
-            let f2 = WordFlags(rawValue: cfg.words.lookup(p + s2, e2 - s2))
+            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
             if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) || (particles > 0 && !f2.contains(.stop)) {
                 e = e2
                 score = 0.9
@@ -950,7 +1030,7 @@ struct Scanner {
                 score = 0.7
             }
             if score > 0, let (s3, e3) = nextCapitalized(e) {
-                let f3 = WordFlags(rawValue: cfg.words.lookup(p + s3, e3 - s3))
+                let f3 = WordFlags(rawValue: words.lookup(p + s3, e3 - s3))
                 if f3.contains(.lastName) && !f3.contains(.stop) { e = e3 }
             }
         }
@@ -982,12 +1062,12 @@ struct Scanner {
                 let nw = wordEnd(e + 1)
                 guard nw > e + 1 else { break }
                 e = nw
-                let pf = WordFlags(rawValue: cfg.words.lookup(p + i, e - i))
+                let pf = WordFlags(rawValue: words.lookup(p + i, e - i))
                 if pf.contains(.location) {
                     best = e
                     bestFlags = pf
                 }
-                if !pf.contains(.locationPrefix) && e - i > cfg.words.maxKeyLength { break }
+                if !pf.contains(.locationPrefix) && e - i > words.maxKeyLength { break }
             }
         }
         guard best > 0 else { return nil }
@@ -1000,7 +1080,7 @@ struct Scanner {
         var best = -1
         var bestValue: UInt32 = 0
         var e = we
-        let first = cfg.words.lookup(p + i, we - i)
+        let first = words.lookup(p + i, we - i)
         if first & WordFlags.userTerm.rawValue != 0 {
             best = we
             bestValue = first
@@ -1011,7 +1091,7 @@ struct Scanner {
                 let nw = wordEnd(e + 1)
                 guard nw > e + 1 else { break }
                 e = nw
-                let v = cfg.words.lookup(p + i, e - i)
+                let v = words.lookup(p + i, e - i)
                 if v & WordFlags.userTerm.rawValue != 0 {
                     best = e
                     bestValue = v
@@ -1068,7 +1148,7 @@ struct Scanner {
         if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
         guard isWord(j) else { return nil }
         let me = wordEnd(j)
-        let f = WordFlags(rawValue: cfg.words.lookup(p + j, me - j))
+        let f = WordFlags(rawValue: words.lookup(p + j, me - j))
         guard f.contains(.month) else { return nil }
         var e = me
         var q = me

@@ -20,10 +20,11 @@ struct WordFlags: OptionSet, Sendable {
     static let personPhrase = WordFlags(rawValue: 1 << 10)
 }
 
-/// An open-addressing hash table from byte strings to flags, read with raw pointers in the hot loop.
-/// Keys are matched exactly (case-sensitive) unless inserted in several spellings.
-final class WordTable: @unchecked Sendable {
-    private var slots: UnsafeMutableBufferPointer<Int32>
+/// An open-addressing hash table from byte strings to flags. A value type: built while the policy
+/// compiles, then only read, so lookups need no exclusivity checks. Keys match exactly
+/// (case-sensitive) unless inserted in several spellings.
+struct WordTable: Sendable {
+    private var slots: [Int32]
     private var mask: Int
     private var keyStart: [Int32] = []
     private var keyLength: [Int32] = []
@@ -32,18 +33,15 @@ final class WordTable: @unchecked Sendable {
     private var arena: [UInt8] = []
     /// The longest key in bytes; longer candidates are not looked up.
     private(set) var maxKeyLength = 0
-    /// Whether any key begins with a byte outside A–Z (lowercase or non-ASCII).
+    /// Which bytes begin some key.
     private(set) var firstBytes = [Bool](repeating: false, count: 256)
 
     init(capacityHint: Int = 1024) {
         var cap = 16
         while cap < capacityHint * 2 { cap <<= 1 }
-        slots = .allocate(capacity: cap)
-        slots.initialize(repeating: -1)
+        slots = [Int32](repeating: -1, count: cap)
         mask = cap - 1
     }
-
-    deinit { slots.deallocate() }
 
     var count: Int { values.count }
 
@@ -57,10 +55,11 @@ final class WordTable: @unchecked Sendable {
     }
 
     /// Adds `flags` to the key (or inserts it).
-    func insert(_ key: [UInt8], _ flags: UInt32) {
+    mutating func insert(_ key: [UInt8], _ flags: UInt32) {
         guard !key.isEmpty, key.count < 256 else { return }
-        if let idx = find(key) {
-            values[idx] |= flags
+        let existing = key.withUnsafeBufferPointer { lookupIndex($0.baseAddress!, $0.count) }
+        if existing >= 0 {
+            values[existing] |= flags
             return
         }
         if (values.count + 1) * 2 > mask + 1 { grow() }
@@ -76,43 +75,39 @@ final class WordTable: @unchecked Sendable {
         place(idx, h)
     }
 
-    func insert(_ key: String, _ flags: WordFlags) { insert(Array(key.utf8), flags.rawValue) }
+    mutating func insert(_ key: String, _ flags: WordFlags) { insert(Array(key.utf8), flags.rawValue) }
 
-    private func place(_ idx: Int32, _ h: UInt64) {
+    private mutating func place(_ idx: Int32, _ h: UInt64) {
         var s = Int(truncatingIfNeeded: h) & mask
         while slots[s] >= 0 { s = (s + 1) & mask }
         slots[s] = idx
     }
 
-    private func grow() {
+    private mutating func grow() {
         let cap = (mask + 1) * 2
-        slots.deallocate()
-        slots = .allocate(capacity: cap)
-        slots.initialize(repeating: -1)
+        slots = [Int32](repeating: -1, count: cap)
         mask = cap - 1
         for i in 0..<values.count { place(Int32(i), hashes[i]) }
-    }
-
-    private func find(_ key: [UInt8]) -> Int? {
-        key.withUnsafeBufferPointer { buf -> Int? in
-            let r = lookupIndex(buf.baseAddress!, buf.count)
-            return r < 0 ? nil : r
-        }
     }
 
     @inline(__always)
     private func lookupIndex(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int {
         let h = WordTable.hash(p, len)
         var s = Int(truncatingIfNeeded: h) & mask
-        return arena.withUnsafeBufferPointer { a in
-            while true {
-                let idx = Int(slots[s])
-                if idx < 0 { return -1 }
-                if hashes[idx] == h && Int(keyLength[idx]) == len {
-                    let start = Int(keyStart[idx])
-                    if memcmpBytes(a.baseAddress! + start, p, len) { return idx }
+        return slots.withUnsafeBufferPointer { sl in
+            hashes.withUnsafeBufferPointer { hs in
+                keyLength.withUnsafeBufferPointer { kl in
+                    arena.withUnsafeBufferPointer { a in
+                        while true {
+                            let idx = Int(sl[s])
+                            if idx < 0 { return -1 }
+                            if hs[idx] == h && Int(kl[idx]) == len {
+                                if memcmpBytes(a.baseAddress! + Int(keyStart[idx]), p, len) { return idx }
+                            }
+                            s = (s + 1) & mask
+                        }
+                    }
                 }
-                s = (s + 1) & mask
             }
         }
     }
@@ -129,10 +124,74 @@ final class WordTable: @unchecked Sendable {
         let bytes = Array(key.utf8)
         return bytes.withUnsafeBufferPointer { lookup($0.baseAddress!, $0.count) }
     }
+
+    func parts() -> (slots: [Int32], mask: Int, keyStart: [Int32], keyLength: [Int32], values: [UInt32], hashes: [UInt64], arena: [UInt8]) {
+        (slots, mask, keyStart, keyLength, values, hashes, arena)
+    }
 }
 
 @inline(__always)
 func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     for i in 0..<n where a[i] != b[i] { return false }
     return true
+}
+
+/// The frozen, pointer-based form of a `WordTable` that the scanner reads: plain loads, no
+/// reference counting or exclusivity checks per lookup.
+final class WordIndex: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<Int32>
+    private let mask: Int
+    private let keyStart: UnsafeMutablePointer<Int32>
+    private let keyLength: UnsafeMutablePointer<Int32>
+    private let values: UnsafeMutablePointer<UInt32>
+    private let hashes: UnsafeMutablePointer<UInt64>
+    private let arena: UnsafeMutablePointer<UInt8>
+    let maxKeyLength: Int
+    let firstBytes: UnsafeMutablePointer<Bool>
+
+    init(_ t: WordTable) {
+        let parts = t.parts()
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+            a.withUnsafeBufferPointer { b in
+                if let base = b.baseAddress { p.initialize(from: base, count: b.count) }
+            }
+            return p
+        }
+        slots = copy(parts.slots)
+        mask = parts.mask
+        keyStart = copy(parts.keyStart)
+        keyLength = copy(parts.keyLength)
+        values = copy(parts.values)
+        hashes = copy(parts.hashes)
+        arena = copy(parts.arena)
+        maxKeyLength = t.maxKeyLength
+        firstBytes = copy(t.firstBytes)
+    }
+
+    deinit {
+        slots.deallocate()
+        keyStart.deallocate()
+        keyLength.deallocate()
+        values.deallocate()
+        hashes.deallocate()
+        arena.deallocate()
+        firstBytes.deallocate()
+    }
+
+    /// The flags of the `len` bytes at `p`, or 0 when absent.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        if len > maxKeyLength || len == 0 { return 0 }
+        let h = WordTable.hash(p, len)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let idx = Int(slots[s])
+            if idx < 0 { return 0 }
+            if hashes[idx] == h && Int(keyLength[idx]) == len && memcmpBytes(arena + Int(keyStart[idx]), p, len) {
+                return values[idx]
+            }
+            s = (s + 1) & mask
+        }
+    }
 }
