@@ -37,7 +37,11 @@ let package = Package(
         // Pure domain engines: no I/O, no clocks.
         .target(
             name: "Redaction",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                // AES-GCM-SIV (deterministic, misuse-resistant encryption) lives in _CryptoExtras.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -1,7 +1,260 @@
 import ArgumentParser
+import Foundation
+import Pipeline
+import Redaction
 
 /// Verbs of the redaction engine, registered on the root command.
-var redactionCommands: [any ParsableCommand.Type] { [] }
+var redactionCommands: [any ParsableCommand.Type] { [RedactCommand.self] }
 
 /// Benchmarks of the redaction engine, registered under `steward bench`.
-var redactionBenchCommands: [any ParsableCommand.Type] { [] }
+var redactionBenchCommands: [any ParsableCommand.Type] { [RedactBenchCommand.self] }
+
+enum EmitMode: String, ExpressibleByArgument, CaseIterable {
+    case redacted, entities
+}
+
+enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, jsonl
+}
+
+struct RedactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact",
+        abstract: "Detect and de-identify personal data in lines read from standard input.",
+        discussion: """
+            Reads stdin, writes stdout, one output line per input line. With --emit entities each line \
+            becomes {"entities":[{"type":…,"start":…,"end":…,"score":…}]} with Unicode code-point offsets \
+            (end exclusive). With --input-format jsonl each line is a JSON record: field rules and free-text \
+            scanning follow the topology's `redaction:` section, and entities carry the field's JSON path. \
+            Keyed operators read the key from STEWARD_REDACTION_KEY or the file named by \
+            STEWARD_REDACTION_KEY_FILE; --decrypt reverses `encrypt` tokens with the same key.
+            """
+    )
+
+    @Option(help: "Topology YAML whose `redaction:` section sets the policy.")
+    var topology: String?
+
+    @Option(help: "What to write: the de-identified text (redacted) or the detected spans (entities).")
+    var emit: EmitMode = .redacted
+
+    @Option(name: .customLong("input-format"), help: "text: each line is free text; jsonl: each line is a JSON record.")
+    var inputFormat: InputFormat = .text
+
+    @Flag(help: "Replace <ENC_…> tokens made by the encrypt operator with their plaintext (needs the key).")
+    var decrypt = false
+
+    func run() throws {
+        let policy = try RedactionCLI.loadPolicy(topology)
+        let keys = try RedactionCLI.loadKeys()
+        if decrypt {
+            guard let keys else {
+                throw ValidationError("--decrypt needs \(RedactionKeys.environmentVariable) or \(RedactionKeys.fileVariable)")
+            }
+            var failures = 0
+            var out = OutputBuffer()
+            LineReader.forEachLine { line in
+                let r = Redactor.decrypt(text: String(decoding: line, as: UTF8.self), keys: keys)
+                failures += r.failures
+                out.write(r.text)
+                out.newline()
+            }
+            out.flush()
+            if failures > 0 {
+                FileHandle.standardError.write(Data("steward redact: \(failures) token(s) did not authenticate under this key\n".utf8))
+                throw ExitCode(2)
+            }
+            return
+        }
+        let redactor: Redactor
+        do { redactor = try Redactor(policy: policy, keys: keys) } catch { throw ValidationError(error.description) }
+        var out = OutputBuffer()
+        var lineNo = 0
+        var rejected = 0
+        LineReader.forEachLine { line in
+            lineNo += 1
+            let text: String
+            do {
+                text = try redactor.validated(line)
+            } catch {
+                rejected += 1
+                FileHandle.standardError.write(Data("steward redact: line \(lineNo): \(error); rejected by policy\n".utf8))
+                out.write(emit == .entities ? "{\"error\":\"invalid_utf8\",\"entities\":[]}" : "")
+                out.newline()
+                return
+            }
+            switch (inputFormat, emit) {
+            case (.text, .redacted):
+                out.write(redactor.redact(text: text))
+            case (.text, .entities):
+                RedactionCLI.writeEntities(redactor.entities(in: text), path: nil, into: &out, first: true, close: true)
+            case (.jsonl, _):
+                guard let value = try? JSONParser.parse(Array(text.utf8)) else {
+                    FileHandle.standardError.write(Data("steward redact: line \(lineNo): not a JSON value\n".utf8))
+                    out.write(emit == .entities ? "{\"error\":\"invalid_json\",\"entities\":[]}" : "")
+                    out.newline()
+                    return
+                }
+                if emit == .redacted {
+                    do {
+                        let r = try redactor.redact(record: RedactionCLI.toRedaction(value))
+                        out.writeBytes(JSONWriter.encode(RedactionCLI.toPipeline(r)))
+                    } catch {
+                        FileHandle.standardError.write(Data("steward redact: line \(lineNo): \(error)\n".utf8))
+                    }
+                } else {
+                    var first = true
+                    out.write("{\"entities\":[")
+                    RedactionCLI.walkStrings(value, "$") { path, s in
+                        RedactionCLI.writeEntities(redactor.entities(in: s), path: path, into: &out, first: first, close: false)
+                        if !redactor.entities(in: s).isEmpty { first = false }
+                    }
+                    out.write("]}")
+                }
+            }
+            out.newline()
+        }
+        out.flush()
+        if rejected > 0 { throw ExitCode(3) }
+    }
+}
+
+enum RedactionCLI {
+    static func loadPolicy(_ topology: String?) throws -> RedactionPolicy {
+        guard let topology else { return .default }
+        guard let data = FileManager.default.contents(atPath: topology) else {
+            throw ValidationError("cannot read topology file \(topology)")
+        }
+        let section: Any?
+        do {
+            section = try TopologyYAML.redactionSection(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ValidationError("topology \(topology): \(error)")
+        }
+        do { return try RedactionPolicy(plain: section) } catch { throw ValidationError(error.description) }
+    }
+
+    static func loadKeys() throws -> RedactionKeys? {
+        do {
+            return try RedactionKeys.load(environment: ProcessInfo.processInfo.environment) { path in
+                guard let d = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+                return Array(d)
+            }
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    static func writeEntities(_ es: [Entity], path: String?, into out: inout OutputBuffer, first: Bool, close: Bool) {
+        if close { out.write("{\"entities\":[") }
+        var firstItem = first
+        for e in es {
+            if !firstItem { out.write(",") }
+            firstItem = false
+            out.write("{\"type\":\"")
+            out.write(jsonEscape(e.type.rawValue))
+            out.write("\",")
+            if let path {
+                out.write("\"path\":\"")
+                out.write(jsonEscape(path))
+                out.write("\",")
+            }
+            out.write("\"start\":\(e.start),\"end\":\(e.end),\"score\":\(e.score)}")
+        }
+        if close { out.write("]}") }
+    }
+
+    static func jsonEscape(_ s: String) -> String {
+        var w = JSONWriter()
+        w.writeString(s)
+        let b = w.bytes
+        return String(decoding: b.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    static func walkStrings(_ v: JSONValue, _ path: String, _ body: (String, String) -> Void) {
+        switch v {
+        case .string(let s): body(path, s)
+        case .array(let items):
+            for (i, item) in items.enumerated() { walkStrings(item, "\(path)[\(i)]", body) }
+        case .object(let members):
+            for m in members { walkStrings(m.value, path + "." + m.key, body) }
+        default: break
+        }
+    }
+
+    static func toRedaction(_ v: JSONValue) -> RedactionJSON {
+        switch v {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n): return .number(n)
+        case .string(let s): return .string(s)
+        case .array(let a): return .array(a.map(toRedaction))
+        case .object(let m): return .object(m.map { ($0.key, toRedaction($0.value)) })
+        }
+    }
+
+    static func toPipeline(_ v: RedactionJSON) -> JSONValue {
+        switch v {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n): return .number(n)
+        case .string(let s): return .string(s)
+        case .array(let a): return .array(a.map(toPipeline))
+        case .object(let m): return .object(m.map { ($0.key, toPipeline($0.value)) })
+        }
+    }
+}
+
+/// Reads stdin in large blocks and yields each line without its `\n` (and a trailing `\r`).
+enum LineReader {
+    static func forEachLine(_ body: ([UInt8]) -> Void) {
+        let chunk = 1 << 20
+        var buf = [UInt8](repeating: 0, count: chunk)
+        var pending: [UInt8] = []
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, chunk) }
+            if n <= 0 { break }
+            var start = 0
+            buf.withUnsafeBufferPointer { b in
+                for i in 0..<n where b[i] == 10 {
+                    var line = pending
+                    line.append(contentsOf: b[start..<i])
+                    pending.removeAll(keepingCapacity: true)
+                    if line.last == 13 { line.removeLast() }
+                    body(line)
+                    start = i + 1
+                }
+                pending.append(contentsOf: b[start..<n])
+            }
+        }
+        if !pending.isEmpty {
+            if pending.last == 13 { pending.removeLast() }
+            body(pending)
+        }
+    }
+}
+
+/// Buffered stdout.
+struct OutputBuffer {
+    var bytes: [UInt8] = []
+    init() { bytes.reserveCapacity(1 << 20) }
+    mutating func write(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        if bytes.count >= 1 << 20 { flush() }
+    }
+    mutating func writeBytes(_ b: [UInt8]) {
+        bytes.append(contentsOf: b)
+        if bytes.count >= 1 << 20 { flush() }
+    }
+    mutating func newline() { bytes.append(10) }
+    mutating func flush() {
+        bytes.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let w = Foundation.write(1, raw.baseAddress! + off, raw.count - off)
+                if w <= 0 { break }
+                off += w
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,1166 @@
+/// Kind indices of the built-in detectors (positions in `EntityType.builtIn`).
+enum Kind {
+    static let email: UInt16 = 0
+    static let phone: UInt16 = 1
+    static let card: UInt16 = 2
+    static let iban: UInt16 = 3
+    static let ssn: UInt16 = 4
+    static let itin: UInt16 = 5
+    static let nhs: UInt16 = 6
+    static let ip: UInt16 = 7
+    static let mac: UInt16 = 8
+    static let url: UInt16 = 9
+    static let crypto: UInt16 = 10
+    static let date: UInt16 = 11
+    static let person: UInt16 = 12
+    static let location: UInt16 = 13
+    static let builtInCount: UInt16 = 14
+}
+
+/// Context words looked for (case-insensitively) in a short window before a borderline candidate.
+enum Context {
+    static func list(_ words: [String]) -> [[UInt8]] { words.map { Array($0.utf8) } }
+    static let phone = list([
+        "phone", "call", "tel", "mobile", "cell", "fax", "text me", "reach me", "whatsapp", "contact", "number",
+        "dial", "ring", "telefon", "handy", "portable", "téléphone", "ph:", "mob",
+    ])
+    static let ssn = list(["ssn", "social security", "social sec", "ss#", "ss #"])
+    static let itin = list(["itin", "taxpayer", "tax id", "tin"])
+    static let nhs = list(["nhs", "health service", "patient", "gp "])
+    static let particles = list(["van", "von", "der", "den", "de", "la", "le", "du", "di", "da", "del", "della", "dos", "das", "ter", "ten", "zu", "y"])
+    static let version = list(["version", "ver ", "ver.", "release", "firmware", "v."])
+    static let locationBefore = list([
+        " in ", " to ", " from ", " at ", " near ", "visit", "based in", "born in", "moved to", "live in",
+        "lives in", "city of", "flight to", "fly to", "trip to", "in\t", "nach ", " à ", " en ", " a ",
+    ])
+    static let personBefore = list([
+        "hi ", "hello ", "hey ", "dear ", "thanks ", "thank you ", "name is ", "i'm ", "i am ", "this is ",
+        "ask ", "tell ", "with ", " from ", "cc ", "cc: ", " by ", "contact ", "met ", "meet ", "named ",
+        "called ", "customer ", "user ", "agent ", "spoke to ", "talked to ", "signed ", "regards, ", "cheers, ",
+        "attn ", "attn: ", "to: ", "from: ", "bonjour ", "hallo ", "ciao ", "hola ", "name: ",
+    ])
+}
+
+/// Collects the detector configuration while a policy compiles; `build()` freezes it.
+struct DetectorBuilder {
+    var kinds: [EntityType] = EntityType.builtIn
+    var enabled = [Bool](repeating: true, count: Int(Kind.builtInCount))
+    var scores: [Float] = []
+    var words: WordTable
+    var patterns: [UserPattern] = []
+    /// Kind index of each user dictionary (parallel to the dictionary index stored in word flags).
+    var dictionaryKinds: [UInt16] = []
+    var patternFirst = [Bool](repeating: false, count: 256)
+    var longDates = true
+    var numericDates = true
+    /// Whether lowercase words need a dictionary lookup (a user term starts lowercase).
+    var lowercaseLookups = false
+
+    init(words: WordTable) {
+        self.words = words
+    }
+
+    mutating func kindIndex(of type: EntityType) -> UInt16 {
+        if let i = kinds.firstIndex(of: type) { return UInt16(i) }
+        kinds.append(type)
+        return UInt16(kinds.count - 1)
+    }
+
+    func build() -> DetectorConfig {
+        var t = [UInt8](repeating: 0, count: 256)
+        for b in 48...57 { t[b] = Trigger.digit }
+        for b in 65...90 { t[b] = Trigger.upper }
+        t[Int(UInt8(ascii: "@"))] = Trigger.at
+        t[Int(UInt8(ascii: ":"))] = Trigger.colon
+        t[Int(UInt8(ascii: "+"))] = Trigger.plus
+        t[Int(UInt8(ascii: "("))] = Trigger.lparen
+        t[Int(UInt8(ascii: "."))] = Trigger.dot
+        t[Int(UInt8(ascii: "-"))] = Trigger.dash
+        for b in 0xC0...0xFF { t[b] = Trigger.nonASCII }
+        for b in 0..<256 where t[b] == 0 {
+            if patternFirst[b] || (lowercaseLookups && words.firstBytes[b]) { t[b] = Trigger.other }
+        }
+        var sc = scores
+        while sc.count < kinds.count { sc.append(0.85) }
+        var en = enabled
+        while en.count < kinds.count { en.append(true) }
+        return DetectorConfig(kinds: kinds, enabled: en, scores: sc, words: words, patterns: patterns,
+                              dictionaryKinds: dictionaryKinds, trigger: t, patternFirst: patternFirst,
+                              longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups)
+    }
+}
+
+/// The frozen detector configuration: which kinds run, the gazetteer, user patterns, and the trigger
+/// table of bytes that can start a candidate. Immutable (`let` only), so the hot loop reads it without
+/// exclusivity checks and one instance serves every thread.
+final class DetectorConfig: @unchecked Sendable {
+    let kinds: [EntityType]
+    let enabled: [Bool]
+    let scores: [Float]
+    let words: WordIndex
+    let enabledFlags: UnsafeMutablePointer<Bool>
+    let patterns: [UserPattern]
+    let dictionaryKinds: [UInt16]
+    let trigger: [UInt8]
+    let patternFirst: [Bool]
+    let longDates: Bool
+    let numericDates: Bool
+    let lowercaseLookups: Bool
+
+    init(kinds: [EntityType], enabled: [Bool], scores: [Float], words: WordTable, patterns: [UserPattern],
+         dictionaryKinds: [UInt16], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
+         lowercaseLookups: Bool) {
+        self.kinds = kinds
+        self.enabled = enabled
+        self.scores = scores
+        self.words = WordIndex(words)
+        self.enabledFlags = .allocate(capacity: enabled.count)
+        self.enabledFlags.initialize(from: enabled, count: enabled.count)
+        self.patterns = patterns
+        self.dictionaryKinds = dictionaryKinds
+        self.trigger = trigger
+        self.patternFirst = patternFirst
+        self.longDates = longDates
+        self.numericDates = numericDates
+        self.lowercaseLookups = lowercaseLookups
+    }
+
+    deinit { enabledFlags.deallocate() }
+
+    @inline(__always) func isEnabled(_ kind: UInt16) -> Bool { enabledFlags[Int(kind)] }
+}
+
+/// Eight integers inline (no heap allocation), indexed 0..<8.
+struct Fixed8 {
+    var storage: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    @inline(__always) subscript(i: Int) -> Int {
+        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i &* 8, as: Int.self) } }
+        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i &* 8, as: Int.self) } }
+    }
+}
+
+/// One pass over UTF-8 bytes. Bytes that cannot start a candidate cost one table lookup; trigger bytes
+/// dispatch to hand-written recognisers whose validators (checksums, numbering rules, context words)
+/// decide borderline cases. Offsets are bytes; the caller converts to code points.
+struct Scanner {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    let cfg: DetectorConfig
+    let trig: UnsafePointer<UInt8>
+    let cls: UnsafePointer<UInt8>
+    let words: WordIndex
+    let enabled: UnsafeMutablePointer<Bool>
+    var out: [Match] = []
+
+    init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
+        self.p = p
+        self.n = n
+        self.cfg = cfg
+        self.words = cfg.words
+        self.enabled = cfg.enabledFlags
+        self.trig = trig
+        self.cls = cls
+    }
+
+    // MARK: Byte helpers
+
+    @inline(__always) func at(_ i: Int) -> UInt8 { (i >= 0 && i < n) ? p[i] : 0 }
+    @inline(__always) func c(_ i: Int) -> UInt8 { (i >= 0 && i < n) ? cls[Int(p[i])] : 0 }
+    @inline(__always) func isDigit(_ i: Int) -> Bool { c(i) & ByteClass.digit != 0 }
+    @inline(__always) func isAlnum(_ i: Int) -> Bool { c(i) & ByteClass.alnum != 0 }
+    @inline(__always) func isAlpha(_ i: Int) -> Bool { c(i) & ByteClass.alpha != 0 }
+    @inline(__always) func isUpper(_ i: Int) -> Bool { c(i) & ByteClass.upper != 0 }
+    @inline(__always) func isLower(_ i: Int) -> Bool { c(i) & ByteClass.lower != 0 }
+    @inline(__always) func isHex(_ i: Int) -> Bool { c(i) & ByteClass.hex != 0 }
+    @inline(__always) func isWord(_ i: Int) -> Bool { c(i) & ByteClass.word != 0 }
+
+    @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
+        guard enabled[Int(kind)], e > s else { return }
+        out.append(Match(start: s, end: e, kind: kind, score: score))
+    }
+
+    func skipWord(_ i: Int) -> Int {
+        var j = i
+        while j < n && cls[Int(p[j])] & ByteClass.word != 0 { j += 1 }
+        return max(j, i + 1)
+    }
+
+    func skipAlnum(_ i: Int) -> Int {
+        var j = i
+        while j < n && cls[Int(p[j])] & ByteClass.alnum != 0 { j += 1 }
+        return j
+    }
+
+    func digitsValue(_ s: Int, _ e: Int) -> Int {
+        var v = 0
+        for k in s..<e { v = v &* 10 &+ Int(p[k] &- 48) }
+        return v
+    }
+
+    /// Whether any of `words` occurs (ASCII case-insensitively) in the `window` bytes before `pos`.
+    func contextBefore(_ pos: Int, _ window: Int, _ words: [[UInt8]]) -> Bool {
+        let lo = max(0, pos - window)
+        if pos - lo <= 0 { return false }
+        for w in words {
+            let m = w.count
+            if m > pos - lo { continue }
+            var k = lo
+            while k + m <= pos {
+                var ok = true
+                for t in 0..<m {
+                    var b = p[k + t]
+                    if b >= 65 && b <= 90 { b |= 0x20 }
+                    if b != w[t] {
+                        ok = false
+                        break
+                    }
+                }
+                if ok { return true }
+                k += 1
+            }
+        }
+        return false
+    }
+
+    // MARK: Main loop
+
+    mutating func run() {
+        var i = 0
+        let hasPatterns = !cfg.patterns.isEmpty
+        let swar = !cfg.lowercaseLookups && !cfg.patternFirst[Int(UInt8(ascii: "a"))]
+        while i < n {
+            // Eight bytes at a time while they are all lowercase ASCII letters or spaces — most of
+            // chat text — then byte by byte through the trigger table for at most eight bytes.
+            if swar {
+                while i &+ 8 <= n && Scanner.quiet(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i &+= 8 }
+            }
+            let limit = swar ? min(n, i &+ 8) : n
+            while i < limit && trig[Int(p[i])] == 0 { i &+= 1 }
+            if i >= limit { continue }
+            let t = trig[Int(p[i])]
+            let midWord = i > 0 && cls[Int(p[i - 1])] & ByteClass.word != 0
+            if hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
+            switch t {
+            case Trigger.digit:
+                i = midWord ? midWordDigit(i) : numeric(i)
+            case Trigger.upper, Trigger.nonASCII:
+                i = midWord ? skipWord(i) : capitalized(i)
+            case Trigger.at:
+                i = email(i)
+            case Trigger.colon:
+                i = colon(i)
+            case Trigger.plus:
+                i = plus(i)
+            case Trigger.lparen:
+                i = lparen(i)
+            case Trigger.dot:
+                i = dot(i)
+            case Trigger.dash:
+                i = dash(i)
+            default:
+                if !midWord && cfg.lowercaseLookups && words.firstBytes[Int(p[i])] {
+                    i = capitalized(i)
+                } else {
+                    i = midWord ? skipWord(i) : i + 1
+                }
+            }
+        }
+    }
+
+    /// Whether all eight bytes are lowercase ASCII letters or spaces (SWAR, no branches per byte).
+    /// User patterns that start with a lowercase letter turn this off.
+    @inline(__always)
+    static func quiet(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let x7 = x & ~high
+        let geA = (x7 &+ ones &* 0x1F) & high  // byte >= 0x61
+        let geBrace = (x7 &+ ones &* 0x05) & high  // byte >= 0x7B
+        let lower = geA & ~geBrace
+        let notSpace = ((x7 ^ (ones &* 0x20)) &+ ones &* 0x7F) & high
+        let ok = (lower | (~notSpace & high)) & ~(x & high)
+        return ok == high
+    }
+
+    mutating func tryPatterns(_ i: Int) {
+        for (k, pattern) in cfg.patterns.enumerated() where pattern.first[Int(p[i])] {
+            if let e = pattern.match(p, n, i), e > i {
+                if pattern.wordBoundary && isWord(e) && isWord(e - 1) { continue }
+                emit(cfg.patterns[k].kind, i, e, pattern.score)
+            }
+        }
+    }
+
+    // MARK: Digits inside a word (bech32 "bc1…"), else skip the word
+
+    mutating func midWordDigit(_ i: Int) -> Int {
+        if p[i] == 49, i >= 2, i == 2 || !isWord(i - 3) {
+            let a = p[i - 2] | 0x20, b = p[i - 1] | 0x20
+            if (a == 98 && b == 99) || (a == 116 && b == 98) {  // "bc" / "tb"
+                let e = skipAlnum(i)
+                if e - (i - 2) >= 14 && Checksums.bech32(Array(UnsafeBufferPointer(start: p + i - 2, count: e - i + 2))) {
+                    emit(Kind.crypto, i - 2, e, 1.0)
+                    return e
+                }
+            }
+        }
+        // A hex token that began with letters ("db8:", "fe80::1", "aa:bb:…") is handled at its separator.
+        return skipWord(i)
+    }
+
+    // MARK: Numbers
+
+    mutating func numeric(_ s: Int) -> Int {
+        let r = skipAlnum(s)
+        var d = s
+        while d < n && cls[Int(p[d])] & ByteClass.digit != 0 { d += 1 }
+        if d < r {
+            // Mixed alphanumeric token.
+            if p[s] == 48 && (at(s + 1) | 0x20) == 120 {  // 0x…
+                if r - s == 42 && !isWord(r) && enabled[Int(Kind.crypto)]
+                    && Checksums.ethereum(Array(UnsafeBufferPointer(start: p + s + 2, count: 40)))
+                {
+                    emit(Kind.crypto, s, r, 1.0)
+                    return r
+                }
+                return skipWord(s)
+            }
+            if (p[s] == 49 || p[s] == 51) && r - s >= 25 && r - s <= 35 && !isWord(r) && enabled[Int(Kind.crypto)]
+                && Checksums.base58Check(Array(UnsafeBufferPointer(start: p + s, count: r - s)))
+            {
+                emit(Kind.crypto, s, r, 1.0)
+                return r
+            }
+            if d - s <= 2 && r - d == 2 && isOrdinal(d) {
+                if let e = dayFirstDate(s, d, r) { return e }
+                return r
+            }
+            let sep = at(r)
+            if sep == 58 || sep == 45 || sep == 46 {
+                if let e = hexAddress(s) { return e }
+            }
+            return skipWord(s)
+        }
+        if isWord(d) { return skipWord(d) }  // digits then non-ASCII letters
+        let sep = at(d)
+        // Fast exit: a lone short number ("10 minutes", "12:30", "#4521") can only start a day-first
+        // date; everything else needs at least nine digits or a second group.
+        if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
+            if d - s <= 2 && cfg.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
+                if let e = dayFirstDate(s, d, d) { return e }
+            }
+            return d
+        }
+        if sep == 58 || ((sep == 45 || sep == 46) && (d - s == 2 || d - s == 4)) {
+            if let e = hexAddress(s) { return e }
+        }
+        return numberGroups(s)
+    }
+
+    func isOrdinal(_ d: Int) -> Bool {
+        let a = at(d) | 0x20, b = at(d + 1) | 0x20
+        return (a == 115 && b == 116) || (a == 110 && b == 100) || (a == 114 && b == 100) || (a == 116 && b == 104)
+    }
+
+    /// Digit groups separated by single spaces, dashes, dots or slashes, tried longest first.
+    mutating func numberGroups(_ s: Int) -> Int {
+        var lens = Fixed8()
+        var seps = Fixed8()
+        var starts = Fixed8()
+        var ng = 0
+        var j = s
+        var total = 0
+        while ng < 8 {
+            let gs = j
+            while j < n && cls[Int(p[j])] & ByteClass.digit != 0 { j += 1 }
+            starts[ng] = gs
+            lens[ng] = j - gs
+            total += j - gs
+            ng += 1
+            if total > 19 { break }
+            let b = at(j)
+            if (b == 32 || b == 45 || b == 46 || b == 47) && isDigit(j + 1) {
+                seps[ng - 1] = Int(b)
+                j += 1
+                continue
+            }
+            break
+        }
+        let groupsEnd = starts[ng - 1] + lens[ng - 1]
+        // Part of a larger number or a price: "1,299.99", "$45", "#123".
+        let before = at(s - 1)
+        if (before == 44 || before == 46 || before == 47 || before == 45) && isDigit(s - 2) { return groupsEnd }
+        let priceOrRef = before == 36 || before == 35 || (before == 0xA3 && at(s - 2) == 0xC2)
+            || (before == 0xAC && at(s - 2) == 0x82)
+
+        var k = ng
+        var digits = [UInt8]()
+        while k >= 1 {
+            defer { k -= 1 }
+            let e = starts[k - 1] + lens[k - 1]
+            let a = at(e)
+            // A letter right after the digits ends most candidates; "T" may start a time after a date
+            // and "x" a phone extension.
+            let dateT = a == 84 && isDigit(e + 1)
+            let phoneX = a == 120 && isDigit(e + 1)
+            if cls[Int(a)] & ByteClass.word != 0 && !dateT && !phoneX {
+                if k == 1 && lens[0] <= 2 && a != 0 && isAlpha(e) { break }
+                continue
+            }
+            let glued = dateT || phoneX
+            if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
+            if a == 46 && isDigit(e + 1) { continue }
+            var sum = 0
+            for g in 0..<k { sum += lens[g] }
+            let sep0 = UInt8(truncatingIfNeeded: seps[0])
+            var uniform = true
+            for g in 0..<max(0, k - 1) where seps[g] != sep0 { uniform = false }
+
+            // IPv4
+            if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3 {
+                var ok = true
+                for g in 0..<4 where digitsValue(starts[g], starts[g] + lens[g]) > 255 { ok = false }
+                if ok && !contextBefore(s, 12, Context.version) {
+                    emit(Kind.ip, s, e, 0.95)
+                    return e
+                }
+                continue
+            }
+            // Numeric dates, optionally followed by a time.
+            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && cfg.numericDates && !phoneX {
+                if let de = numericDate(starts, lens, sep0) {
+                    let te = timeAfter(de)
+                    if !(dateT && te == de) {
+                        emit(Kind.date, s, te, 0.85)
+                        return te
+                    }
+                }
+            }
+            if priceOrRef || dateT { continue }
+            if glued {
+                if let pe = nationalPhone(s, starts, lens, seps, k, sum) { return pe }
+                continue
+            }
+            digits.removeAll(keepingCapacity: true)
+            for g in 0..<k { digits.append(contentsOf: UnsafeBufferPointer(start: p + starts[g], count: lens[g])) }
+            // Cards: 13–19 digits, one group or groups of 3–6 joined by one kind of space or dash.
+            if sum >= 13 && sum <= 19 && (k == 1 || (uniform && (sep0 == 32 || sep0 == 45))) {
+                var shapeOK = true
+                if k > 1 { for g in 0..<k where lens[g] < 3 || lens[g] > 6 { shapeOK = false } }
+                if k > 1 && lens[0] != 4 { shapeOK = false }
+                if shapeOK && Checksums.plausibleCardIIN(digits) && Checksums.luhn(digits) {
+                    emit(Kind.card, s, e, 1.0)
+                    return e
+                }
+            }
+            // SSN and ITIN: 3-2-4 or nine digits with context.
+            if sum == 9 {
+                let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32) && lens[0] == 3 && lens[1] == 2
+                let bare = k == 1
+                if shaped || bare {
+                    if digits[0] == 57 {
+                        if Checksums.usITIN(digits) && (shaped || contextBefore(s, 32, Context.itin)) {
+                            emit(Kind.itin, s, e, shaped ? 0.95 : 0.8)
+                            return e
+                        }
+                    } else if Checksums.usSSN(digits) && (shaped || contextBefore(s, 32, Context.ssn)) {
+                        if !(shaped && sep0 == 32 && contextBefore(s, 24, Context.phone) && !contextBefore(s, 32, Context.ssn)) {
+                            emit(Kind.ssn, s, e, shaped ? 0.95 : 0.8)
+                            return e
+                        }
+                    }
+                }
+            }
+            // NHS numbers: 3-3-4 or ten digits, modulus 11, and context or the NHS spacing.
+            if sum == 10 && (k == 1 || (k == 3 && uniform && (sep0 == 32 || sep0 == 45) && lens[0] == 3 && lens[1] == 3))
+                && enabled[Int(Kind.nhs)] && Checksums.ukNHS(digits)
+            {
+                let ctx = contextBefore(s, 48, Context.nhs)
+                if ctx || (k == 3 && sep0 == 32 && !contextBefore(s, 32, Context.phone)) {
+                    emit(Kind.nhs, s, e, ctx ? 0.95 : 0.7)
+                    return e
+                }
+            }
+            // National phone formats.
+            if let pe = nationalPhone(s, starts, lens, seps, k, sum) {
+                return pe
+            }
+        }
+        // "15 July 1982", "3. März 2020", "15 de julio de 1982"
+        if lens[0] <= 2 && cfg.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
+        return groupsEnd
+    }
+
+    func numericDate(_ starts: Fixed8, _ lens: Fixed8, _ sep: UInt8) -> Int? {
+        let a = digitsValue(starts[0], starts[0] + lens[0])
+        let b = digitsValue(starts[1], starts[1] + lens[1])
+        let c3 = digitsValue(starts[2], starts[2] + lens[2])
+        let end = starts[2] + lens[2]
+        if lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 {
+            if (1900...2099).contains(a) && (1...12).contains(b) && (1...31).contains(c3) { return end }
+            return nil
+        }
+        if lens[0] <= 2 && lens[1] <= 2 && (lens[2] == 4 || (lens[2] == 2 && sep != 45)) {
+            if lens[2] == 4 && !(1900...2099).contains(c3) { return nil }
+            let dm = (1...31).contains(a) && (1...12).contains(b)
+            let md = (1...12).contains(a) && (1...31).contains(b)
+            if dm || md { return end }
+        }
+        return nil
+    }
+
+    /// Extends a date with a following time: `T10:22`, ` 10:22:01`, `.123`, `Z` or `±hh:mm`.
+    func timeAfter(_ e: Int) -> Int {
+        let b = at(e)
+        guard b == 84 || b == 32 else { return e }
+        var j = e + 1
+        guard isDigit(j), isDigit(j + 1), at(j + 2) == 58, isDigit(j + 3), isDigit(j + 4) else { return e }
+        j += 5
+        if at(j) == 58 && isDigit(j + 1) && isDigit(j + 2) {
+            j += 3
+            if at(j) == 46 && isDigit(j + 1) {
+                j += 1
+                while isDigit(j) { j += 1 }
+            }
+        }
+        if at(j) == 90 {
+            j += 1
+        } else if (at(j) == 43 || at(j) == 45) && isDigit(j + 1) && isDigit(j + 2) {
+            j += 3
+            if at(j) == 58 && isDigit(j + 1) && isDigit(j + 2) { j += 3 } else if isDigit(j) && isDigit(j + 1) { j += 2 }
+        }
+        if isAlnum(j) { return e }
+        return j
+    }
+
+    mutating func nationalPhone(_ s: Int, _ starts: Fixed8, _ lens: Fixed8, _ seps: Fixed8, _ k: Int, _ total: Int) -> Int? {
+        guard enabled[Int(Kind.phone)] else { return nil }
+        for g in 0..<max(0, k - 1) where seps[g] == 47 { return nil }
+        let e = starts[k - 1] + lens[k - 1]
+        let lead0 = p[s] == 48
+        var ok = false
+        var score: Float = 0.75
+        let idd = lead0 && at(s + 1) == 48  // "00" international prefix
+        if k >= 2 && total >= 10 && (total <= 12 || (idd && total <= 15)) {
+            if lead0 {
+                ok = true
+            } else if k == 3 && lens[0] == 3 && lens[1] == 3 && lens[2] == 4 {
+                ok = true
+            } else if k == 4 && lens[0] == 1 && p[s] == 49 && lens[1] == 3 && lens[2] == 3 && lens[3] == 4 {
+                ok = true
+            } else if k == 2 && lens[0] == 5 && lens[1] == 5 {
+                ok = true
+            } else if contextBefore(s, 32, Context.phone) {
+                ok = true
+            }
+        } else if k == 1 && (total == 10 || total == 11) {
+            if at(s - 1) == 61 {  // key=value: an id or a timestamp
+                ok = false
+            } else if contextBefore(s, 16, Context.phone) {
+                ok = true
+            } else if lead0 {
+                ok = true
+                score = 0.6
+            }
+        } else if k == 2 && total == 7 && lens[0] == 3 && seps[0] == 45 && contextBefore(s, 32, Context.phone) {
+            ok = true
+        } else if k >= 2 && total >= 8 && total <= 9 && lead0 && contextBefore(s, 32, Context.phone) {
+            ok = true
+        }
+        guard ok else { return nil }
+        let end = extensionAfter(e)
+        emit(Kind.phone, s, end, score)
+        return end
+    }
+
+    /// Extends a phone number with ` x123`, ` ext. 123`, ` extension 123` or ` #123`.
+    func extensionAfter(_ e: Int) -> Int {
+        var j = e
+        if at(j) == 32 || at(j) == 44 { j += 1 }
+        if at(j) == 32 { j += 1 }
+        let b = at(j) | 0x20
+        if b == 120 && isDigit(j + 1) {
+            j += 1
+        } else if b == 120 && at(j + 1) == 32 && isDigit(j + 2) {
+            j += 2
+        } else if b == 101 && (at(j + 1) | 0x20) == 120 && (at(j + 2) | 0x20) == 116 {
+            j += 3
+            if matchLower(j, "ension") { j += 6 }
+            if at(j) == 46 { j += 1 }
+            if at(j) == 58 { j += 1 }
+            if at(j) == 32 { j += 1 }
+        } else if at(j) == 35 && isDigit(j + 1) {
+            j += 1
+        } else {
+            return e
+        }
+        let ds = j
+        while isDigit(j) && j - ds < 6 { j += 1 }
+        if j == ds || isAlnum(j) { return e }
+        return j
+    }
+
+    func matchLower(_ j: Int, _ word: StaticString) -> Bool {
+        let len = word.utf8CodeUnitCount
+        let w = word.utf8Start
+        for t in 0..<len where (at(j + t) | 0x20) != w[t] { return false }
+        return true
+    }
+
+    // MARK: Phones that start with "+" or "("
+
+    mutating func plus(_ i: Int) -> Int {
+        guard enabled[Int(Kind.phone)], isDigit(i + 1), at(i + 1) != 48, !isWord(i - 1) else { return i + 1 }
+        var j = i + 1
+        var digits = 0
+        var groups = 0
+        while true {
+            if at(j) == 40 {  // "(0)" or "(555)"
+                var q = j + 1
+                while isDigit(q) { q += 1 }
+                if at(q) != 41 || q - j - 1 == 0 || q - j - 1 > 4 { break }
+                if !(q - j - 1 == 1 && at(j + 1) == 48) { digits += q - j - 1 }
+                j = q + 1
+                if at(j) == 32 || at(j) == 45 { j += 1 }
+                continue
+            }
+            let gs = j
+            while isDigit(j) { j += 1 }
+            if j == gs { break }
+            digits += j - gs
+            groups += 1
+            if digits > 15 { return i + 1 }
+            let b = at(j)
+            if (b == 32 || b == 45 || b == 46) && (isDigit(j + 1) || at(j + 1) == 40) {
+                j += 1
+                continue
+            }
+            if b == 40 { continue }
+            break
+        }
+        while j > i && !isDigit(j - 1) { j -= 1 }
+        guard digits >= 8 && digits <= 15, !isAlnum(j) || (at(j) == 120 && isDigit(j + 1)) else { return i + 1 }
+        let end = extensionAfter(j)
+        emit(Kind.phone, i, end, 0.85)
+        return end
+    }
+
+    mutating func lparen(_ i: Int) -> Int {
+        guard enabled[Int(Kind.phone)], isDigit(i + 1) else { return i + 1 }
+        var q = i + 1
+        while isDigit(q) { q += 1 }
+        let areaLen = q - i - 1
+        guard at(q) == 41, areaLen >= 2, areaLen <= 5 else { return i + 1 }
+        var j = q + 1
+        if at(j) == 32 || at(j) == 45 { j += 1 }
+        var digits = areaLen
+        var groups = 0
+        while true {
+            let gs = j
+            while isDigit(j) { j += 1 }
+            if j == gs { break }
+            digits += j - gs
+            groups += 1
+            let b = at(j)
+            if (b == 32 || b == 45 || b == 46) && isDigit(j + 1) && groups < 4 {
+                j += 1
+                continue
+            }
+            break
+        }
+        while j > q && !isDigit(j - 1) { j -= 1 }
+        guard groups >= 1, digits >= 9, digits <= 12, !isAlnum(j) || (at(j) == 120 && isDigit(j + 1)) else { return i + 1 }
+        let end = extensionAfter(j)
+        emit(Kind.phone, i, end, 0.8)
+        return end
+    }
+
+    // MARK: E-mail, URL, addresses
+
+    mutating func email(_ i: Int) -> Int {
+        guard enabled[Int(Kind.email)] else { return i + 1 }
+        var s = i
+        while s > 0 {
+            let b = p[s - 1]
+            if cls[Int(b)] & ByteClass.alnum != 0 || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39 {
+                s -= 1
+            } else {
+                break
+            }
+        }
+        while s < i && (p[s] == 46 || p[s] == 39) { s += 1 }
+        guard s < i, p[i - 1] != 46 else { return i + 1 }
+        var j = i + 1
+        var labels = 0
+        var lastLabelAlpha = false
+        var lastLabelLen = 0
+        while true {
+            let ls = j
+            var alphaOnly = true
+            while j < n {
+                let b = p[j]
+                let cb = cls[Int(b)]
+                if cb & ByteClass.alnum != 0 || b == 45 {
+                    if cb & ByteClass.alpha == 0 { alphaOnly = false }
+                    j += 1
+                } else {
+                    break
+                }
+            }
+            if j == ls { break }
+            labels += 1
+            lastLabelAlpha = alphaOnly
+            lastLabelLen = j - ls
+            if at(j) == 46 && isAlnum(j + 1) {
+                j += 1
+                continue
+            }
+            break
+        }
+        guard labels >= 2, lastLabelAlpha, lastLabelLen >= 2 else { return i + 1 }
+        emit(Kind.email, s, j, 1.0)
+        return j
+    }
+
+    mutating func colon(_ i: Int) -> Int {
+        if at(i + 1) == 47 && at(i + 2) == 47 {
+            var s = i
+            while s > 0 && (cls[Int(p[s - 1])] & ByteClass.alnum != 0 || p[s - 1] == 43 || p[s - 1] == 45 || p[s - 1] == 46) {
+                s -= 1
+            }
+            guard i - s >= 2, isAlpha(s), enabled[Int(Kind.url)] else { return i + 3 }
+            return url(s, i + 3)
+        }
+        var s = i
+        while s > 0 && i - s < 4 && isHex(s - 1) { s -= 1 }
+        if isWord(s - 1) { return i + 1 }
+        if let e = hexAddress(s) { return e }
+        return i + 1
+    }
+
+    mutating func dot(_ i: Int) -> Int {
+        if i >= 3 && (p[i - 1] | 0x20) == 119 && (p[i - 2] | 0x20) == 119 && (p[i - 3] | 0x20) == 119
+            && !isWord(i - 4) && at(i - 4) != 46 && at(i - 4) != 47 && isAlnum(i + 1) && enabled[Int(Kind.url)]
+        {
+            return url(i - 3, i + 1)
+        }
+        if i >= 4 && isHex(i - 1) && isHex(i - 2) && isHex(i - 3) && isHex(i - 4) && !isWord(i - 5) {
+            if let e = hexAddress(i - 4) { return e }
+        }
+        return i + 1
+    }
+
+    mutating func dash(_ i: Int) -> Int {
+        if i >= 2 && isHex(i - 1) && isHex(i - 2) && !isWord(i - 3) && at(i + 3) == 45 {
+            if let e = hexAddress(i - 2) { return e }
+        }
+        return i + 1
+    }
+
+    mutating func url(_ s: Int, _ hostStart: Int) -> Int {
+        var j = hostStart
+        while j < n {
+            let b = p[j]
+            if b <= 32 || b == 60 || b == 62 || b == 34 || b == 96 || b == 127 { break }
+            if b == 0xE2 && at(j + 1) == 0x80 { break }  // curly quotes and other general punctuation
+            j += 1
+        }
+        var e = j
+        while e > hostStart {
+            let b = p[e - 1]
+            if b == 46 || b == 44 || b == 59 || b == 58 || b == 33 || b == 63 || b == 39 || b == 93 || b == 125 {
+                e -= 1
+            } else if b == 41 {
+                var open = 0, close = 0
+                for q in hostStart..<e {
+                    if p[q] == 40 { open += 1 } else if p[q] == 41 { close += 1 }
+                }
+                if close > open { e -= 1 } else { break }
+            } else {
+                break
+            }
+        }
+        guard e - hostStart >= 3 else { return j }
+        var hasDot = false
+        for q in hostStart..<e where p[q] == 46 || p[q] == 58 {
+            hasDot = true
+            break
+        }
+        guard hasDot else { return j }
+        emit(Kind.url, s, e, 0.95)
+        return max(e, hostStart)
+    }
+
+    /// MAC (`aa:bb:cc:dd:ee:ff`, `aa-bb-…`, `aabb.ccdd.eeff`) or IPv6 starting at `s`.
+    mutating func hexAddress(_ s: Int) -> Int? {
+        // MAC with ':' or '-'
+        if isHex(s) && isHex(s + 1) && (at(s + 2) == 58 || at(s + 2) == 45) {
+            let sep = at(s + 2)
+            var ok = true
+            for g in 1..<6 {
+                let q = s + 3 * g
+                if !(at(q - 1) == sep && isHex(q) && isHex(q + 1)) {
+                    ok = false
+                    break
+                }
+            }
+            let e = s + 17
+            if ok && !isWord(e) && !(at(e) == sep && isHex(e + 1)) {
+                emit(Kind.mac, s, e, 0.95)
+                return e
+            }
+        }
+        // Cisco dotted MAC
+        if at(s + 4) == 46 && at(s + 9) == 46 {
+            var ok = true
+            for q in [s, s + 1, s + 2, s + 3, s + 5, s + 6, s + 7, s + 8, s + 10, s + 11, s + 12, s + 13] where !isHex(q) {
+                ok = false
+            }
+            if ok && !isWord(s + 14) && !(at(s + 14) == 46 && isAlnum(s + 15)) {
+                emit(Kind.mac, s, s + 14, 0.9)
+                return s + 14
+            }
+        }
+        return ipv6(s)
+    }
+
+    mutating func ipv6(_ s: Int) -> Int? {
+        guard enabled[Int(Kind.ip)] else { return nil }
+        var j = s
+        var groups = 0
+        var compressed = false
+        var hexDigits = 0
+        if at(j) == 58 {
+            guard at(j + 1) == 58 else { return nil }
+            compressed = true
+            j += 2
+        }
+        var end = j
+        while true {
+            // Embedded IPv4 tail.
+            var q = j
+            while isDigit(q) && q - j < 3 { q += 1 }
+            if q > j && at(q) == 46 && (compressed ? groups <= 5 : groups == 6) {
+                if let e4 = ipv4At(j) {
+                    groups += 2
+                    end = e4
+                    break
+                }
+            }
+            let gs = j
+            while isHex(j) && j - gs < 4 { j += 1 }
+            if j == gs { break }
+            if isAlnum(j) { return nil }
+            hexDigits += j - gs
+            groups += 1
+            end = j
+            if at(j) == 58 && at(j + 1) == 58 && !compressed {
+                compressed = true
+                j += 2
+                end = j
+                continue
+            }
+            if at(j) == 58 && isHex(j + 1) {
+                j += 1
+                continue
+            }
+            break
+        }
+        guard groups >= 1, groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
+        if isWord(end) || (at(end) == 58 && isHex(end + 1)) { return nil }
+        // "a::b"-like fragments in code: require either 3+ groups or a compressed form with 2+ hex digits.
+        if groups < 3 && hexDigits < 2 && !(compressed && at(s) == 58) { return nil }
+        if at(end) == 37 && isAlnum(end + 1) {  // zone index
+            end += 1
+            while isAlnum(end) { end += 1 }
+        }
+        emit(Kind.ip, s, end, 0.95)
+        return end
+    }
+
+    func ipv4At(_ s: Int) -> Int? {
+        var j = s
+        for g in 0..<4 {
+            let gs = j
+            while isDigit(j) && j - gs < 3 { j += 1 }
+            if j == gs || digitsValue(gs, j) > 255 { return nil }
+            if g < 3 {
+                if at(j) != 46 { return nil }
+                j += 1
+            }
+        }
+        if isWord(j) || (at(j) == 46 && isDigit(j + 1)) { return nil }
+        return j
+    }
+
+    // MARK: Capitalised words: IBAN, months, names, places, user dictionaries
+
+    func wordEnd(_ i: Int) -> Int {
+        var j = i
+        while j < n {
+            let b = p[j]
+            let cb = cls[Int(b)]
+            if cb & (ByteClass.alpha | ByteClass.nonASCII) != 0 {
+                if b == 0xE2 && at(j + 1) == 0x80 {
+                    // General punctuation (’ “ …) ends a word; an en dash between capitals joins one.
+                    if at(j + 2) == 0x93 && isUpper(j + 3) {
+                        j += 3
+                        continue
+                    }
+                    break
+                }
+                if b == 0xC2 && (at(j + 1) == 0xA0 || at(j + 1) == 0xAB || at(j + 1) == 0xBB) { break }
+                j += 1
+            } else if (b == 39 || b == 45) && isUpper(j + 1) {
+                j += 1  // O'Brien, Jean-Luc
+            } else {
+                break
+            }
+        }
+        return j
+    }
+
+    mutating func capitalized(_ i: Int) -> Int {
+        // IBAN: two capitals and two check digits.
+        if isUpper(i) && isUpper(i + 1) && isDigit(i + 2) && isDigit(i + 3) {
+            if let e = iban(i) { return e }
+            return skipWord(i)
+        }
+        if (p[i] == 66 && at(i + 1) == 67 && at(i + 2) == 49) || (p[i] == 84 && at(i + 1) == 66 && at(i + 2) == 49) {
+            let e = skipAlnum(i)
+            if e - i >= 14 && Checksums.bech32(Array(UnsafeBufferPointer(start: p + i, count: e - i))) {
+                emit(Kind.crypto, i, e, 1.0)
+                return e
+            }
+        }
+        if isHex(i) && isHex(i + 1) {
+            var h = i
+            while isHex(h) && h - i < 4 { h += 1 }
+            if at(h) == 58 || (h == i + 2 && at(h) == 45) || (h == i + 4 && at(h) == 46) {
+                if let e = hexAddress(i) { return e }
+            }
+        }
+        let we = wordEnd(i)
+        if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
+        let f = WordFlags(rawValue: words.lookup(p + i, we - i))
+        if f.isEmpty { return we }
+        if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
+        if f.contains(.month) && cfg.longDates, let e = monthFirstDate(i, we) { return e }
+        if f.contains(.stop) && !f.contains(.locationPrefix) && !f.contains(.location) { return we }
+        if f.contains(.title) { return titledName(i, we) }
+        let locCtx = (f.contains(.location) || f.contains(.locationPrefix)) && contextBefore(i, 14, Context.locationBefore)
+        if locCtx, let e = location(i, we, f, true) { return e }
+        if f.contains(.firstName), let e = personFrom(i, we, f) { return e }
+        if f.contains(.location) || f.contains(.locationPrefix), let e = location(i, we, f, false) { return e }
+        return we
+    }
+
+    mutating func iban(_ i: Int) -> Int? {
+        guard enabled[Int(Kind.iban)] else { return nil }
+        let cc = UInt16(p[i]) << 8 | UInt16(p[i + 1])
+        guard let len = Checksums.ibanLengths[cc] else { return nil }
+        var chars = [UInt8]()
+        chars.reserveCapacity(len)
+        var j = i
+        var lastChar = i
+        while j < n && chars.count < len {
+            let b = p[j]
+            let cb = cls[Int(b)]
+            if cb & (ByteClass.digit | ByteClass.upper) != 0 {
+                chars.append(b)
+                j += 1
+                lastChar = j
+            } else if b == 32 && chars.count % 4 == 0 && chars.count > 0 && isAlnum(j + 1) {
+                j += 1
+            } else {
+                break
+            }
+        }
+        guard chars.count == len, !isAlnum(lastChar), Checksums.ibanMod97(chars) else { return nil }
+        emit(Kind.iban, i, lastChar, 1.0)
+        return lastChar
+    }
+
+    /// The next capitalised word after one space, or nil.
+    func nextCapitalized(_ e: Int) -> (Int, Int)? {
+        guard at(e) == 32, isUpper(e + 1) || (at(e + 1) >= 0xC3 && at(e + 1) <= 0xC5) else { return nil }
+        let we = wordEnd(e + 1)
+        guard we > e + 2, !isDigit(we) else { return nil }
+        return (e + 1, we)
+    }
+
+    mutating func titledName(_ i: Int, _ we: Int) -> Int {
+        var e = we
+        if at(e) == 46 { e += 1 }
+        guard let (s1, e1) = nextCapitalized(e) else { return e }
+        var end = e1
+        let f1 = WordFlags(rawValue: words.lookup(p + s1, e1 - s1))
+        if f1.contains(.stop) || f1.contains(.month) { return e }
+        if let (s2, e2) = nextCapitalized(e1) {
+            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
+            if !f2.contains(.stop) && !f2.contains(.month) { end = e2 }
+        }
+        emit(Kind.person, s1, end, 0.85)
+        return end
+    }
+
+    mutating func personFrom(_ i: Int, _ we: Int, _ f: WordFlags) -> Int? {
+        var e = we
+        var score: Float = 0
+        // Optional middle initial ("John F. Kennedy") or surname particles ("Indy van Ham", "María de la Cruz").
+        var probe = e
+        if at(probe) == 32 && isUpper(probe + 1) && at(probe + 2) == 46 && at(probe + 3) == 32 { probe += 3 }
+        var particles = 0
+        while particles < 3 && at(probe) == 32 && isLower(probe + 1) {
+            let pe = wordEnd(probe + 1)
+            guard Context.particles.contains(where: { w in w.count == pe - probe - 1 && memcmpBytes(w, p + probe + 1, w.count) })
+            else { break }
+            probe = pe
+            particles += 1
+        }
+        if let (s2, e2) = nextCapitalized(probe) {
+            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
+            if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) || (particles > 0 && !f2.contains(.stop)) {
+                e = e2
+                score = 0.9
+            } else if !f2.contains(.stop) && !f2.contains(.month) && !f2.contains(.location) && !f.contains(.ambiguous)
+                && e2 - s2 >= 3
+            {
+                e = e2
+                score = 0.7
+            }
+            if score > 0, let (s3, e3) = nextCapitalized(e) {
+                let f3 = WordFlags(rawValue: words.lookup(p + s3, e3 - s3))
+                if f3.contains(.lastName) && !f3.contains(.stop) { e = e3 }
+            }
+        }
+        if score == 0 {
+            // A first name alone needs a context word before it, or a speech verb or comma after it.
+            if contextBefore(i, 16, Context.personBefore) {
+                score = 0.75
+            } else if !f.contains(.ambiguous) && (at(we) == 44 || at(we) == 58) && i > 0 {
+                score = 0.6
+            } else if !f.contains(.ambiguous) && at(we) == 32
+                && (matchLower(we + 1, "said") || matchLower(we + 1, "wrote") || matchLower(we + 1, "asked")
+                    || matchLower(we + 1, "says") || matchLower(we + 1, "will ") || matchLower(we + 1, "is "))
+            {
+                score = 0.6
+            }
+        }
+        guard score > 0 else { return nil }
+        emit(Kind.person, i, e, score)
+        return e
+    }
+
+    mutating func location(_ i: Int, _ we: Int, _ f: WordFlags, _ context: Bool) -> Int? {
+        var best = f.contains(.location) ? we : -1
+        var bestFlags = f
+        if f.contains(.locationPrefix) {
+            var e = we
+            for _ in 0..<4 {
+                guard at(e) == 32, isWord(e + 1) else { break }
+                let nw = wordEnd(e + 1)
+                guard nw > e + 1 else { break }
+                e = nw
+                let pf = WordFlags(rawValue: words.lookup(p + i, e - i))
+                if pf.contains(.location) {
+                    best = e
+                    bestFlags = pf
+                }
+                if !pf.contains(.locationPrefix) && e - i > words.maxKeyLength { break }
+            }
+        }
+        guard best > 0 else { return nil }
+        if bestFlags.contains(.ambiguous) && !context { return nil }
+        emit(Kind.location, i, best, context ? 0.85 : 0.7)
+        return best
+    }
+
+    mutating func userTerm(_ i: Int, _ we: Int) -> Int? {
+        var best = -1
+        var bestValue: UInt32 = 0
+        var e = we
+        let first = words.lookup(p + i, we - i)
+        if first & WordFlags.userTerm.rawValue != 0 {
+            best = we
+            bestValue = first
+        }
+        if first & WordFlags.userPrefix.rawValue != 0 {
+            for _ in 0..<6 {
+                guard at(e) == 32, isWord(e + 1) else { break }
+                let nw = wordEnd(e + 1)
+                guard nw > e + 1 else { break }
+                e = nw
+                let v = words.lookup(p + i, e - i)
+                if v & WordFlags.userTerm.rawValue != 0 {
+                    best = e
+                    bestValue = v
+                }
+            }
+        }
+        guard best > 0 else { return nil }
+        let dict = Int(bestValue >> 16)
+        guard dict < cfg.dictionaryKinds.count else { return nil }
+        let kind = cfg.dictionaryKinds[dict]
+        emit(kind, i, best, cfg.scores[Int(kind)])
+        return best
+    }
+
+    // MARK: Long-form dates
+
+    /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3".
+    mutating func monthFirstDate(_ i: Int, _ we: Int) -> Int? {
+        var j = we
+        if at(j) == 46 { j += 1 }
+        guard at(j) == 32, isDigit(j + 1) else { return nil }
+        j += 1
+        let ds = j
+        while isDigit(j) { j += 1 }
+        let dl = j - ds
+        if dl == 4 {
+            let y = digitsValue(ds, j)
+            guard (1900...2099).contains(y), !isAlnum(j) else { return nil }
+            emit(Kind.date, i, j, 0.85)
+            return j
+        }
+        guard dl <= 2, (1...31).contains(digitsValue(ds, j)) else { return nil }
+        if isOrdinal(j) { j += 2 }
+        if isAlnum(j) { return nil }
+        var e = j
+        var q = j
+        if at(q) == 44 { q += 1 }
+        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+            let y = digitsValue(q + 1, q + 5)
+            if (1900...2099).contains(y) { e = q + 5 }
+        }
+        emit(Kind.date, i, e, e == j ? 0.6 : 0.85)
+        return e
+    }
+
+    /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982". `d` ends the day digits,
+    /// `r` ends the day token (after an ordinal suffix).
+    mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
+        guard cfg.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
+        var j = r
+        if at(j) == 46 { j += 1 }
+        guard at(j) == 32 else { return nil }
+        j += 1
+        if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
+        guard isWord(j) else { return nil }
+        let me = wordEnd(j)
+        let f = WordFlags(rawValue: words.lookup(p + j, me - j))
+        guard f.contains(.month) else { return nil }
+        var e = me
+        var q = me
+        if at(q) == 46 { q += 1 }
+        if at(q) == 44 { q += 1 }
+        if at(q) == 32 && matchLower(q + 1, "de ") { q += 3 }
+        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+            let y = digitsValue(q + 1, q + 5)
+            if (1900...2099).contains(y) { e = q + 5 }
+        }
+        if e == me && at(me) == 46 && isLower(me - 1) == false { e = me }
+        emit(Kind.date, s, e, e == me ? 0.6 : 0.85)
+        return e
+    }
+}

@@ -1,0 +1,197 @@
+/// Flags a word or phrase carries in the gazetteer.
+struct WordFlags: OptionSet, Sendable {
+    let rawValue: UInt32
+    static let firstName = WordFlags(rawValue: 1 << 0)
+    static let lastName = WordFlags(rawValue: 1 << 1)
+    static let location = WordFlags(rawValue: 1 << 2)
+    /// The first word of a multi-word location ("New" of "New York").
+    static let locationPrefix = WordFlags(rawValue: 1 << 3)
+    static let month = WordFlags(rawValue: 1 << 4)
+    /// A title that introduces a name: Mr, Mrs, Dr, Herr, Mme …
+    static let title = WordFlags(rawValue: 1 << 5)
+    /// A name or place that is also an everyday word ("Will", "May", "Nice"): needs context.
+    static let ambiguous = WordFlags(rawValue: 1 << 6)
+    /// A capitalised word that never starts or continues a name ("The", "Monday", "I").
+    static let stop = WordFlags(rawValue: 1 << 7)
+    /// The first word of a user dictionary phrase.
+    static let userPrefix = WordFlags(rawValue: 1 << 8)
+    /// A whole user dictionary term; the dictionary index sits in the high 16 bits.
+    static let userTerm = WordFlags(rawValue: 1 << 9)
+    static let personPhrase = WordFlags(rawValue: 1 << 10)
+}
+
+/// An open-addressing hash table from byte strings to flags. A value type: built while the policy
+/// compiles, then only read, so lookups need no exclusivity checks. Keys match exactly
+/// (case-sensitive) unless inserted in several spellings.
+struct WordTable: Sendable {
+    private var slots: [Int32]
+    private var mask: Int
+    private var keyStart: [Int32] = []
+    private var keyLength: [Int32] = []
+    private var values: [UInt32] = []
+    private var hashes: [UInt64] = []
+    private var arena: [UInt8] = []
+    /// The longest key in bytes; longer candidates are not looked up.
+    private(set) var maxKeyLength = 0
+    /// Which bytes begin some key.
+    private(set) var firstBytes = [Bool](repeating: false, count: 256)
+
+    init(capacityHint: Int = 1024) {
+        var cap = 16
+        while cap < capacityHint * 2 { cap <<= 1 }
+        slots = [Int32](repeating: -1, count: cap)
+        mask = cap - 1
+    }
+
+    var count: Int { values.count }
+
+    @inline(__always)
+    static func hash(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<len {
+            h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3
+        }
+        return h ^ (h >> 29)
+    }
+
+    /// Adds `flags` to the key (or inserts it).
+    mutating func insert(_ key: [UInt8], _ flags: UInt32) {
+        guard !key.isEmpty, key.count < 256 else { return }
+        let existing = key.withUnsafeBufferPointer { lookupIndex($0.baseAddress!, $0.count) }
+        if existing >= 0 {
+            values[existing] |= flags
+            return
+        }
+        if (values.count + 1) * 2 > mask + 1 { grow() }
+        let h = key.withUnsafeBufferPointer { WordTable.hash($0.baseAddress!, $0.count) }
+        let idx = Int32(values.count)
+        keyStart.append(Int32(arena.count))
+        keyLength.append(Int32(key.count))
+        arena.append(contentsOf: key)
+        values.append(flags)
+        hashes.append(h)
+        maxKeyLength = max(maxKeyLength, key.count)
+        firstBytes[Int(key[0])] = true
+        place(idx, h)
+    }
+
+    mutating func insert(_ key: String, _ flags: WordFlags) { insert(Array(key.utf8), flags.rawValue) }
+
+    private mutating func place(_ idx: Int32, _ h: UInt64) {
+        var s = Int(truncatingIfNeeded: h) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = idx
+    }
+
+    private mutating func grow() {
+        let cap = (mask + 1) * 2
+        slots = [Int32](repeating: -1, count: cap)
+        mask = cap - 1
+        for i in 0..<values.count { place(Int32(i), hashes[i]) }
+    }
+
+    @inline(__always)
+    private func lookupIndex(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int {
+        let h = WordTable.hash(p, len)
+        var s = Int(truncatingIfNeeded: h) & mask
+        return slots.withUnsafeBufferPointer { sl in
+            hashes.withUnsafeBufferPointer { hs in
+                keyLength.withUnsafeBufferPointer { kl in
+                    arena.withUnsafeBufferPointer { a in
+                        while true {
+                            let idx = Int(sl[s])
+                            if idx < 0 { return -1 }
+                            if hs[idx] == h && Int(kl[idx]) == len {
+                                if memcmpBytes(a.baseAddress! + Int(keyStart[idx]), p, len) { return idx }
+                            }
+                            s = (s + 1) & mask
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The flags of the `len` bytes at `p`, or 0 when absent.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        if len > maxKeyLength || len == 0 { return 0 }
+        let idx = lookupIndex(p, len)
+        return idx < 0 ? 0 : values[idx]
+    }
+
+    func lookup(_ key: String) -> UInt32 {
+        let bytes = Array(key.utf8)
+        return bytes.withUnsafeBufferPointer { lookup($0.baseAddress!, $0.count) }
+    }
+
+    func parts() -> (slots: [Int32], mask: Int, keyStart: [Int32], keyLength: [Int32], values: [UInt32], hashes: [UInt64], arena: [UInt8]) {
+        (slots, mask, keyStart, keyLength, values, hashes, arena)
+    }
+}
+
+@inline(__always)
+func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    for i in 0..<n where a[i] != b[i] { return false }
+    return true
+}
+
+/// The frozen, pointer-based form of a `WordTable` that the scanner reads: plain loads, no
+/// reference counting or exclusivity checks per lookup.
+final class WordIndex: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<Int32>
+    private let mask: Int
+    private let keyStart: UnsafeMutablePointer<Int32>
+    private let keyLength: UnsafeMutablePointer<Int32>
+    private let values: UnsafeMutablePointer<UInt32>
+    private let hashes: UnsafeMutablePointer<UInt64>
+    private let arena: UnsafeMutablePointer<UInt8>
+    let maxKeyLength: Int
+    let firstBytes: UnsafeMutablePointer<Bool>
+
+    init(_ t: WordTable) {
+        let parts = t.parts()
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+            a.withUnsafeBufferPointer { b in
+                if let base = b.baseAddress { p.initialize(from: base, count: b.count) }
+            }
+            return p
+        }
+        slots = copy(parts.slots)
+        mask = parts.mask
+        keyStart = copy(parts.keyStart)
+        keyLength = copy(parts.keyLength)
+        values = copy(parts.values)
+        hashes = copy(parts.hashes)
+        arena = copy(parts.arena)
+        maxKeyLength = t.maxKeyLength
+        firstBytes = copy(t.firstBytes)
+    }
+
+    deinit {
+        slots.deallocate()
+        keyStart.deallocate()
+        keyLength.deallocate()
+        values.deallocate()
+        hashes.deallocate()
+        arena.deallocate()
+        firstBytes.deallocate()
+    }
+
+    /// The flags of the `len` bytes at `p`, or 0 when absent.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        if len > maxKeyLength || len == 0 { return 0 }
+        let h = WordTable.hash(p, len)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let idx = Int(slots[s])
+            if idx < 0 { return 0 }
+            if hashes[idx] == h && Int(keyLength[idx]) == len && memcmpBytes(arena + Int(keyStart[idx]), p, len) {
+                return values[idx]
+            }
+            s = (s + 1) & mask
+        }
+    }
+}

@@ -1,0 +1,199 @@
+/// Parsing of the `redaction:` section from plain values, as a YAML or JSON loader returns them
+/// (`[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool`). The pipeline hands over the value
+/// of the `redaction` key; nothing here reads files.
+extension RedactionPolicy {
+    public init(plain: Any?) throws(RedactionError) {
+        self.init()
+        guard let plain else { return }
+        guard let map = plain as? [String: Any] else { throw .invalidPolicy("`redaction` must be a mapping") }
+        let known: Set<String> = [
+            "entities", "disabled", "min_score", "operators", "default_operator", "fields", "scan", "patterns",
+            "dictionaries", "gazetteer", "dates", "invalid_utf8",
+        ]
+        for key in map.keys where !known.contains(key) {
+            throw .invalidPolicy("unknown key `redaction.\(key)` (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        if let e = map["entities"] {
+            if let s = e as? String, s == "all" {
+                entities = Set(EntityType.builtIn)
+            } else {
+                let names = try Self.strings(e, "redaction.entities")
+                entities = Set(names.map { EntityType($0) })
+            }
+        }
+        if let d = map["disabled"] {
+            for name in try Self.strings(d, "redaction.disabled") { entities.remove(EntityType(name)) }
+        }
+        if let m = map["min_score"] { minScore = try Self.double(m, "redaction.min_score") }
+        if let d = map["default_operator"] { defaultOperator = try Self.parseOperator(d, "redaction.default_operator") }
+        if let ops = map["operators"] {
+            guard let om = ops as? [String: Any] else { throw .invalidPolicy("`redaction.operators` must be a mapping") }
+            for (type, spec) in om {
+                let op = try Self.parseOperator(spec, "redaction.operators.\(type)")
+                if type == "default" { defaultOperator = op } else { operators[EntityType(type)] = op }
+            }
+        }
+        if let fs = map["fields"] {
+            guard let list = fs as? [Any] else { throw .invalidPolicy("`redaction.fields` must be a list") }
+            for (i, item) in list.enumerated() {
+                guard let f = item as? [String: Any], let path = f["path"] as? String else {
+                    throw .invalidPolicy("`redaction.fields[\(i)]` needs a `path`")
+                }
+                let where_ = "redaction.fields[\(i)]"
+                let op = try Self.parseOperator(f["operator"] ?? "replace", where_ + ".operator")
+                let entity = (f["entity"] as? String).map { EntityType($0) } ?? EntityType("REDACTED")
+                fields.append(FieldRule(path: try JSONPath(parsing: path, where_ + ".path"), operator: op, entity: entity))
+            }
+        }
+        if let s = map["scan"] {
+            scan = try Self.strings(s, "redaction.scan").map { p throws(RedactionError) in
+                try JSONPath(parsing: p, "redaction.scan")
+            }
+        }
+        if let ps = map["patterns"] {
+            guard let list = ps as? [Any] else { throw .invalidPolicy("`redaction.patterns` must be a list") }
+            for (i, item) in list.enumerated() {
+                guard let f = item as? [String: Any], let name = f["name"] as? String, let pattern = f["pattern"] as? String
+                else { throw .invalidPolicy("`redaction.patterns[\(i)]` needs `name` and `pattern`") }
+                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, "redaction.patterns[\(i)].score") } ?? 0.85
+                let wb = (f["word_boundary"] as? Bool) ?? true
+                patterns.append(PatternSpec(name: name, pattern: pattern, score: score, wordBoundary: wb))
+                entities.insert(EntityType(name))
+            }
+        }
+        if let ds = map["dictionaries"] {
+            guard let list = ds as? [Any] else { throw .invalidPolicy("`redaction.dictionaries` must be a list") }
+            for (i, item) in list.enumerated() {
+                guard let f = item as? [String: Any], let name = f["name"] as? String, let terms = f["terms"] else {
+                    throw .invalidPolicy("`redaction.dictionaries[\(i)]` needs `name` and `terms`")
+                }
+                let ci = (f["case_insensitive"] as? Bool) ?? false
+                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, "redaction.dictionaries[\(i)].score") } ?? 0.85
+                dictionaries.append(
+                    DictionarySpec(name: name, terms: try Self.strings(terms, "redaction.dictionaries[\(i)].terms"),
+                                   caseInsensitive: ci, score: score))
+                entities.insert(EntityType(name))
+            }
+        }
+        if let g = map["gazetteer"] {
+            guard let gm = g as? [String: Any] else { throw .invalidPolicy("`redaction.gazetteer` must be a mapping") }
+            if let b = gm["builtin"] as? Bool { useBuiltInGazetteer = b }
+            if let v = gm["first_names"] { extraFirstNames = try Self.strings(v, "redaction.gazetteer.first_names") }
+            if let v = gm["last_names"] { extraLastNames = try Self.strings(v, "redaction.gazetteer.last_names") }
+            if let v = gm["locations"] { extraLocations = try Self.strings(v, "redaction.gazetteer.locations") }
+        }
+        if let d = map["dates"] {
+            if let b = d as? Bool {
+                detectNumericDates = b
+                detectLongDates = b
+                if !b { entities.remove(.dateTime) }
+            } else if let dm = d as? [String: Any] {
+                if let b = dm["detect"] as? Bool, !b { entities.remove(.dateTime) }
+                if let b = dm["numeric"] as? Bool { detectNumericDates = b }
+                if let b = dm["long_form"] as? Bool { detectLongDates = b }
+                if let op = dm["operator"] { operators[.dateTime] = try Self.parseOperator(op, "redaction.dates.operator") }
+            } else {
+                throw .invalidPolicy("`redaction.dates` must be a boolean or a mapping")
+            }
+        }
+        if let u = map["invalid_utf8"] {
+            guard let s = u as? String, let v = InvalidUTF8Policy(rawValue: s) else {
+                throw .invalidPolicy("`redaction.invalid_utf8` must be `replace` or `reject`")
+            }
+            invalidUTF8 = v
+        }
+    }
+
+    static func strings(_ v: Any, _ where_: String) throws(RedactionError) -> [String] {
+        if let s = v as? String { return [s] }
+        guard let list = v as? [Any] else { throw .invalidPolicy("`\(where_)` must be a list of strings") }
+        var out: [String] = []
+        for item in list {
+            guard let s = item as? String else { throw .invalidPolicy("`\(where_)` must be a list of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    static func double(_ v: Any, _ where_: String) throws(RedactionError) -> Double {
+        if let d = v as? Double { return d }
+        if let i = v as? Int { return Double(i) }
+        if let s = v as? String, let d = Double(s) { return d }
+        throw .invalidPolicy("`\(where_)` must be a number")
+    }
+
+    static func int(_ v: Any?, _ where_: String, default def: Int) throws(RedactionError) -> Int {
+        guard let v else { return def }
+        if let i = v as? Int { return i }
+        if let d = v as? Double, d == d.rounded() { return Int(d) }
+        if let s = v as? String, let i = Int(s) { return i }
+        throw .invalidPolicy("`\(where_)` must be an integer")
+    }
+
+    /// `replace`, `{type: mask, keep_last: 4, char: "#"}` …
+    public static func parseOperator(_ v: Any, _ where_: String) throws(RedactionError) -> Operator {
+        var spec: [String: Any] = [:]
+        if let s = v as? String {
+            spec["type"] = s
+        } else if let m = v as? [String: Any] {
+            spec = m
+        } else {
+            throw .invalidPolicy("`\(where_)` must be an operator name or a mapping with `type`")
+        }
+        guard let type = spec["type"] as? String else { throw .invalidPolicy("`\(where_)` needs `type`") }
+        switch type {
+        case "replace":
+            return .replace(template: spec["template"] as? String ?? spec["new_value"] as? String)
+        case "redact", "remove":
+            return .redact
+        case "mask":
+            let keep = try int(spec["keep_last"] ?? spec["chars_to_keep"], where_ + ".keep_last", default: 0)
+            let charText = spec["char"] as? String ?? spec["masking_char"] as? String ?? "*"
+            guard charText.count == 1, let ch = charText.first else {
+                throw .invalidPolicy("`\(where_).char` must be one character")
+            }
+            guard keep >= 0 else { throw .invalidPolicy("`\(where_).keep_last` must be ≥ 0") }
+            return .mask(char: ch, keepLast: keep, keepSeparators: spec["keep_separators"] as? Bool ?? false)
+        case "pseudonym", "hash", "hmac":
+            let len = try int(spec["length"], where_ + ".length", default: 16)
+            guard (8...64).contains(len) else { throw .invalidPolicy("`\(where_).length` must be 8…64") }
+            return .pseudonym(length: len)
+        case "encrypt":
+            return .encrypt
+        case "generalize":
+            if let to = spec["to"] as? String {
+                switch to {
+                case "year": return .generalize(.year)
+                case "month": return .generalize(.month)
+                case "age_band", "band":
+                    return .generalize(.ageBand(width: try int(spec["width"], where_ + ".width", default: 10)))
+                case "bucket":
+                    let w = try spec["width"].map { x throws(RedactionError) in try double(x, where_ + ".width") } ?? 10
+                    guard w > 0 else { throw .invalidPolicy("`\(where_).width` must be > 0") }
+                    return .generalize(.bucket(width: w))
+                case "prefix":
+                    return .generalize(.prefix(count: try int(spec["length"] ?? spec["count"], where_ + ".length", default: 3)))
+                default:
+                    throw .invalidPolicy("`\(where_).to` must be year, month, age_band, bucket or prefix")
+                }
+            }
+            throw .invalidPolicy("`\(where_)` needs `to` (year, month, age_band, bucket, prefix)")
+        case "noise":
+            let scale = try spec["scale"].map { x throws(RedactionError) in try double(x, where_ + ".scale") } ?? 1
+            guard scale >= 0 else { throw .invalidPolicy("`\(where_).scale` must be ≥ 0") }
+            let distText = spec["distribution"] as? String ?? "uniform"
+            guard let dist = NoiseDistribution(rawValue: distText) else {
+                throw .invalidPolicy("`\(where_).distribution` must be uniform, laplace or gaussian")
+            }
+            let decimals: Int? = spec["decimals"] == nil ? nil : try int(spec["decimals"], where_ + ".decimals", default: 0)
+            return .noise(scale: scale, distribution: dist, decimals: decimals)
+        case "drop":
+            return .drop
+        case "keep", "none":
+            return .keep
+        default:
+            throw .invalidPolicy(
+                "`\(where_)`: unknown operator `\(type)` (replace, redact, mask, pseudonym, encrypt, generalize, noise, drop, keep)")
+        }
+    }
+}

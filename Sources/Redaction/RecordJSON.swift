@@ -1,0 +1,121 @@
+/// A record as a small JSON tree, the same shape as the pipeline's `JSONValue` (numbers keep their
+/// lexeme, objects keep member order), so the pipeline converts with a one-to-one mapping.
+public enum RedactionJSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([RedactionJSON])
+    case object([(key: String, value: RedactionJSON)])
+
+    public static func == (lhs: RedactionJSON, rhs: RedactionJSON) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+}
+
+/// A JSON path: `$`, `.name`, `['name']`, `[3]`, `[*]`, `.*` and recursive descent `..name`.
+public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
+    public enum Segment: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+        case wildcard
+        case descendant(String?)  // ..name or ..*
+    }
+
+    public var segments: [Segment]
+    public let description: String
+
+    public init(parsing text: String, _ where_: String = "path") throws(RedactionError) {
+        description = text
+        let b = Array(text.utf8)
+        var i = 0
+        guard i < b.count, b[0] == UInt8(ascii: "$") else {
+            throw .invalidPolicy("`\(where_)`: a JSON path starts with `$`")
+        }
+        i = 1
+        var segs: [Segment] = []
+        func name(_ j: inout Int) -> String {
+            let s = j
+            while j < b.count && b[j] != UInt8(ascii: ".") && b[j] != UInt8(ascii: "[") { j += 1 }
+            return String(decoding: b[s..<j], as: UTF8.self)
+        }
+        while i < b.count {
+            if b[i] == UInt8(ascii: ".") {
+                if i + 1 < b.count && b[i + 1] == UInt8(ascii: ".") {
+                    i += 2
+                    let n = name(&i)
+                    guard !n.isEmpty else { throw .invalidPolicy("`\(where_)`: `..` needs a name or `*`") }
+                    segs.append(.descendant(n == "*" ? nil : n))
+                    continue
+                }
+                i += 1
+                let n = name(&i)
+                guard !n.isEmpty else { throw .invalidPolicy("`\(where_)`: empty member name") }
+                segs.append(n == "*" ? .wildcard : .key(n))
+            } else if b[i] == UInt8(ascii: "[") {
+                guard let close = b[i...].firstIndex(of: UInt8(ascii: "]")) else {
+                    throw .invalidPolicy("`\(where_)`: unclosed `[`")
+                }
+                let inner = String(decoding: b[(i + 1)..<close], as: UTF8.self)
+                if inner == "*" {
+                    segs.append(.wildcard)
+                } else if let n = Int(inner), n >= 0 {
+                    segs.append(.index(n))
+                } else if inner.count >= 2, let f = inner.first, let l = inner.last, (f == "'" && l == "'") || (f == "\"" && l == "\"") {
+                    segs.append(.key(String(inner.dropFirst().dropLast())))
+                } else {
+                    throw .invalidPolicy("`\(where_)`: bad subscript")
+                }
+                i = close + 1
+            } else {
+                throw .invalidPolicy("`\(where_)`: unexpected character in JSON path")
+            }
+        }
+        segments = segs
+    }
+
+    /// Whether a concrete location (keys and indices from the root) matches this path.
+    func matches(_ location: [LocationStep]) -> Bool {
+        Self.match(segments[...], location[...])
+    }
+
+    private static func match(_ segs: ArraySlice<Segment>, _ loc: ArraySlice<LocationStep>) -> Bool {
+        guard let seg = segs.first else { return loc.isEmpty }
+        switch seg {
+        case .descendant(let name):
+            // Skip zero or more steps, then match `name` (or anything) and the rest.
+            var rest = loc
+            while let step = rest.first {
+                let ok: Bool
+                if let name { if case .key(let k) = step { ok = k == name } else { ok = false } } else { ok = true }
+                if ok && match(segs.dropFirst(), rest.dropFirst()) { return true }
+                rest = rest.dropFirst()
+            }
+            return false
+        default:
+            guard let step = loc.first else { return false }
+            let ok: Bool
+            switch (seg, step) {
+            case (.key(let a), .key(let b)): ok = a == b
+            case (.index(let a), .index(let b)): ok = a == b
+            case (.wildcard, _): ok = true
+            default: ok = false
+            }
+            return ok && match(segs.dropFirst(), loc.dropFirst())
+        }
+    }
+}
+
+enum LocationStep: Equatable {
+    case key(String)
+    case index(Int)
+}

@@ -1,1 +1,0 @@
-// The Redaction engine lives in this module.

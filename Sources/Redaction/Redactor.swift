@@ -1,0 +1,291 @@
+import Foundation
+
+/// The redaction engine: detection plus de-identification under one policy and (optionally) one key.
+///
+/// The pipeline builds one `Redactor` per topology and calls it per record; it is immutable and
+/// `Sendable`, so one instance serves every worker.
+///
+/// ```swift
+/// let redactor = try Redactor(policy: policy, keys: keys)
+/// let clean = redactor.redact(text: "mail me at ann@example.com")   // "mail me at <EMAIL_ADDRESS>"
+/// let hits = redactor.entities(in: line)                             // code-point offsets
+/// let record = try redactor.redact(record: json)                     // fields + free text
+/// ```
+public final class Redactor: @unchecked Sendable {
+    public let policy: RedactionPolicy
+    let keys: RedactionKeys?
+    let config: DetectorConfig
+    private let triggerTable: UnsafeMutablePointer<UInt8>
+    private let classTable: UnsafeMutablePointer<UInt8>
+    private let minScore: Float
+
+    /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
+    /// was not given. Error messages never contain record values.
+    public init(policy: RedactionPolicy = .default, keys: RedactionKeys? = nil) throws(RedactionError) {
+        self.policy = policy
+        self.keys = keys
+        if policy.needsKey && keys == nil {
+            throw .missingKey(
+                "the policy uses pseudonym or encrypt; set \(RedactionKeys.environmentVariable) or \(RedactionKeys.fileVariable)")
+        }
+        let words = Gazetteer.build(policy: policy)
+        var cfg = DetectorBuilder(words: words)
+        for (i, t) in EntityType.builtIn.enumerated() { cfg.enabled[i] = policy.entities.contains(t) }
+        cfg.numericDates = policy.detectNumericDates
+        cfg.longDates = policy.detectLongDates
+        cfg.scores = [Float](repeating: 0.85, count: EntityType.builtIn.count)
+        for spec in policy.patterns where policy.entities.contains(EntityType(spec.name)) {
+            let kind = cfg.kindIndex(of: EntityType(spec.name))
+            while cfg.scores.count < cfg.kinds.count { cfg.scores.append(0.85) }
+            cfg.scores[Int(kind)] = Float(spec.score)
+            do {
+                let p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
+                                        wordBoundary: spec.wordBoundary)
+                cfg.patterns.append(p)
+                for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }
+            } catch {
+                throw .invalidPolicy("pattern `\(spec.name)`: \(error.description)")
+            }
+        }
+        for spec in policy.dictionaries where policy.entities.contains(EntityType(spec.name)) {
+            let kind = cfg.kindIndex(of: EntityType(spec.name))
+            while cfg.scores.count < cfg.kinds.count { cfg.scores.append(0.85) }
+            cfg.scores[Int(kind)] = Float(spec.score)
+            let dictIndex = UInt32(cfg.dictionaryKinds.count)
+            cfg.dictionaryKinds.append(kind)
+            for term in spec.terms {
+                var spellings = [term]
+                if spec.caseInsensitive {
+                    spellings += [term.lowercased(), term.uppercased(), term.capitalized]
+                }
+                for s in Set(spellings) {
+                    let words = s.split(separator: " ")
+                    guard !words.isEmpty else { continue }
+                    var prefix = ""
+                    for w in words.dropLast() {
+                        prefix = prefix.isEmpty ? String(w) : prefix + " " + w
+                        cfg.words.insert(Array(prefix.utf8), WordFlags.userPrefix.rawValue)
+                    }
+                    cfg.words.insert(Array(words.joined(separator: " ").utf8), WordFlags.userTerm.rawValue | dictIndex << 16)
+                    if let f = s.unicodeScalars.first, !(f.value >= 65 && f.value <= 90) && f.value < 0xC0 {
+                        cfg.lowercaseLookups = true
+                    }
+                }
+            }
+        }
+        self.config = cfg.build()
+        self.minScore = Float(policy.minScore)
+        triggerTable = .allocate(capacity: 256)
+        classTable = .allocate(capacity: 256)
+        for i in 0..<256 {
+            triggerTable[i] = config.trigger[i]
+            classTable[i] = ByteClass.table[i]
+        }
+    }
+
+    deinit {
+        triggerTable.deallocate()
+        classTable.deallocate()
+    }
+
+    // MARK: Detection
+
+    /// Raw matches in byte offsets, overlaps resolved, below-threshold hits dropped, sorted by start.
+    func matches(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Match] {
+        var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable)
+        scanner.run()
+        if scanner.out.isEmpty { return [] }
+        return resolve(scanner.out)
+    }
+
+    func resolve(_ raw: [Match]) -> [Match] {
+        var ms = raw.filter { $0.score >= minScore }
+        if ms.count <= 1 { return ms }
+        ms.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
+        var out: [Match] = []
+        out.reserveCapacity(ms.count)
+        for m in ms {
+            if let last = out.last, m.start < last.end {
+                // Overlap: keep the higher score, then the longer span.
+                let better = m.score > last.score || (m.score == last.score && m.end - m.start > last.end - last.start)
+                if better {
+                    out.removeLast()
+                    while let prev = out.last, m.start < prev.end { out.removeLast() }
+                    out.append(m)
+                }
+                continue
+            }
+            out.append(m)
+        }
+        return out
+    }
+
+    /// Detected entities with Unicode code-point offsets (end exclusive).
+    public func entities(in text: String) -> [Entity] {
+        var text = text
+        return text.withUTF8 { buf in
+            guard let base = buf.baseAddress, buf.count > 0 else { return [] }
+            return entities(base, buf.count)
+        }
+    }
+
+    /// Entities in UTF-8 bytes that the caller has already validated.
+    public func entities(utf8 buf: UnsafeBufferPointer<UInt8>) -> [Entity] {
+        guard let base = buf.baseAddress, buf.count > 0 else { return [] }
+        return entities(base, buf.count)
+    }
+
+    func entities(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Entity] {
+        let ms = matches(p, n)
+        if ms.isEmpty { return [] }
+        // One forward walk converts byte offsets to code points (count the non-continuation bytes).
+        var out: [Entity] = []
+        out.reserveCapacity(ms.count)
+        var bytePos = 0
+        var cp = 0
+        func advance(to b: Int) -> Int {
+            // Eight bytes at a time: every byte that is not a continuation byte (10xxxxxx) starts a scalar.
+            while bytePos &+ 8 <= b {
+                let x = UnsafeRawPointer(p + bytePos).loadUnaligned(as: UInt64.self)
+                let continuation = x & ~(x << 1) & 0x8080_8080_8080_8080
+                cp &+= 8 &- continuation.nonzeroBitCount
+                bytePos &+= 8
+            }
+            while bytePos < b {
+                if p[bytePos] & 0xC0 != 0x80 { cp += 1 }
+                bytePos += 1
+            }
+            return cp
+        }
+        for m in ms {
+            let s = advance(to: m.start)
+            let e = advance(to: m.end)
+            out.append(Entity(type: config.kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
+                              score: (Double(m.score) * 100).rounded() / 100))
+        }
+        return out
+    }
+
+    // MARK: Free text
+
+    /// The text with every detected entity de-identified by its type's operator. Returns the input
+    /// unchanged (no copy) when nothing is found.
+    public func redact(text: String) -> String {
+        var text = text
+        let result: String? = text.withUTF8 { buf -> String? in
+            guard let base = buf.baseAddress, buf.count > 0 else { return nil }
+            let ms = matches(base, buf.count)
+            if ms.isEmpty { return nil }
+            return render(base, buf.count, ms)
+        }
+        return result ?? text
+    }
+
+    /// Redacts UTF-8 bytes, applying the invalid-UTF-8 policy: ill-formed input is repaired with
+    /// U+FFFD (`replace`) or refused (`reject`, the caller dead-letters the record).
+    public func redact(utf8 bytes: [UInt8]) throws(RedactionError) -> String {
+        try redact(text: validated(bytes))
+    }
+
+    /// The bytes as a `String`, applying the invalid-UTF-8 policy.
+    public func validated(_ bytes: [UInt8]) throws(RedactionError) -> String {
+        if let bad = UTF8Check.firstInvalid(bytes) {
+            if policy.invalidUTF8 == .reject { throw .invalidUTF8(byteOffset: bad) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func render(_ p: UnsafePointer<UInt8>, _ n: Int, _ ms: [Match]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(n + 16 * ms.count)
+        var pos = 0
+        for m in ms {
+            out.append(contentsOf: UnsafeBufferPointer(start: p + pos, count: m.start - pos))
+            let type = config.kinds[Int(m.kind)]
+            let value = String(decoding: UnsafeBufferPointer(start: p + m.start, count: m.end - m.start), as: UTF8.self)
+            let replaced = Operators.apply(policy.operator(for: type), type: type, value: value, keys: keys)
+            out.append(contentsOf: replaced.utf8)
+            pos = m.end
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + pos, count: n - pos))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Applies one operator to one value, as the policy would for `type`.
+    public func apply(_ op: Operator, type: EntityType, to value: String) -> String {
+        Operators.apply(op, type: type, value: value, keys: keys)
+    }
+
+    // MARK: Decryption
+
+    /// Replaces every `<ENC_TYPE_hex>` token with its plaintext. Tokens that do not authenticate under
+    /// this key are left in place and counted in `failures`.
+    public static func decrypt(text: String, keys: RedactionKeys) -> (text: String, failures: Int) {
+        let b = Array(text.utf8)
+        let prefix = Array(Operators.encPrefix.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        var failures = 0
+        while i < b.count {
+            if b[i] == 60 && i + prefix.count < b.count && Array(b[i..<(i + prefix.count)]) == prefix {
+                var j = i + prefix.count
+                let ts = j
+                while j < b.count && ((b[j] >= 65 && b[j] <= 90) || b[j] == 95 || (b[j] >= 48 && b[j] <= 57)) { j += 1 }
+                // The type ends at the last '_' before the hex digits.
+                let hs0 = j
+                var k = j
+                while k < b.count && RedactionKeys.hexValue(b[k]) != nil { k += 1 }
+                if k < b.count && b[k] == 62, let us = b[ts..<hs0].lastIndex(of: 95) {
+                    let type = String(decoding: b[ts..<us], as: UTF8.self)
+                    let hex = Array(b[(us + 1)..<k])
+                    if let plain = try? Operators.decrypt(type: type, hex: hex, keys: keys) {
+                        out.append(contentsOf: plain.utf8)
+                        i = k + 1
+                        continue
+                    }
+                    failures += 1
+                }
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return (String(decoding: out, as: UTF8.self), failures)
+    }
+}
+
+/// A UTF-8 well-formedness check that reports the first bad byte.
+enum UTF8Check {
+    static func firstInvalid(_ b: [UInt8]) -> Int? {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+                continue
+            }
+            var need = 0
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: need = 1
+            case 0xE0: need = 2; lo = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: need = 2
+            case 0xED: need = 2; hi = 0x9F
+            case 0xF0: need = 3; lo = 0x90
+            case 0xF1...0xF3: need = 3
+            case 0xF4: need = 3; hi = 0x8F
+            default: return i
+            }
+            if i + need >= n { return i }
+            let b1 = b[i + 1]
+            if b1 < lo || b1 > hi { return i }
+            for k in 2...max(2, need) where k <= need {
+                if b[i + k] & 0xC0 != 0x80 { return i }
+            }
+            i += need + 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,197 @@
+import Testing
+
+@testable import Redaction
+
+/// Detects with the default policy and returns (type, covered text) pairs.
+func hits(_ text: String, _ redactor: Redactor = Fixtures.redactor) -> [(String, String)] {
+    let scalars = Array(text.unicodeScalars)
+    return redactor.entities(in: text).map { e in
+        (e.type.rawValue, String(String.UnicodeScalarView(scalars[e.start..<e.end])))
+    }
+}
+
+func types(_ text: String) -> [String] { hits(text).map(\.0) }
+
+enum Fixtures {
+    static let redactor = try! Redactor()
+}
+
+@Suite struct ChecksumTests {
+    @Test func luhnAndIIN() {
+        for card in ["4111111111111111", "5555555555554444", "2221000000000009", "2720999999999996", "378282246310005",
+                     "6011111111111117", "3530111333300000", "30569309025904", "4000056655665556", "6200000000000005"] {
+            let d = Array(card.utf8)
+            #expect(Checksums.luhn(d), "\(card)")
+            #expect(Checksums.plausibleCardIIN(d), "\(card)")
+        }
+        #expect(!Checksums.luhn(Array("4111111111111112".utf8)))
+        #expect(!Checksums.plausibleCardIIN(Array("9111111111111111".utf8)))
+    }
+
+    @Test func ibanAllSEPALengths() {
+        let valid = [
+            "DE89370400440532013000", "GB29NWBK60161331926819", "FR1420041010050500013M02606", "NL91ABNA0417164300",
+            "BE68539007547034", "AT611904300234573201", "CH9300762011623852957", "ES9121000418450200051332",
+            "IT60X0542811101000000123456", "NO9386011117947", "PL61109010140000071219812874", "MT84MALT011000012345MTLCAST001S",
+            "SE4550000000058398257466", "FI2112345600000785", "DK5000400440116243", "IE29AIBK93115212345678",
+            "PT50000201231234567890154", "LU280019400644750000", "CY17002001280000001200527600", "SI56263300012039086",
+        ]
+        for iban in valid { #expect(Checksums.ibanMod97(Array(iban.utf8)), "\(iban)") }
+        #expect(!Checksums.ibanMod97(Array("DE89370400440532013001".utf8)))
+    }
+
+    @Test func ssnItinNhs() {
+        #expect(Checksums.usSSN(Array("536904128".utf8)))
+        for bad in ["000123456", "666123456", "900123456", "123004567", "123450000", "078051120", "111111111"] {
+            #expect(!Checksums.usSSN(Array(bad.utf8)), "\(bad)")
+        }
+        #expect(Checksums.usITIN(Array("912701234".utf8)))
+        #expect(!Checksums.usITIN(Array("912931234".utf8)))
+        #expect(Checksums.ukNHS(Array("9434765919".utf8)))
+        #expect(!Checksums.ukNHS(Array("9434765918".utf8)))
+    }
+
+    @Test func cryptoAddresses() {
+        #expect(Checksums.base58Check(Array("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2".utf8)))
+        #expect(Checksums.base58Check(Array("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".utf8)))
+        #expect(!Checksums.base58Check(Array("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3".utf8)))
+        #expect(Checksums.bech32(Array("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq".utf8)))
+        #expect(Checksums.bech32(Array("bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297".utf8)))
+        #expect(!Checksums.bech32(Array("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdz".utf8)))
+        #expect(Checksums.ethereum(Array("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".utf8)))
+        #expect(!Checksums.ethereum(Array("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".utf8)))
+        #expect(Checksums.ethereum(Array("52908400098527886e0f7030069857d2e4169ee7".utf8)))
+    }
+
+    @Test func keccakKnownAnswer() {
+        // Keccak-256("") = c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470
+        #expect(RedactionKeys.hex(Keccak256.hash([])) == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+    }
+}
+
+@Suite struct DetectionTests {
+    @Test func email() {
+        #expect(hits("write to ann.lee+tag@mail.example.co.uk please").map(\.1) == ["ann.lee+tag@mail.example.co.uk"])
+        #expect(types("not an email: a@b or @handle").isEmpty)
+    }
+
+    @Test func phones() {
+        let samples = [
+            "+1 415 555 2671", "(415) 555-2671", "415-555-2671", "415.555.2671", "+1-202-555-0143x1234",
+            "+44 20 7946 0958", "020 7946 0958", "07700 900123", "+44 (0)20 7946 0958",
+            "+49 30 12345678", "030 12345678", "0151 23456789", "(030) 1234567",
+            "+33 1 23 45 67 89", "01 23 45 67 89", "+91 98765 43210", "98765 43210",
+            "+81 3-1234-5678", "03-1234-5678", "090-1234-5678", "001-415-555-2671",
+        ]
+        for s in samples {
+            let h = hits("call me at \(s) today")
+            #expect(h.count == 1 && h[0].0 == "PHONE_NUMBER" && h[0].1 == s, "\(s) -> \(h)")
+        }
+        let ext = hits("office: 415-555-2671 ext. 204.")
+        #expect(ext.map(\.1) == ["415-555-2671 ext. 204"])
+    }
+
+    @Test func phoneHardNegatives() {
+        for s in ["order 48392017 shipped", "ts=1709633521 ok", "version 10.15.7", "total $1,299.99", "room 1204",
+                  "tracking 1Z999AA10123456784", "build 2024.03.1"] {
+            #expect(types(s).isEmpty, "\(s) -> \(hits(s))")
+        }
+    }
+
+    @Test func cards() {
+        for s in ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "2221 0000 0000 0009",
+                  "3782 822463 10005", "5555555555554444"] {
+            #expect(hits("card \(s) thanks").map(\.0) == ["CREDIT_CARD"], "\(s)")
+        }
+        #expect(!types("card 4111 1111 1111 1112").contains("CREDIT_CARD"))
+    }
+
+    @Test func ibanSsnItinNhs() {
+        #expect(hits("IBAN DE89 3704 0044 0532 0130 00 pls").map(\.1) == ["DE89 3704 0044 0532 0130 00"])
+        #expect(hits("IBAN GB29NWBK60161331926819.").map(\.0) == ["IBAN_CODE"])
+        #expect(hits("my ssn is 536-90-4128").map(\.0) == ["US_SSN"])
+        #expect(types("ssn 666-90-4128").isEmpty)
+        #expect(hits("ITIN 912-70-1234").map(\.0) == ["US_ITIN"])
+        #expect(hits("NHS number 943 476 5919").map(\.0) == ["UK_NHS"])
+        #expect(hits("nhs no: 9434765919").map(\.0) == ["UK_NHS"])
+    }
+
+    @Test func addresses() {
+        for s in ["192.168.0.1", "2001:db8::1", "::1", "fe80::1ff:fe23:4567:890a", "::ffff:192.0.2.128",
+                  "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:db8:85a3::8a2e:370:7334"] {
+            #expect(hits("host \(s) down").map(\.1) == [s], "\(s) -> \(hits("host \(s) down"))")
+        }
+        for s in ["00:1A:2B:3C:4D:5E", "00-1a-2b-3c-4d-5e", "aa:bb:cc:dd:ee:ff", "0011.2233.4455"] {
+            #expect(hits("mac \(s) seen").map(\.0) == ["MAC_ADDRESS"], "\(s)")
+        }
+        #expect(types("meet at 10:30:15 ok").isEmpty)
+        #expect(types("std::vector and a::b").isEmpty)
+        #expect(types("v999.1.2.3").isEmpty)
+    }
+
+    @Test func urls() {
+        #expect(hits("see https://example.com/a?b=1.").map(\.1) == ["https://example.com/a?b=1"])
+        #expect(hits("(docs at www.example.org/x)").map(\.1) == ["www.example.org/x"])
+    }
+
+    @Test func cryptoInText() {
+        #expect(hits("send to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 now").map(\.0) == ["CRYPTO"])
+        #expect(hits("send to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq now").map(\.0) == ["CRYPTO"])
+        #expect(hits("eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed.").map(\.0) == ["CRYPTO"])
+    }
+
+    @Test func dates() {
+        for s in ["July 15, 1982", "Jul 15 1982", "15 July 1982", "15th of July, 1982", "3. März 2020", "15 juillet 1982",
+                  "1982-07-15", "07/15/1982", "15.07.1982", "2024-03-05T10:22:01Z", "March 1982"] {
+            #expect(hits("born \(s) in").map(\.1) == [s], "\(s) -> \(hits("born \(s) in"))")
+        }
+        #expect(types("May I help you?").isEmpty)
+    }
+
+    @Test func namesAndPlaces() {
+        #expect(hits("I spoke with John Smith yesterday").map(\.1) == ["John Smith"])
+        #expect(hits("Dr. Alvarez will call").map(\.1) == ["Alvarez"])
+        #expect(hits("thanks Maria, see you").map(\.0) == ["PERSON"])
+        #expect(hits("we moved to Berlin last year").map(\.0) == ["LOCATION"])
+        #expect(hits("flight to New York tomorrow").map(\.1) == ["New York"])
+        #expect(types("The meeting is at noon").isEmpty)
+    }
+
+    @Test func codePointOffsets() {
+        let text = "Zoë → mail: zoë@example.com"
+        let es = Fixtures.redactor.entities(in: text)
+        let scalars = Array(text.unicodeScalars)
+        #expect(es.count == 1)
+        if let e = es.first {
+            #expect(String(String.UnicodeScalarView(scalars[e.start..<e.end])) == "zoë@example.com")
+        }
+    }
+}
+
+@Suite struct UserRulesTests {
+    @Test func patternsAndDictionaries() throws {
+        let policy = try RedactionPolicy(plain: [
+            "patterns": [["name": "EMPLOYEE_ID", "pattern": "EMP-\\d{6}", "score": 0.9]],
+            "dictionaries": [["name": "PROJECT", "terms": ["Blue Heron", "Nightjar"]]],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(hits("EMP-123456 works on Blue Heron and Nightjar", r).map(\.0) == ["EMPLOYEE_ID", "PROJECT", "PROJECT"])
+        #expect(hits("EMP-1234567 no", r).isEmpty)
+    }
+
+    @Test func disabledTypesAndDates() throws {
+        let policy = try RedactionPolicy(plain: ["disabled": ["EMAIL_ADDRESS"], "dates": false] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(hits("a@example.com on 1982-07-15", r).isEmpty)
+    }
+
+    @Test func badPolicyMessages() {
+        #expect(throws: RedactionError.self) { try RedactionPolicy(plain: ["bogus": 1] as [String: Any]) }
+        #expect(throws: RedactionError.self) {
+            try RedactionPolicy(plain: ["operators": ["EMAIL_ADDRESS": ["type": "rot13"]]] as [String: Any])
+        }
+        #expect(throws: RedactionError.self) {
+            try Redactor(policy: RedactionPolicy(plain: ["patterns": [["name": "X", "pattern": "(a|b)"]]] as [String: Any]))
+        }
+    }
+}

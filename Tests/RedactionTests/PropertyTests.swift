@@ -1,0 +1,143 @@
+import Testing
+
+@testable import Redaction
+
+/// Random inputs mixing PII, separators, multi-byte text and (for the byte-level tests) invalid UTF-8.
+struct Gen {
+    var s: UInt64
+    mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    static let pieces = [
+        "ann@example.com", "+44 20 7946 0958", "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "536-90-4128",
+        "912-70-1234", "NHS 943 476 5919", "192.168.1.1", "2001:db8::1", "00:1A:2B:3C:4D:5E", "https://x.io/p?q=1",
+        "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "July 15, 1982", "John Smith", "Berlin", "Zoë", "東京", "🙂", " ", " ",
+        ", ", ".", "-", ":", "(", ")", "@", "+", "1", "12", "2024", "x", "the", "Dr.", "New York", "é", "\u{301}",
+        "415-555-2671", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "www.", "::", "\n", "\t",
+    ]
+
+    mutating func text() -> String {
+        var s = ""
+        for _ in 0..<(1 + int(12)) { s += Gen.pieces[int(Gen.pieces.count)] }
+        return s
+    }
+
+    mutating func bytes() -> [UInt8] {
+        var b = Array(text().utf8)
+        for _ in 0..<int(4) {
+            let junk: [[UInt8]] = [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xC0, 0xAF]]
+            b.insert(contentsOf: junk[int(junk.count)], at: int(b.count + 1))
+        }
+        return b
+    }
+}
+
+@Suite struct PropertyTests {
+    static var operatorSets: [[String: Any]] { [
+        [:],
+        ["default": ["type": "mask", "keep_last": 4]],
+        ["default": "pseudonym"],
+        ["default": "encrypt"],
+        ["default": "redact"],
+        ["DATE_TIME": ["type": "generalize", "to": "year"]],
+    ] }
+
+    @Test(arguments: 0..<6)
+    func idempotentValidAndBounded(set: Int) throws {
+        let r = try Redactor(policy: RedactionPolicy(plain: ["operators": Self.operatorSets[set]] as [String: Any]), keys: testKeys)
+        var g = Gen(s: UInt64(set) &* 7919)
+        for _ in 0..<400 {
+            let t = g.text()
+            let once = r.redact(text: t)
+            let twice = r.redact(text: once)
+            #expect(once == twice, "not idempotent")
+            // Output is a String built from validated bytes: re-encoding is lossless.
+            #expect(String(decoding: Array(once.utf8), as: UTF8.self) == once)
+            let scalars = t.unicodeScalars.count
+            for e in r.entities(in: t) {
+                #expect(0 <= e.start && e.start < e.end && e.end <= scalars)
+                // Byte offsets sit on scalar boundaries: the prefix decodes to exactly `start` scalars.
+                let prefix = Array(t.utf8)[0..<e.byteStart]
+                #expect(String(decoding: prefix, as: UTF8.self).unicodeScalars.count == e.start)
+                #expect(prefix.last.map { $0 & 0xC0 != 0x80 || true } ?? true)
+                let b = Array(t.utf8)
+                if e.byteStart < b.count { #expect(b[e.byteStart] & 0xC0 != 0x80) }
+                if e.byteEnd < b.count { #expect(b[e.byteEnd] & 0xC0 != 0x80) }
+            }
+        }
+    }
+
+    @Test func invalidUTF8NeverCrashes() throws {
+        let replace = try Redactor()
+        let reject = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
+        var g = Gen(s: 99)
+        var rejected = 0
+        for _ in 0..<500 {
+            let b = g.bytes()
+            let out = try replace.redact(utf8: b)
+            #expect(String(decoding: Array(out.utf8), as: UTF8.self) == out)
+            do {
+                _ = try reject.redact(utf8: b)
+                #expect(UTF8Check.firstInvalid(b) == nil)
+            } catch let e {
+                rejected += 1
+                if case .invalidUTF8 = e {} else { Issue.record("unexpected error") }
+            }
+            // The scanner itself must survive raw ill-formed bytes too.
+            _ = b.withUnsafeBufferPointer { replace.entities(utf8: $0) }
+        }
+        #expect(rejected > 0)
+    }
+
+    @Test func utf8CheckAgreesWithStdlib() {
+        var g = Gen(s: 5)
+        for _ in 0..<1000 {
+            let b = g.bytes()
+            let valid = String(validating: b, as: UTF8.self) != nil
+            #expect((UTF8Check.firstInvalid(b) == nil) == valid)
+        }
+    }
+}
+
+/// No raw detected value may reach an error message, a description or a log line.
+@Suite struct NoLeakTests {
+    static let secrets = ["ann@example.com", "4111111111111111", "536-90-4128", "DE89370400440532013000"]
+
+    @Test func errorsAndDescriptionsCarryNoValues() throws {
+        var messages: [String] = []
+        let rejecting = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
+        for s in Self.secrets {
+            var bytes = Array("x \(s) y".utf8)
+            bytes.append(0xFF)
+            do { _ = try rejecting.redact(utf8: bytes) } catch { messages.append(error.description) }
+            do { _ = try Operators.decrypt(type: "EMAIL_ADDRESS", hex: Array("zz\(s)".utf8), keys: testKeys) } catch {
+                messages.append(error.description)
+            }
+            do { _ = try RedactionKeys(master: Array(s.prefix(10).utf8)) } catch { messages.append(error.description) }
+            do { _ = try RedactionPolicy(plain: ["patterns": [["name": "P", "pattern": s + "("]]] as [String: Any]) } catch {
+                messages.append(error.description)
+            }
+        }
+        messages.append(testKeys.description)
+        messages.append(String(describing: testKeys))
+        for m in messages {
+            for s in Self.secrets { #expect(!m.contains(s), "leak in: \(m)") }
+            #expect(!m.contains("0123456789abcdef"), "key material in: \(m)")
+        }
+        #expect(messages.count >= 16)
+    }
+
+    @Test func entitiesCarryOffsetsNotValues() {
+        let es = Fixtures.redactor.entities(in: "mail ann@example.com")
+        for e in es {
+            let d = String(describing: e)
+            #expect(!d.contains("ann@example.com"))
+        }
+    }
+}
