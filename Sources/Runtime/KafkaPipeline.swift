@@ -46,13 +46,20 @@ public final class KafkaPipeline: Sendable {
     }
 
     public let topology: Topology
+    /// The processor as built (engines, empty state); each run starts from a copy.
+    let initialProcessor: Processor
     public let options: Options
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let progress = Mutex(Processor.Counters())
 
-    public init(topology: Topology, options: Options, logger: Logger) {
-        self.topology = topology
+    public convenience init(topology: Topology, options: Options, logger: Logger) {
+        self.init(processor: Processor(topology: topology), options: options, logger: logger)
+    }
+
+    public init(processor: Processor, options: Options, logger: Logger) {
+        self.topology = processor.topology
+        self.initialProcessor = processor
         self.options = options
         self.logger = logger
     }
@@ -106,7 +113,7 @@ public final class KafkaPipeline: Sendable {
                 "kafka": "\(base.redactedDescription)",
             ])
 
-        var processor = Processor(topology: topology)
+        var processor = initialProcessor
         var lastInput = ContinuousClock.now
         var consumed = 0
         while !stopRequested.load(ordering: .relaxed) {

@@ -36,10 +36,22 @@ public enum Replay {
     public static func run(topology: Topology, input: [UInt8], options: Options = Options()) -> (
         outputs: [String: [OutputMessage]], counters: Processor.Counters
     ) {
-        var processor = Processor(topology: topology)
+        run(processor: Processor(topology: topology), input: input, options: options)
+    }
+
+    /// The same with a processor built with its engines (`Topology.makeProcessor`).
+    public static func run(processor: Processor, input: [UInt8], options: Options = Options()) -> (
+        outputs: [String: [OutputMessage]], counters: Processor.Counters
+    ) {
+        var processor = processor
+        let topology = processor.topology
         var outputs: [String: [OutputMessage]] = [
             topology.output.sanitized: [], topology.output.deadLetter: [],
         ]
+        if !processor.streamStages.isEmpty {
+            outputs[topology.output.aggregates] = []
+            outputs[topology.output.alerts] = []
+        }
         let topic = options.topic ?? topology.input.topics[0]
         for (index, line) in lines(of: input).enumerated() {
             let message = InputMessage(
@@ -53,12 +65,12 @@ public enum Replay {
 
     /// Runs a replay from a file and writes `<directory>/<topic>.jsonl` for every output topic.
     public static func run(
-        topology: Topology, inputFile: String, outputDirectory: String, options: Options = Options()
+        processor: Processor, inputFile: String, outputDirectory: String, options: Options = Options()
     ) throws -> Processor.Counters {
         guard let data = FileManager.default.contents(atPath: inputFile) else {
             throw RuntimeError("cannot read input file \(inputFile)")
         }
-        let (outputs, counters) = run(topology: topology, input: Array(data), options: options)
+        let (outputs, counters) = run(processor: processor, input: Array(data), options: options)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         for (topic, messages) in outputs {
             var bytes: [UInt8] = []

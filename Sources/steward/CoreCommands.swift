@@ -23,6 +23,30 @@ func loadTopology(_ path: String) throws -> Topology {
     }
 }
 
+/// Reads a topology and builds its processor with every engine; secrets come from the environment.
+func loadProcessor(_ path: String) throws -> Processor {
+    let topology = try loadTopology(path)
+    do {
+        let base = (path as NSString).deletingLastPathComponent
+        return try topology.makeProcessor(
+            file: path,
+            environment: EngineEnvironment(
+                baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment,
+                readFile: { file in
+                    guard let data = FileManager.default.contents(atPath: file) else {
+                        throw ValidationError("cannot read \(file)")
+                    }
+                    return Array(data)
+                }))
+    } catch let errors as TopologyErrors {
+        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+        throw ExitCode(1)
+    } catch {
+        FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
 func printLine(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
@@ -157,7 +181,8 @@ struct RunCommand: AsyncParsableCommand {
     var createTopics: Int?
 
     func run() async throws {
-        let topology = try loadTopology(self.topology)
+        let processor = try loadProcessor(self.topology)
+        let topology = processor.topology
         var overrides: [String: String] = [:]
         for property in properties {
             guard let equals = property.firstIndex(of: "=") else {
@@ -175,7 +200,7 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "steward")
         logger.logLevel = .info
         let pipeline = KafkaPipeline(
-            topology: topology,
+            processor: processor,
             options: .init(
                 brokers: brokers, group: group ?? "steward-\(topology.name)", properties: overrides,
                 delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
@@ -240,9 +265,9 @@ struct ReplayCommand: ParsableCommand {
     var startOffset: Int64 = 0
 
     func run() throws {
-        let topology = try loadTopology(self.topology)
+        let processor = try loadProcessor(self.topology)
         let counters = try Replay.run(
-            topology: topology, inputFile: input, outputDirectory: outputDir,
+            processor: processor, inputFile: input, outputDirectory: outputDir,
             options: .init(topic: topic, partition: partition, startOffset: startOffset))
         printLine(summaryJSON(counters))
     }
@@ -271,6 +296,7 @@ struct ValidateCommand: ParsableCommand {
             }
             do {
                 let topology = try Topology.load(yaml: String(decoding: data, as: UTF8.self), file: file)
+                try topology.validateEngines(file: file)
                 if describe { printLine(topology.summary) }
             } catch {
                 printLine(error.description)

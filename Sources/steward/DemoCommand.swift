@@ -24,7 +24,8 @@ struct DemoCommand: AsyncParsableCommand {
     var input: String = "Topologies/samples/passthrough.jsonl"
 
     func run() async throws {
-        let topology = try loadTopology(self.topology)
+        let processor = try loadProcessor(self.topology)
+        let topology = processor.topology
         guard let data = FileManager.default.contents(atPath: input) else {
             throw ValidationError("cannot read sample records \(input)")
         }
@@ -32,7 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
         let cluster = try MockCluster()
         let inputTopic = topology.input.topics[0]
         try cluster.createTopic(inputTopic, partitions: 1)
-        let outputs = [topology.output.sanitized, topology.output.deadLetter]
+        var outputs = [topology.output.sanitized, topology.output.deadLetter]
+        if !processor.streamStages.isEmpty { outputs += [topology.output.aggregates, topology.output.alerts] }
         for topic in outputs { try cluster.createTopic(topic, partitions: 1) }
         printLine("embedded broker: \(cluster.bootstrapServers)")
 
@@ -46,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
         let pipeline = KafkaPipeline(
-            topology: topology,
+            processor: processor,
             options: .init(brokers: cluster.bootstrapServers, group: "steward-demo", maxMessages: lines.count),
             logger: logger)
         let counters = try await pipeline.run()
@@ -57,7 +59,8 @@ struct DemoCommand: AsyncParsableCommand {
                 bootstrapServers: cluster.bootstrapServers, properties: ["group.id": "steward-demo-reader"]))
         try consumer.assign(outputs.map { TopicPartitionOffset(topic: $0, partition: 0, offset: -2) })
         var received: [String: [[UInt8]]] = [:]
-        let expected = counters.sanitized + counters.deadLettered
+        let replayed = Replay.run(processor: processor, input: Array(data)).outputs
+        let expected = outputs.reduce(0) { $0 + (replayed[$1]?.count ?? 0) }
         let deadline = ContinuousClock.now + .seconds(20)
         while received.values.reduce(0, { $0 + $1.count }) < expected, ContinuousClock.now < deadline {
             if let message = try consumer.poll(timeoutMilliseconds: 200) {
@@ -66,7 +69,6 @@ struct DemoCommand: AsyncParsableCommand {
         }
         consumer.close()
 
-        let replayed = Replay.run(topology: topology, input: Array(data)).outputs
         var identical = true
         for topic in outputs {
             let messages = received[topic] ?? []
@@ -75,6 +77,6 @@ struct DemoCommand: AsyncParsableCommand {
             identical = identical && messages == (replayed[topic] ?? []).map(\.value)
         }
         printLine("\nreplay of the same lines gives byte-identical messages: \(identical ? "yes" : "NO")")
-        if !identical || received.values.reduce(0, { $0 + $1.count }) != lines.count { throw ExitCode(1) }
+        if !identical || counters.consumed != lines.count { throw ExitCode(1) }
     }
 }

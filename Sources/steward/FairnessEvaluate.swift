@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fairness
 import Foundation
+import Pipeline
 
 /// `steward fairness`: offline evaluation, the windowed monitor over a recorded stream, and alert payloads.
 struct FairnessCommand: AsyncParsableCommand {

@@ -24,6 +24,9 @@ public struct Processor: Sendable {
         public var sanitized = 0
         public var deadLettered = 0
         public var deadLettersByReason: [String: Int] = [:]
+        /// Sanitized records a stream stage could not use (e.g. later than every open window);
+        /// each also has a message on the dead-letter topic from that stage.
+        public var unusedByStreamStages = 0
 
         public init() {}
     }
@@ -41,7 +44,9 @@ public struct Processor: Sendable {
             counters.sanitized += 1
             var outputs = [sanitizedMessage(record, for: message)]
             for index in streamStages.indices {
-                outputs += streamStages[index].observe(record.value, context: context).map(emitted)
+                let observed = streamStages[index].observe(record.value, context: context)
+                counters.unusedByStreamStages += observed.filter { $0.output == .deadLetter }.count
+                outputs += observed.map(emitted)
                 // Advancing after every record (not per batch) keeps what a window contains
                 // independent of how the runtime batches input: replays give the same bytes.
                 outputs += streamStages[index].advance(streamTime: streamTime).map(emitted)
@@ -60,6 +65,7 @@ public struct Processor: Sendable {
         case .aggregates: topic = topology.output.aggregates
         case .alerts: topic = topology.output.alerts
         case .audit: topic = topology.output.audit
+        case .deadLetter: topic = topology.output.deadLetter
         }
         let event = CloudEvent.encode(
             id: emission.id, source: source, type: emission.type,

@@ -7,6 +7,10 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case wrongType = "wrong_type"
     case tooLarge = "too_large"
     case invalidTimestamp = "invalid_timestamp"
+    /// The redaction engine could not handle a field (the detail names the path, never the value).
+    case redactionFailed = "redaction_failed"
+    /// The model could not score the record (e.g. a missing feature with policy `dead_letter`).
+    case scoringFailed = "scoring_failed"
 }
 
 /// A record rejected by a stage: the code, and a detail that never quotes the record's content.

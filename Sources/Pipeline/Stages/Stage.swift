@@ -34,6 +34,8 @@ public protocol StreamStage: Sendable {
 public struct Emission: Sendable, Equatable {
     public enum Output: Sendable, Equatable {
         case aggregates, alerts, audit
+        /// A record the stage could not use (e.g. an event later than every open window).
+        case deadLetter
     }
 
     public var output: Output

@@ -1,20 +1,19 @@
 import Fairness
 import Foundation
-import Pipeline
 
 /// JSON renderings of fairness results for the command line.
-enum FairnessJSON {
+public enum FairnessJSON {
     /// A number, or null when it is not finite (Fairlearn's NaN for 0/0).
-    static func number(_ value: Double) -> JSONValue {
+    public static func number(_ value: Double) -> JSONValue {
         guard value.isFinite else { return .null }
         if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int64(value))) }
         return .number("\(value)")
     }
 
-    static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
+    public static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
 
     /// The `steward fairness evaluate` object: plain values, exactly the contract's keys (plus mean_score with --score).
-    static func evaluation(_ report: FairnessReport) -> String {
+    public static func evaluation(_ report: FairnessReport) -> String {
         func plain(_ value: MetricValue?) -> JSONValue { value?.estimate.map { number($0.value) } ?? .null }
         var groups: [(key: String, value: JSONValue)] = []
         for (key, metrics) in report.groups {
@@ -37,7 +36,7 @@ enum FairnessJSON {
     }
 
     /// A value with its uncertainty, or the reason it is insufficient.
-    static func metricValue(_ value: MetricValue) -> JSONValue {
+    public static func metricValue(_ value: MetricValue) -> JSONValue {
         switch value {
         case .value(let estimate):
             return .object([
@@ -51,7 +50,7 @@ enum FairnessJSON {
     }
 
     /// A windowed report with uncertainty on every value.
-    static func report(_ report: FairnessReport) -> JSONValue {
+    public static func report(_ report: FairnessReport) -> JSONValue {
         var groups: [(key: String, value: JSONValue)] = []
         for (key, metrics) in report.groups {
             var members: [(key: String, value: JSONValue)] = [
@@ -80,7 +79,7 @@ enum FairnessJSON {
     }
 
     /// One closed window: per attribute its report with uncertainty, the drift status, the input counters.
-    static func window(_ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?) -> JSONValue {
+    public static func window(_ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?) -> JSONValue {
         func optional(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("type", .string("fairness.window")), ("mode", .string(evaluation.mode.rawValue)),
@@ -114,7 +113,7 @@ enum FairnessJSON {
     }
 
     /// One alert transition, tagged `"type": "fairness.alert"`.
-    static func alert(_ event: AlertEvent) throws -> JSONValue {
+    public static func alert(_ event: AlertEvent) throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try JSONParser.parse([UInt8](try encoder.encode(event)))

@@ -1,0 +1,128 @@
+import Fairness
+
+/// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
+/// metrics, drift tests and alert transitions, published on `<name>.aggregates` and `<name>.alerts`.
+///
+/// Counts reach the metrics through `release`: the privacy layer's noisy counts in private mode,
+/// the exact counts in raw mode (every message then says `"mode": "raw"`).
+public struct FairnessStage: StreamStage {
+    public let name = "fairness"
+    public private(set) var monitor: FairnessMonitor
+    let topologyName: String
+    var release: CountRelease
+
+    /// Turns a closed window's exact counts into the counts metrics may read.
+    public protocol Release: Sendable {
+        /// A description for every published window (`noise` member), e.g. the mechanism.
+        var note: String? { get }
+        mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]]
+    }
+
+    /// Exact counts: the marked raw mode.
+    public struct ExactRelease: Release {
+        public init() {}
+        public var note: String? { nil }
+        public func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] { window.exactCounts }
+    }
+
+    public typealias CountRelease = any Release
+
+    public init(config: FairnessConfig, topologyName: String, release: CountRelease) {
+        self.monitor = FairnessMonitor(config: config)
+        self.topologyName = topologyName
+        self.release = release
+    }
+
+    public mutating func observe(_ record: JSONValue, context: RecordContext) -> [Emission] {
+        let config = monitor.config
+        guard let eventTime = context.eventTime else {
+            return [deadLetter(context, reason: "missing_field", detail: "no event time: the fairness stage needs one")]
+        }
+        if let value = record[config.prediction] {
+            guard let prediction = Self.outcome(value, positive: config.positive) else {
+                return [deadLetter(context, reason: "wrong_type", detail: "'\(config.prediction)' is not a binary outcome")]
+            }
+            var attributes: [String: String] = [:]
+            for column in Set(config.sensitive.flatMap(\.columns)) { attributes[column] = Self.text(record[column]) }
+            let label = config.label.flatMap { record[$0] }.flatMap { Self.outcome($0, positive: config.positive) }
+            let score = config.score.flatMap { record[$0]?.doubleValue }
+            let id = config.recordId.flatMap { Self.text(record[$0]) }
+            let outcome = monitor.observe(
+                attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
+                eventTime: eventTime)
+            if outcome == .deadLetter {
+                return [deadLetter(context, reason: "late_event", detail: "every window of this event had closed")]
+            }
+        } else if let feedback = config.feedback, let id = Self.text(record[feedback.idField]),
+            let label = record[feedback.labelField].flatMap({ Self.outcome($0, positive: config.positive) })
+        {
+            _ = monitor.observeFeedback(recordId: id, label: label, eventTime: eventTime)
+        } else {
+            return [
+                deadLetter(
+                    context, reason: "missing_field",
+                    detail: "neither a prediction ('\(config.prediction)') nor a feedback record")
+            ]
+        }
+        return []
+    }
+
+    public mutating func advance(streamTime: Int64?) -> [Emission] {
+        var emissions: [Emission] = []
+        for window in monitor.advance() {
+            let counts = release.release(window)
+            let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
+            let data = JSONWriter.encode(
+                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note))
+            emissions.append(
+                Emission(
+                    output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
+                    type: "dev.steward.fairness.window.v1", time: window.bounds.end, subject: "window \(window.index)",
+                    data: data))
+            for alert in evaluation.alerts {
+                guard let body = try? FairnessJSON.alert(alert) else { continue }
+                emissions.append(
+                    Emission(
+                        output: .alerts, id: "\(alert.dedupKey)/\(alert.status.rawValue)/\(window.index)",
+                        type: "dev.steward.fairness.alert.v1", time: window.bounds.end, subject: alert.dedupKey,
+                        key: Array(alert.dedupKey.utf8), data: JSONWriter.encode(body)))
+            }
+        }
+        return emissions
+    }
+
+    func deadLetter(_ context: RecordContext, reason: String, detail: String) -> Emission {
+        var writer = JSONWriter()
+        writer.appendASCII("{\"reason\":")
+        writer.writeString(reason)
+        writer.appendASCII(",\"detail\":")
+        writer.writeString(detail)
+        writer.appendASCII(",\"position\":")
+        writer.writeString(context.position)
+        writer.appendASCII(",\"stage\":\"fairness\"}")
+        return Emission(
+            output: .deadLetter, id: "\(context.position)/fairness", type: CloudEvent.deadLetterType,
+            time: context.eventTime, subject: nil, data: writer.bytes)
+    }
+
+    static func text(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let text): text
+        case .number(let lexeme): lexeme
+        case .bool(let flag): flag ? "true" : "false"
+        default: nil
+        }
+    }
+
+    /// `1`/`true`/`yes` is positive, `0`/`-1`/`false`/`no` negative; with `positive` set, exactly
+    /// that text is positive and anything else negative.
+    static func outcome(_ value: JSONValue, positive: String?) -> Bool? {
+        guard let cell = text(value) else { return nil }
+        if let positive { return cell == positive }
+        switch cell.lowercased() {
+        case "1", "1.0", "true", "yes": return true
+        case "0", "0.0", "-1", "-1.0", "false", "no": return false
+        default: return nil
+        }
+    }
+}

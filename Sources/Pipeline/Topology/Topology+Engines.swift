@@ -1,0 +1,102 @@
+import Fairness
+import Redaction
+import Yams
+
+/// What building engines needs from outside the pure core: where relative paths start, the
+/// environment (secrets such as redaction keys come only from here, never from the topology),
+/// and a way to read files.
+public struct EngineEnvironment: Sendable {
+    public var baseDirectory: String
+    public var variables: [String: String]
+    public var readFile: @Sendable (String) throws -> [UInt8]
+
+    public init(baseDirectory: String, variables: [String: String], readFile: @escaping @Sendable (String) throws -> [UInt8]) {
+        self.baseDirectory = baseDirectory
+        self.variables = variables
+        self.readFile = readFile
+    }
+}
+
+extension Topology {
+    /// Checks every engine section without needing secrets; problems are reported at the section.
+    public func validateEngines(file: String) throws(TopologyErrors) {
+        var issues: [TopologyIssue] = []
+        for section in sections {
+            do {
+                switch section.key {
+                case "redaction": _ = try Self.redactionPolicy(section)
+                case "fairness":
+                    let config = try Self.fairnessConfig(section)
+                    if config.mode == .private && !sections.contains(where: { $0.key == "privacy" }) {
+                        throw EngineConfigurationError(
+                            "fairness mode 'private' needs a privacy: section (or mode: raw for trusted internal use)")
+                    }
+                    if input.eventTimeField == nil {
+                        throw EngineConfigurationError("the fairness stage needs input.event_time")
+                    }
+                default: break
+                }
+            } catch {
+                issues.append(
+                    TopologyIssue(file: file, line: section.line, column: section.column, message: "\(section.key): \(error)"))
+            }
+        }
+        if !issues.isEmpty { throw TopologyErrors(issues: issues) }
+    }
+
+    /// Builds the processor with every configured engine.
+    public func makeProcessor(file: String, environment: EngineEnvironment) throws -> Processor {
+        try validateEngines(file: file)
+        var stages: [any RecordStage] = []
+        var streamStages: [any StreamStage] = []
+        for section in sections {
+            switch section.key {
+            case "redaction":
+                let policy = try Self.redactionPolicy(section)
+                let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
+                stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
+            case "fairness":
+                let config = try Self.fairnessConfig(section)
+                streamStages.append(FairnessStage(config: config, topologyName: name, release: FairnessStage.ExactRelease()))
+            default:
+                break
+            }
+        }
+        return Processor(topology: self, stages: stages, streamStages: streamStages)
+    }
+
+    static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
+        try RedactionPolicy(plain: try Yams.load(yaml: section.yaml))
+    }
+
+    static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
+        do {
+            return try YAMLDecoder().decode(FairnessConfig.self, from: section.yaml)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw EngineConfigurationError(Self.describe(context))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw EngineConfigurationError("missing key '\(key.stringValue)'" + Self.at(context.codingPath))
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw EngineConfigurationError(Self.describe(context))
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw EngineConfigurationError(Self.describe(context))
+        }
+    }
+
+    static func describe(_ context: DecodingError.Context) -> String {
+        context.debugDescription + at(context.codingPath)
+    }
+
+    static func at(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "" : " (at \(path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")))"
+    }
+}
+
+/// An engine section that cannot be used as written.
+public struct EngineConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

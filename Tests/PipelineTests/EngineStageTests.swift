@@ -1,0 +1,103 @@
+import Foundation
+import Runtime
+import Testing
+
+@testable import Pipeline
+
+func buildProcessor(_ yaml: String, variables: [String: String] = [:]) throws -> Processor {
+    let topology = try Topology.load(yaml: yaml, file: "t.yaml")
+    return try topology.makeProcessor(
+        file: "t.yaml",
+        environment: EngineEnvironment(baseDirectory: ".", variables: variables, readFile: { _ in [] }))
+}
+
+func events(_ messages: [OutputMessage]?) throws -> [[String: Any]] {
+    try (messages ?? []).map { try JSONSerialization.jsonObject(with: Data($0.value)) as! [String: Any] }
+}
+
+@Suite struct RedactionInThePipeline {
+    let yaml = """
+        name: chats
+        input:
+          topic: in
+          required: [id]
+        redaction:
+          scan: ["$.text"]
+          fields:
+            - {path: "$.customer.email", operator: drop}
+        """
+
+    @Test func redactsScannedTextAndFieldRulesAndLeavesTheRest() throws {
+        let processor = try buildProcessor(yaml)
+        let line = #"{"id":"c1","text":"Mail me at jane.doe@example.com or call +1 415 555 0132","customer":{"email":"x@y.org","tier":"gold"},"n":1.50}"#
+        let result = Replay.run(processor: processor, input: Array(line.utf8))
+        let data = try events(result.outputs["chats.sanitized"])[0]["data"] as! [String: Any]
+        let text = data["text"] as! String
+        #expect(!text.contains("jane.doe@example.com") && !text.contains("555 0132"))
+        #expect(text.contains("<EMAIL_ADDRESS>") && text.contains("<PHONE_NUMBER>"))
+        #expect((data["customer"] as! [String: Any])["email"] == nil)
+        #expect((data["customer"] as! [String: Any])["tier"] as? String == "gold")
+        #expect(data["id"] as? String == "c1")
+        // The record's other bytes are untouched (number lexeme kept).
+        let raw = String(decoding: result.outputs["chats.sanitized"]![0].value, as: UTF8.self)
+        #expect(raw.contains(#""n":1.50"#))
+    }
+
+    @Test func keyedOperatorsWithoutAKeyAreAClearError() {
+        let keyed = yaml + "\n  operators: {EMAIL_ADDRESS: pseudonym}"
+        #expect(throws: (any Error).self) { try buildProcessor(keyed) }
+    }
+}
+
+@Suite struct FairnessInThePipeline {
+    let yaml = """
+        name: loans
+        input:
+          topic: in
+          event_time: {field: ts}
+        fairness:
+          mode: raw
+          sensitive: [group]
+          prediction: approved
+          label: repaid
+          window: {type: tumbling, size: 1m}
+          watermark: {max_out_of_orderness: 0s}
+          min_group_size: 1
+        """
+
+    @Test func closedWindowsPublishFairlearnMetricsOnTheAggregatesTopic() throws {
+        let processor = try buildProcessor(yaml)
+        var lines: [String] = []
+        // Window [0, 60 s): group a approves 3 of 4, group b 1 of 4.
+        let rows: [(String, Int, Int)] = [("a", 1, 1), ("a", 1, 0), ("a", 1, 1), ("a", 0, 0), ("b", 1, 1), ("b", 0, 1), ("b", 0, 0), ("b", 0, 1)]
+        for (index, row) in rows.enumerated() {
+            lines.append(#"{"group":"\#(row.0)","approved":\#(row.1),"repaid":\#(row.2),"ts":\#(1000 * index)}"#)
+        }
+        lines.append(#"{"group":"a","approved":1,"repaid":1,"ts":61000}"#)  // closes the first window
+        let result = Replay.run(processor: processor, input: Array(lines.joined(separator: "\n").utf8))
+        let aggregates = try events(result.outputs["loans.aggregates"])
+        #expect(aggregates.count == 1)
+        let window = aggregates[0]["data"] as! [String: Any]
+        #expect(window["mode"] as? String == "raw")
+        let group = (window["attributes"] as! [String: Any])["group"] as! [String: Any]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: group, options: [.sortedKeys]), as: UTF8.self)
+        #expect(text.contains("demographic_parity_difference"))
+        // Replaying twice gives the same bytes.
+        let again = Replay.run(processor: processor, input: Array(lines.joined(separator: "\n").utf8))
+        #expect(again.outputs == result.outputs)
+        #expect(result.counters.sanitized == 9)
+    }
+
+    @Test func privateModeWithoutAPrivacySectionIsRejectedAtTheSection() {
+        let privateYAML = yaml.replacingOccurrences(of: "mode: raw", with: "mode: private")
+        do {
+            _ = try buildProcessor(privateYAML)
+            Issue.record("expected an error")
+        } catch let errors as TopologyErrors {
+            #expect(errors.issues.first?.line == 6)
+            #expect(errors.issues.first?.message.contains("privacy") == true)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
