@@ -58,7 +58,8 @@ struct FairnessTable {
         for column in columns {
             guard let index = header.firstIndex(of: column) else {
                 throw InputError(
-                    description: "\(path):1: no column named '\(column)'; columns are \(header.joined(separator: ", "))")
+                    description: "\(path):1: no column named '\(column)'; columns are \(header.joined(separator: ", "))"
+                )
             }
             indices.append(index)
         }

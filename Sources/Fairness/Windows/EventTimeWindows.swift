@@ -127,11 +127,15 @@ struct EventTimeWindows: Sendable, Hashable, Codable {
                 guard let slots = panes[pane] else { continue }
                 empty = false
                 for (attribute, groups) in slots.enumerated() {
-                    for (group, tally) in groups { tallies[attributeNames[attribute], default: [:]][group, default: .zero].merge(tally) }
+                    for (group, tally) in groups {
+                        tallies[attributeNames[attribute], default: [:]][group, default: .zero].merge(tally)
+                    }
                 }
             }
             if !empty {
-                closed.append(WindowResult(index: k, bounds: WindowBounds(start: k * step, end: k * step + size), tallies: tallies))
+                closed.append(
+                    WindowResult(
+                        index: k, bounds: WindowBounds(start: k * step, end: k * step + size), tallies: tallies))
             }
             // Panes that no open window needs any more.
             let keepFrom = floorDivide((k + 1) * step, paneLength)
