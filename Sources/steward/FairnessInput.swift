@@ -16,7 +16,8 @@ struct FairnessTable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(description: "\(path): cannot read the file")
         }
-        let bytes = [UInt8](data)
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a UTF-8 byte-order mark
         if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") {
             return try readJSONLines(bytes, path: path, columns: columns)
         }
