@@ -276,7 +276,10 @@ public struct BaselineSpec: Sendable, Hashable, Codable {
 
 /// The sequential drift test on the standardized gap between each window's metric and the baseline.
 public struct DriftSpec: Sendable, Hashable, Codable {
-    public enum Test: String, Sendable, Hashable, Codable { case cusum, pageHinkley = "page_hinkley" }
+    public enum Test: String, Sendable, Hashable, Codable {
+        case cusum
+        case pageHinkley = "page_hinkley"
+    }
 
     public var test: Test
     /// Metrics watched (Fairlearn names).

@@ -80,7 +80,8 @@ public struct FairnessMonitor: Sendable, Codable {
         let clamped = score.map { min(1, max(0, $0)) }
         windows.update(pane: pane, groups: groups) { $0.add(prediction: prediction, label: label, score: clamped) }
         if label == nil, config.feedback != nil, let recordId {
-            pending[recordId] = PendingPrediction(pane: pane, groups: groups, prediction: prediction, eventTime: eventTime)
+            pending[recordId] = PendingPrediction(
+                pane: pane, groups: groups, prediction: prediction, eventTime: eventTime)
         }
         switch outcome {
         case .accepted: counters.accepted += 1
@@ -92,7 +93,8 @@ public struct FairnessMonitor: Sendable, Codable {
 
     /// Joins a delayed label to its prediction by record id, within the feedback horizon.
     public mutating func observeFeedback(recordId: String, label: Bool, eventTime: Int64) -> FeedbackOutcome {
-        guard let horizon = config.feedback?.horizon.milliseconds, let prediction = pending.removeValue(forKey: recordId)
+        guard let horizon = config.feedback?.horizon.milliseconds,
+            let prediction = pending.removeValue(forKey: recordId)
         else {
             counters.feedbackUnmatched += 1
             return .unmatched
@@ -141,7 +143,8 @@ public struct FairnessMonitor: Sendable, Codable {
             let watched = Set(config.drift.metrics).union(config.fourFifths.enabled ? config.fourFifths.metrics : [])
             for metric in FairnessMetric.allCases where watched.contains(metric) {
                 guard let disparity = report.disparities[metric] else { continue }
-                let status = watch(metric: metric, attribute: attribute, disparity: disparity, report: report, window: window.bounds)
+                let status = watch(
+                    metric: metric, attribute: attribute, disparity: disparity, report: report, window: window.bounds)
                 evaluation.drift.append(status.drift)
                 evaluation.alerts += status.alerts
             }
@@ -174,15 +177,19 @@ public struct FairnessMonitor: Sendable, Codable {
         func event(_ rule: AlertEvent.Rule, severity: String, threshold: Double, summary: String) -> AlertEvent {
             AlertEvent(
                 status: .firing, rule: rule,
-                dedupKey: AlertEvent.dedupKey(pipeline: config.alerts.pipeline, rule: rule, attribute: attribute, metric: metric),
+                dedupKey: AlertEvent.dedupKey(
+                    pipeline: config.alerts.pipeline, rule: rule, attribute: attribute, metric: metric),
                 pipeline: config.alerts.pipeline, metric: metric, attribute: attribute, severity: severity,
                 summary: summary, runbookURL: config.alerts.runbookURL, window: window, value: estimate.value,
                 standardError: estimate.standardError, baseline: state.baseline.isReady ? state.baseline.value : nil,
                 threshold: threshold, minGroup: disparity.minGroup, maxGroup: disparity.maxGroup,
-                groupValues: Self.groupValues(report, metric: metric, component: disparity.component), startsAt: window.end,
+                groupValues: Self.groupValues(report, metric: metric, component: disparity.component),
+                startsAt: window.end,
                 endsAt: nil, mode: config.mode)
         }
-        let described = describe(metric: metric, attribute: attribute, estimate: estimate, disparity: disparity, report: report, window: window)
+        let described = describe(
+            metric: metric, attribute: attribute, estimate: estimate, disparity: disparity, report: report,
+            window: window)
 
         if config.fourFifths.enabled, config.fourFifths.metrics.contains(metric), metric.isRatio {
             let threshold = config.fourFifths.threshold
@@ -218,9 +225,12 @@ public struct FairnessMonitor: Sendable, Codable {
                 alerts.append(resolved)
             }
         } else if state.detector.update(gap) {
-            let magnitude = metric.isRatio ? state.baseline.value - estimate.value : estimate.value - state.baseline.value
-            let summary = "\(described) drifted from its baseline \(Self.format(state.baseline.value)) (standardized gap \(Self.format(gap)))"
-            let candidate = event(.drift, severity: severity(magnitude), threshold: state.detector.threshold, summary: summary)
+            let magnitude =
+                metric.isRatio ? state.baseline.value - estimate.value : estimate.value - state.baseline.value
+            let summary =
+                "\(described) drifted from its baseline \(Self.format(state.baseline.value)) (standardized gap \(Self.format(gap)))"
+            let candidate = event(
+                .drift, severity: severity(magnitude), threshold: state.detector.threshold, summary: summary)
             if let fired = state.drift.fire(candidate) { alerts.append(fired) }
         }
         status.statistic = state.detector.statistic

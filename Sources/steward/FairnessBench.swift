@@ -53,13 +53,17 @@ struct FairnessBenchDrift: ParsableCommand {
             window: WindowSpec(kind: .tumbling, size: EventDuration(milliseconds: Int64(eventsPerWindow))),
             watermark: WatermarkSpec(maxOutOfOrderness: EventDuration(milliseconds: 0)), minGroupSize: 30,
             baseline: BaselineSpec(referenceWindows: referenceWindows),
-            drift: DriftSpec(metrics: [.demographicParityDifference], falseAlarmRate: falseAlarmRate, reference: reference),
+            drift: DriftSpec(
+                metrics: [.demographicParityDifference], falseAlarmRate: falseAlarmRate, reference: reference),
             fourFifths: FourFifthsSpec(enabled: false))
         config.alerts.pipeline = "bench"
         let threshold = SequentialDetector.threshold(reference: reference, falseAlarmRate: falseAlarmRate)
-        print("steward bench drift — TEST-ONLY Gaussian noise sigma=\(format(noiseSigma)) per count (rho=\(rho) Gaussian mechanism)")
-        print("windows of \(eventsPerWindow) events (~\(eventsPerWindow / 2) per group); CUSUM k=\(reference) h=\(format(threshold)) "
-            + "for \(falseAlarmRate) false alarms per window; baseline = first \(referenceWindows) windows")
+        print(
+            "steward bench drift — TEST-ONLY Gaussian noise sigma=\(format(noiseSigma)) per count (rho=\(rho) Gaussian mechanism)"
+        )
+        print(
+            "windows of \(eventsPerWindow) events (~\(eventsPerWindow / 2) per group); CUSUM k=\(reference) h=\(format(threshold)) "
+                + "for \(falseAlarmRate) false alarms per window; baseline = first \(referenceWindows) windows")
 
         var rng = TestOnlyGaussianNoise(sigma: noiseSigma, seed: seed)
         var trialRows = "trial,window,events_per_group_since_shift,value\n"
@@ -71,7 +75,8 @@ struct FairnessBenchDrift: ParsableCommand {
         for trial in 0..<trials {
             var stream = Generator(config: config, noise: rng)
             rng = TestOnlyGaussianNoise(sigma: noiseSigma, seed: rng.nextUInt64())
-            let shiftAt = Int64((referenceWindows + 5 + Int(stream.noise.nextUniform() * 10)) * eventsPerWindow)
+            let shiftAt =
+                Int64((referenceWindows + 5 + Int(stream.noise.nextUniform() * 10)) * eventsPerWindow)
                 + Int64(stream.noise.nextUniform() * Double(eventsPerWindow))
             var sinceShift = (a: 0, b: 0)
             var outcome: Int?
@@ -95,11 +100,16 @@ struct FairnessBenchDrift: ParsableCommand {
         }
         let shiftSeconds = seconds(clock.now - shiftStart)
         delays.sort()
-        func percentile(_ q: Double) -> Int { delays.isEmpty ? 0 : delays[min(delays.count - 1, Int(q * Double(delays.count)))] }
+        func percentile(_ q: Double) -> Int {
+            delays.isEmpty ? 0 : delays[min(delays.count - 1, Int(q * Double(delays.count)))]
+        }
         let mean = delays.isEmpty ? 0 : Double(delays.reduce(0, +)) / Double(delays.count)
-        print("shift 0.10: \(trials) trials, detected \(delays.count), missed (none within 60 windows) \(missed), alarms before the shift \(earlyAlarms)")
-        print("  delay in events per group: mean \(Int(mean.rounded())), median \(percentile(0.5)), p90 \(percentile(0.9)), "
-            + "p99 \(percentile(0.99)), max \(delays.last ?? 0) (target <= 2000)")
+        print(
+            "shift 0.10: \(trials) trials, detected \(delays.count), missed (none within 60 windows) \(missed), alarms before the shift \(earlyAlarms)"
+        )
+        print(
+            "  delay in events per group: mean \(Int(mean.rounded())), median \(percentile(0.5)), p90 \(percentile(0.9)), "
+                + "p99 \(percentile(0.99)), max \(delays.last ?? 0) (target <= 2000)")
 
         var stationary = Generator(config: config, noise: TestOnlyGaussianNoise(sigma: noiseSigma, seed: seed ^ 0x5eed))
         var stationaryRows = "window,value\n"
@@ -108,18 +118,22 @@ struct FairnessBenchDrift: ParsableCommand {
         while stationary.time < Int64(stationaryEvents) {
             for (value, fired) in stationary.step(a: 0.5, b: 0.45).windows {
                 if fired { alarms += 1 }
-                if emit != nil, stationary.windows <= 200_000 { stationaryRows += "\(stationary.windows),\(value.map(format) ?? "")\n" }
+                if emit != nil, stationary.windows <= 200_000 {
+                    stationaryRows += "\(stationary.windows),\(value.map(format) ?? "")\n"
+                }
             }
         }
         let stationarySeconds = seconds(clock.now - stationaryStart)
         let perTenMillion = Double(alarms) / Double(stationaryEvents) * 1e7
         // With no alarm in n events, 3/n bounds the rate at 95% confidence.
         let bound = Double(max(alarms, 0) + 3) / Double(stationaryEvents) * 1e7
-        print("stationary: \(stationaryEvents) events, \(stationary.windows) windows, \(alarms) false alarms "
-            + "= \(format(perTenMillion)) per 10M events (95% upper bound ~\(format(bound)); target < 1)")
+        print(
+            "stationary: \(stationaryEvents) events, \(stationary.windows) windows, \(alarms) false alarms "
+                + "= \(format(perTenMillion)) per 10M events (95% upper bound ~\(format(bound)); target < 1)")
         print("  configured: \(format(Double(eventsPerWindow) / falseAlarmRate)) events per false alarm (Siegmund ARL)")
-        print("throughput: \(format(Double(stationaryEvents) / stationarySeconds / 1e6))M events/s stationary "
-            + "(observe + windows + DP release + metrics + test), shift trials \(format(shiftSeconds)) s")
+        print(
+            "throughput: \(format(Double(stationaryEvents) / stationarySeconds / 1e6))M events/s stationary "
+                + "(observe + windows + DP release + metrics + test), shift trials \(format(shiftSeconds)) s")
         if let emit {
             try FileManager.default.createDirectory(atPath: emit, withIntermediateDirectories: true)
             try trialRows.write(toFile: emit + "/shift_trials.csv", atomically: true, encoding: .utf8)
@@ -156,7 +170,8 @@ struct FairnessBenchDrift: ParsableCommand {
             for window in monitor.advance() {
                 windows += 1
                 let evaluation = monitor.evaluate(window: window, noisyCounts: noise.release(window))
-                let value = evaluation.reports.first?.report.disparities[.demographicParityDifference]?.value.estimate?.value
+                let value = evaluation.reports.first?.report.disparities[.demographicParityDifference]?.value.estimate?
+                    .value
                 closed.append((value, evaluation.alerts.contains { $0.rule == .drift && $0.status == .firing }))
             }
             return (group, closed)

@@ -54,7 +54,8 @@ struct FairnessEvaluate: ParsableCommand {
         for (row, line) in zip(table.rows, table.lines) {
             func cell(_ index: Int) throws -> String {
                 guard let value = row[index] else {
-                    throw FairnessTable.InputError(description: "\(input):\(line): missing value in column '\(columns[index])'")
+                    throw FairnessTable.InputError(
+                        description: "\(input):\(line): missing value in column '\(columns[index])'")
                 }
                 return value
             }
@@ -62,7 +63,8 @@ struct FairnessEvaluate: ParsableCommand {
                 let text = try cell(index)
                 guard let value = parseOutcome(text, positive: positive) else {
                     throw FairnessTable.InputError(
-                        description: "\(input):\(line): '\(text)' in column '\(columns[index])' is not a binary outcome "
+                        description:
+                            "\(input):\(line): '\(text)' in column '\(columns[index])' is not a binary outcome "
                             + "(1/0, true/false); use --positive to name the positive value")
                 }
                 return value

@@ -16,7 +16,8 @@ struct FairnessTable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(description: "\(path): cannot read the file")
         }
-        let bytes = [UInt8](data)
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a UTF-8 byte-order mark
         if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") {
             return try readJSONLines(bytes, path: path, columns: columns)
         }
@@ -58,7 +59,8 @@ struct FairnessTable {
         for column in columns {
             guard let index = header.firstIndex(of: column) else {
                 throw InputError(
-                    description: "\(path):1: no column named '\(column)'; columns are \(header.joined(separator: ", "))")
+                    description: "\(path):1: no column named '\(column)'; columns are \(header.joined(separator: ", "))"
+                )
             }
             indices.append(index)
         }

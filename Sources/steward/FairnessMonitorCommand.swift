@@ -52,7 +52,8 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
         let settings = monitor.config
         if settings.mode == .private && testNoiseSigma == nil {
             throw ValidationError(
-                "private mode needs the privacy layer; for a test run pass --test-noise-sigma (TEST-ONLY noise), or set mode: raw")
+                "private mode needs the privacy layer; for a test run pass --test-noise-sigma (TEST-ONLY noise), or set mode: raw"
+            )
         }
         var noise = TestOnlyGaussianNoise(sigma: testNoiseSigma ?? 0, seed: seed)
         let webhook = try settings.alerts.webhook.map { try FairnessWebhook(spec: $0) }

@@ -25,7 +25,8 @@ struct FairnessWebhook {
             throw WebhookError(description: "webhook url '\(spec.url)' is not an http(s) URL")
         }
         guard host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" else {
-            throw WebhookError(description: "webhook host '\(host)' is not a loopback address; this build posts to loopback only")
+            throw WebhookError(
+                description: "webhook host '\(host)' is not a loopback address; this build posts to loopback only")
         }
         endpoint = url
     }

@@ -8,7 +8,9 @@ import Testing
         let h = SequentialDetector.threshold(reference: 1, falseAlarmRate: rate)
         #expect(abs(SequentialDetector.averageRunLength(reference: 1, threshold: h) * rate - 1) < 1e-6)
     }
-    #expect(SequentialDetector.threshold(reference: 1, falseAlarmRate: 1e-9) > SequentialDetector.threshold(reference: 1, falseAlarmRate: 1e-3))
+    #expect(
+        SequentialDetector.threshold(reference: 1, falseAlarmRate: 1e-9)
+            > SequentialDetector.threshold(reference: 1, falseAlarmRate: 1e-3))
 }
 
 @Test func cusumFalseAlarmRateIsAtMostConfiguredOnGaussianNoise() {
@@ -37,17 +39,24 @@ import Testing
     for value in [0.1, 0.3, 0.1, 0.3] { baseline.learn(Estimate(value: value, samplingVariance: 0.0001)) }
     #expect(baseline.isReady && abs(baseline.value - 0.2) < 1e-12)
     #expect(baseline.dispersion > 100)
-    #expect(Baseline(target: 0, referenceWindows: 4).standardizedGap(Estimate(value: 0.1, samplingVariance: 0.01), worseIsLower: false) == 1)
+    #expect(
+        Baseline(target: 0, referenceWindows: 4).standardizedGap(
+            Estimate(value: 0.1, samplingVariance: 0.01), worseIsLower: false) == 1)
 }
 
 @Test func dedupKeysAreStableAndAtMost255Characters() {
-    let short = AlertEvent.dedupKey(pipeline: "loans", rule: .drift, attribute: "race|sex", metric: .demographicParityDifference)
+    let short = AlertEvent.dedupKey(
+        pipeline: "loans", rule: .drift, attribute: "race|sex", metric: .demographicParityDifference)
     #expect(short == "loans/fairness/drift/race|sex/demographic_parity_difference")
     let attribute = String(repeating: "very_long_column_name|", count: 20)
     let long = AlertEvent.dedupKey(pipeline: "loans", rule: .drift, attribute: attribute, metric: .equalizedOddsRatio)
     #expect(long.utf8.count <= 255)
-    #expect(long == AlertEvent.dedupKey(pipeline: "loans", rule: .drift, attribute: attribute, metric: .equalizedOddsRatio))
-    #expect(long != AlertEvent.dedupKey(pipeline: "loans", rule: .drift, attribute: attribute, metric: .equalizedOddsDifference))
+    #expect(
+        long == AlertEvent.dedupKey(pipeline: "loans", rule: .drift, attribute: attribute, metric: .equalizedOddsRatio))
+    #expect(
+        long
+            != AlertEvent.dedupKey(
+                pipeline: "loans", rule: .drift, attribute: attribute, metric: .equalizedOddsDifference))
 }
 
 @Test func rfc3339FormatsEventTime() {
@@ -69,7 +78,8 @@ private struct Stream {
             baseline: BaselineSpec(referenceWindows: 5, targets: targets),
             drift: DriftSpec(metrics: [.demographicParityDifference], falseAlarmRate: 1e-4),
             fourFifths: FourFifthsSpec(metrics: [.demographicParityRatio]),
-            alerts: AlertSpec(pipeline: "loans", resolveAfter: resolveAfter, runbookURL: "https://runbooks.example/fairness"))
+            alerts: AlertSpec(
+                pipeline: "loans", resolveAfter: resolveAfter, runbookURL: "https://runbooks.example/fairness"))
         config.watermark = WatermarkSpec(maxOutOfOrderness: EventDuration(milliseconds: 0))
         monitor = FairnessMonitor(config: config)
     }
@@ -135,14 +145,18 @@ private struct Stream {
         JSONSerialization.jsonObject(with: AlertPayloads.alertmanager([event])) as? [[String: Any]])
     let labels = try #require(alertmanager.first?["labels"] as? [String: String])
     #expect(labels["alertname"] == "StewardFairness" && labels["dedup_key"] == event.dedupKey)
-    #expect(alertmanager.first?["endsAt"] == nil && alertmanager.first?["startsAt"] as? String == rfc3339(milliseconds: event.startsAt))
+    #expect(
+        alertmanager.first?["endsAt"] == nil
+            && alertmanager.first?["startsAt"] as? String == rfc3339(milliseconds: event.startsAt))
     let annotations = try #require(alertmanager.first?["annotations"] as? [String: String])
-    #expect(annotations["runbook_url"] == "https://runbooks.example/fairness" && annotations["summary"] == event.summary)
+    #expect(
+        annotations["runbook_url"] == "https://runbooks.example/fairness" && annotations["summary"] == event.summary)
 
     var resolved = event
     resolved.status = .resolved
     resolved.endsAt = event.startsAt + 1000
-    let ended = try #require(JSONSerialization.jsonObject(with: AlertPayloads.alertmanager([resolved])) as? [[String: Any]])
+    let ended = try #require(
+        JSONSerialization.jsonObject(with: AlertPayloads.alertmanager([resolved])) as? [[String: Any]])
     #expect(ended.first?["endsAt"] as? String == rfc3339(milliseconds: event.startsAt + 1000))
 
     let trigger = try #require(

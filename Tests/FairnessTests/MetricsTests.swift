@@ -2,8 +2,10 @@ import Testing
 
 @testable import Fairness
 
-private func tally(total: Double, selected: Double, positives: Double = 0, truePositives: Double = 0,
-                   negatives: Double = 0, falsePositives: Double = 0) -> GroupTally {
+private func tally(
+    total: Double, selected: Double, positives: Double = 0, truePositives: Double = 0,
+    negatives: Double = 0, falsePositives: Double = 0
+) -> GroupTally {
     var counts = GroupTally.zero
     counts[.total] = total
     counts[.predictedPositive] = selected
@@ -15,7 +17,9 @@ private func tally(total: Double, selected: Double, positives: Double = 0, trueP
 }
 
 @Test func demographicParityIsMaxMinusMinAndMinOverMax() throws {
-    let counts = ["a": tally(total: 100, selected: 60), "b": tally(total: 50, selected: 20), "c": tally(total: 10, selected: 5)]
+    let counts = [
+        "a": tally(total: 100, selected: 60), "b": tally(total: 50, selected: 20), "c": tally(total: 10, selected: 5),
+    ]
     let report = FairnessReport(counts: counts.mapValues(\.exact), hasLabels: false, options: .fairlearn)
     let difference = try #require(report.disparities[.demographicParityDifference]?.value.estimate)
     let ratio = try #require(report.disparities[.demographicParityRatio]?.value.estimate)
@@ -53,7 +57,9 @@ private func tally(total: Double, selected: Double, positives: Double = 0, trueP
 }
 
 @Test func smallGroupsAreInsufficientNeverZero() throws {
-    let counts = ["a": tally(total: 100, selected: 50), "b": tally(total: 80, selected: 30), "tiny": tally(total: 3, selected: 0)]
+    let counts = [
+        "a": tally(total: 100, selected: 50), "b": tally(total: 80, selected: 30), "tiny": tally(total: 3, selected: 0),
+    ]
     let report = FairnessReport(
         counts: counts.mapValues(\.exact), hasLabels: false, options: MetricOptions(minGroupSize: 30))
     let tiny = try #require(report.groups.first { $0.key == "tiny" }?.metrics)
@@ -69,7 +75,8 @@ private func tally(total: Double, selected: Double, positives: Double = 0, trueP
 
 @Test func rateVarianceCombinesBinomialSamplingAndDeltaMethodNoise() throws {
     let estimate = try #require(
-        Estimate.rate(NoisyCount(value: 30, noiseVariance: 4), over: NoisyCount(value: 100, noiseVariance: 9), clamp: true))
+        Estimate.rate(
+            NoisyCount(value: 30, noiseVariance: 4), over: NoisyCount(value: 100, noiseVariance: 9), clamp: true))
     #expect(abs(estimate.samplingVariance - 0.3 * 0.7 / 100) < 1e-15)
     #expect(abs(estimate.noiseVariance - (4 + 0.09 * 9) / 10_000) < 1e-15)
 }

@@ -21,7 +21,8 @@ private func totals(_ results: [WindowResult]) -> [Int64: Double] {
 }
 
 @Test func tumblingWindowsCloseWhenTheWatermarkPassesTheirEnd() {
-    var monitor = FairnessMonitor(config: config(window: WindowSpec(kind: .tumbling, size: EventDuration(milliseconds: 10))))
+    var monitor = FairnessMonitor(
+        config: config(window: WindowSpec(kind: .tumbling, size: EventDuration(milliseconds: 10))))
     for time in [0, 3, 9] as [Int64] { _ = monitor.observe(attributes: ["g": "a"], prediction: true, eventTime: time) }
     #expect(monitor.advance().isEmpty)
     _ = monitor.observe(attributes: ["g": "a"], prediction: true, eventTime: 10)
@@ -35,9 +36,12 @@ private func totals(_ results: [WindowResult]) -> [Int64: Double] {
 
 @Test func hoppingAndSlidingWindowsCountEachEventInEveryCoveringWindow() {
     for kind in [WindowSpec.Kind.hopping, .sliding] {
-        let spec = WindowSpec(kind: kind, size: EventDuration(milliseconds: 10), advance: EventDuration(milliseconds: 5))
+        let spec = WindowSpec(
+            kind: kind, size: EventDuration(milliseconds: 10), advance: EventDuration(milliseconds: 5))
         var monitor = FairnessMonitor(config: config(window: spec))
-        for time in [1, 6, 12] as [Int64] { _ = monitor.observe(attributes: ["g": "a"], prediction: false, eventTime: time) }
+        for time in [1, 6, 12] as [Int64] {
+            _ = monitor.observe(attributes: ["g": "a"], prediction: false, eventTime: time)
+        }
         // Windows [-5,5) [0,10) [5,15) [10,20).
         #expect(totals(monitor.advance(watermark: 100)) == [-5: 1, 0: 2, 5: 2, 10: 1])
     }
@@ -56,7 +60,9 @@ private func totals(_ results: [WindowResult]) -> [Int64: Double] {
     #expect(monitor.observe(attributes: ["g": "a"], prediction: true, eventTime: 9) == .droppedLate)
     #expect(monitor.counters.droppedLate == 1 && monitor.counters.acceptedLate == 1)
 
-    for (policy, outcome) in [(LatePolicy.deadLetter, ObserveOutcome.deadLetter), (.earliestOpenWindow, .reassignedLate)] {
+    for (policy, outcome) in [
+        (LatePolicy.deadLetter, ObserveOutcome.deadLetter), (.earliestOpenWindow, .reassignedLate),
+    ] {
         var other = FairnessMonitor(config: config(window: spec, policy: policy))
         _ = other.observe(attributes: ["g": "a"], prediction: true, eventTime: 12)
         _ = other.advance()
@@ -67,7 +73,8 @@ private func totals(_ results: [WindowResult]) -> [Int64: Double] {
 }
 
 @Test func stateStaysBoundedByOpenPanesNotEvents() {
-    let spec = WindowSpec(kind: .sliding, size: EventDuration(milliseconds: 1000), advance: EventDuration(milliseconds: 100))
+    let spec = WindowSpec(
+        kind: .sliding, size: EventDuration(milliseconds: 1000), advance: EventDuration(milliseconds: 100))
     var monitor = FairnessMonitor(config: config(window: spec, lateness: 200, outOfOrder: 50))
     var closed = 0
     for time in 0..<200_000 as Range<Int64> {
@@ -97,7 +104,8 @@ private func totals(_ results: [WindowResult]) -> [Int64: Double] {
     #expect(counts[.labelPositive] == 2 && counts[.truePositive] == 1 && counts[.labelNegative] == 0)
     #expect(monitor.counters.feedbackJoined == 2 && monitor.counters.feedbackUnmatched == 1)
 
-    var expiring = FairnessMonitor(config: config(window: spec, feedback: FeedbackSpec(horizon: EventDuration(milliseconds: 20))))
+    var expiring = FairnessMonitor(
+        config: config(window: spec, feedback: FeedbackSpec(horizon: EventDuration(milliseconds: 20))))
     _ = expiring.observe(attributes: ["g": "a"], prediction: true, recordId: "r", eventTime: 1)
     _ = expiring.advance(watermark: 22)
     #expect(expiring.pendingLabels == 0 && expiring.counters.labelsExpired == 1)

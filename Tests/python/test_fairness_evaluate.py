@@ -176,3 +176,11 @@ def test_bad_outcome_is_reported_with_its_line(tmp_path):
                              "--prediction", "p"], capture_output=True, text=True)
     assert result.returncode != 0
     assert "bad.csv:3" in result.stderr and "maybe" in result.stderr
+
+
+def test_csv_with_byte_order_mark_and_crlf(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfg,p\r\na,1\r\nb,0\r\na,0\r\n")
+    output = run_evaluate(path, ["g"], "p")
+    assert output["by_group"] == {"a": {"count": 2, "selection_rate": 0.5}, "b": {"count": 1, "selection_rate": 0}}
+    assert output["demographic_parity_difference"] == 0.5 and output["demographic_parity_ratio"] == 0

@@ -85,5 +85,6 @@ public func rfc3339(milliseconds: Int64) -> String {
     }
     let (hour, minute) = (inDay / 3_600_000, inDay / 60_000 % 60)
     let (second, milli) = (inDay / 1000 % 60, inDay % 1000)
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(milli, 3))Z"
+    return
+        "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(milli, 3))Z"
 }

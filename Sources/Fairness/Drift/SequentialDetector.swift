@@ -56,7 +56,11 @@ public struct SequentialDetector: Sendable, Hashable, Codable {
         var high = 200.0
         for _ in 0..<200 {
             let middle = (low + high) / 2
-            if averageRunLength(reference: reference, threshold: middle) < target { low = middle } else { high = middle }
+            if averageRunLength(reference: reference, threshold: middle) < target {
+                low = middle
+            } else {
+                high = middle
+            }
         }
         return high
     }

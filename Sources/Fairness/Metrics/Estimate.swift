@@ -33,7 +33,8 @@ public struct Estimate: Sendable, Hashable, Codable {
         var p = numerator.value / denominator.value
         if clamp { p = min(1, max(0, p)) }
         let sampling = max(0, p * (1 - p)) / denominator.value
-        let noise = (numerator.noiseVariance + p * p * denominator.noiseVariance) / (denominator.value * denominator.value)
+        let noise =
+            (numerator.noiseVariance + p * p * denominator.noiseVariance) / (denominator.value * denominator.value)
         return Estimate(value: p, samplingVariance: sampling, noiseVariance: noise)
     }
 

@@ -67,7 +67,9 @@ public struct FairnessReport: Sendable, Hashable {
             (key, GroupMetrics(counts: counts[key]!, hasLabels: hasLabels, hasScores: hasScores, options: options))
         }
         let minimumGroups = options.fairlearnZeroDivision ? 1 : 2
-        func extremes(_ rate: KeyPath<GroupMetrics, MetricValue?>) -> (min: (String, Estimate), max: (String, Estimate))? {
+        func extremes(_ rate: KeyPath<GroupMetrics, MetricValue?>) -> (
+            min: (String, Estimate), max: (String, Estimate)
+        )? {
             var low: (String, Estimate)?
             var high: (String, Estimate)?
             var present = 0
@@ -80,13 +82,17 @@ public struct FairnessReport: Sendable, Hashable {
             guard present >= minimumGroups, let low, let high else { return nil }
             return (low, high)
         }
-        func pair(_ rate: KeyPath<GroupMetrics, MetricValue?>, _ name: String?) -> (difference: Disparity, ratio: Disparity) {
+        func pair(_ rate: KeyPath<GroupMetrics, MetricValue?>, _ name: String?) -> (
+            difference: Disparity, ratio: Disparity
+        ) {
             guard let (low, high) = extremes(rate) else {
-                let none = Disparity(value: .insufficient(.fewerThanTwoGroups), minGroup: nil, maxGroup: nil, component: name)
+                let none = Disparity(
+                    value: .insufficient(.fewerThanTwoGroups), minGroup: nil, maxGroup: nil, component: name)
                 return (none, none)
             }
             return (
-                Disparity(value: .value(.difference(high.1, low.1)), minGroup: low.0, maxGroup: high.0, component: name),
+                Disparity(
+                    value: .value(.difference(high.1, low.1)), minGroup: low.0, maxGroup: high.0, component: name),
                 Disparity(value: .value(.ratio(low.1, high.1)), minGroup: low.0, maxGroup: high.0, component: name)
             )
         }

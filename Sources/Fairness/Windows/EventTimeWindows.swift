@@ -103,9 +103,11 @@ struct EventTimeWindows: Sendable, Hashable, Codable {
 
     /// Applies `update` to the counts of each attribute's group in `pane`.
     mutating func update(pane: Int64, groups: [String], _ update: (inout GroupTally) -> Void) {
-        // In place (no copy of the pane's dictionaries per event).
-        let empty = Array(repeating: [String: GroupTally](), count: attributeNames.count)
-        for (attribute, group) in groups.enumerated() { update(&panes[pane, default: empty][attribute][group, default: .zero]) }
+        // In place (no copy of the pane's dictionaries per event); the default is built only for a new pane.
+        let count = attributeNames.count
+        for (attribute, group) in groups.enumerated() {
+            update(&panes[pane, default: Array(repeating: [:], count: count)][attribute][group, default: .zero])
+        }
     }
 
     /// Raises the watermark and returns the windows that closed, oldest first.
@@ -125,11 +127,15 @@ struct EventTimeWindows: Sendable, Hashable, Codable {
                 guard let slots = panes[pane] else { continue }
                 empty = false
                 for (attribute, groups) in slots.enumerated() {
-                    for (group, tally) in groups { tallies[attributeNames[attribute], default: [:]][group, default: .zero].merge(tally) }
+                    for (group, tally) in groups {
+                        tallies[attributeNames[attribute], default: [:]][group, default: .zero].merge(tally)
+                    }
                 }
             }
             if !empty {
-                closed.append(WindowResult(index: k, bounds: WindowBounds(start: k * step, end: k * step + size), tallies: tallies))
+                closed.append(
+                    WindowResult(
+                        index: k, bounds: WindowBounds(start: k * step, end: k * step + size), tallies: tallies))
             }
             // Panes that no open window needs any more.
             let keepFrom = floorDivide((k + 1) * step, paneLength)

@@ -63,14 +63,16 @@ public enum FairnessJSON {
             groups.append((key, .object(members)))
         }
         var members: [(key: String, value: JSONValue)] = [
-            ("by_group", .object(groups)), ("insufficient_groups", .array(report.insufficientGroups.map { .string($0) })),
+            ("by_group", .object(groups)),
+            ("insufficient_groups", .array(report.insufficientGroups.map { .string($0) })),
         ]
         for metric in FairnessMetric.allCases {
             guard let disparity = report.disparities[metric] else { continue }
             var entry: [(key: String, value: JSONValue)] = [("metric", metricValue(disparity.value))]
             if let low = disparity.minGroup { entry.append(("min_group", .string(low))) }
             if let high = disparity.maxGroup { entry.append(("max_group", .string(high))) }
-            if let component = disparity.component, metric == .equalizedOddsRatio || metric == .equalizedOddsDifference {
+            if let component = disparity.component, metric == .equalizedOddsRatio || metric == .equalizedOddsDifference
+            {
                 entry.append(("component", .string(component)))
             }
             members.append((metric.rawValue, .object(entry)))
@@ -84,31 +86,45 @@ public enum FairnessJSON {
         var members: [(key: String, value: JSONValue)] = [
             ("type", .string("fairness.window")), ("mode", .string(evaluation.mode.rawValue)),
             ("index", number(Double(evaluation.index))),
-            ("window", .object([
-                ("start", number(Double(evaluation.window.start))), ("end", number(Double(evaluation.window.end))),
-                ("start_time", .string(rfc3339(milliseconds: evaluation.window.start))),
-                ("end_time", .string(rfc3339(milliseconds: evaluation.window.end))),
-            ])),
+            (
+                "window",
+                .object([
+                    ("start", number(Double(evaluation.window.start))), ("end", number(Double(evaluation.window.end))),
+                    ("start_time", .string(rfc3339(milliseconds: evaluation.window.start))),
+                    ("end_time", .string(rfc3339(milliseconds: evaluation.window.end))),
+                ])
+            ),
         ]
         if let noise { members.append(("noise", .string(noise))) }
         members.append(("attributes", .object(evaluation.reports.map { ($0.attribute, report($0.report)) })))
-        members.append(("drift", .array(evaluation.drift.map { status in
-            .object([
-                ("attribute", .string(status.attribute)), ("metric", .string(status.metric.rawValue)),
-                ("value", metricValue(status.value)), ("baseline", optional(status.baseline)),
-                ("gap", optional(status.gap)), ("statistic", number(status.statistic)),
-                ("threshold", number(status.threshold)), ("phase", .string(status.phase.rawValue)),
-            ])
-        })))
-        members.append(("counters", .object([
-            ("accepted", number(Double(counters.accepted))), ("accepted_late", number(Double(counters.acceptedLate))),
-            ("dropped_late", number(Double(counters.droppedLate))), ("dead_lettered", number(Double(counters.deadLettered))),
-            ("reassigned_late", number(Double(counters.reassignedLate))),
-            ("feedback_joined", number(Double(counters.feedbackJoined))),
-            ("feedback_unmatched", number(Double(counters.feedbackUnmatched))),
-            ("feedback_beyond_horizon", number(Double(counters.feedbackBeyondHorizon))),
-            ("labels_expired", number(Double(counters.labelsExpired))),
-        ])))
+        members.append(
+            (
+                "drift",
+                .array(
+                    evaluation.drift.map { status in
+                        .object([
+                            ("attribute", .string(status.attribute)), ("metric", .string(status.metric.rawValue)),
+                            ("value", metricValue(status.value)), ("baseline", optional(status.baseline)),
+                            ("gap", optional(status.gap)), ("statistic", number(status.statistic)),
+                            ("threshold", number(status.threshold)), ("phase", .string(status.phase.rawValue)),
+                        ])
+                    })
+            ))
+        members.append(
+            (
+                "counters",
+                .object([
+                    ("accepted", number(Double(counters.accepted))),
+                    ("accepted_late", number(Double(counters.acceptedLate))),
+                    ("dropped_late", number(Double(counters.droppedLate))),
+                    ("dead_lettered", number(Double(counters.deadLettered))),
+                    ("reassigned_late", number(Double(counters.reassignedLate))),
+                    ("feedback_joined", number(Double(counters.feedbackJoined))),
+                    ("feedback_unmatched", number(Double(counters.feedbackUnmatched))),
+                    ("feedback_beyond_horizon", number(Double(counters.feedbackBeyondHorizon))),
+                    ("labels_expired", number(Double(counters.labelsExpired))),
+                ])
+            ))
         return .object(members)
     }
 
