@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 REQUIREMENTS := $(sort $(wildcard Tests/python/requirements-*.txt))
 
-.PHONY: demo test deps venv build release bench clean
+.PHONY: demo test deps test-deps venv build release clean
 
 ## Runs the pass-through topology on an embedded broker and prints what came out.
 demo: deps
@@ -12,11 +12,14 @@ demo: deps
 
 ## Builds everything and runs every test: Swift unit and integration tests, then the
 ## Python reference and end-to-end tests, against brokers the run starts and stops itself.
-test: deps venv
+test: test-deps venv
 	scripts/test.sh
 
 deps:
 	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
 
 venv: $(VENV)/.installed
 

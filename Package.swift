@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "Runtime", "Pipeline", "Kafka", "Redaction", "Privacy", "Scoring", "Fairness",
+                "Runtime", "Pipeline", "Kafka", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages Steward needs, only when something is missing (Debian).
+# With --test, also what the test suite needs.
 set -euo pipefail
 
 missing=()
@@ -7,6 +8,10 @@ pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v python3 >/dev/null || missing+=(python3)
+# A real Alertmanager for the alert-sink test (started on 127.0.0.1 by the test itself).
+if [[ "${1:-}" == "--test" ]]; then
+    command -v prometheus-alertmanager >/dev/null || [[ -x /usr/bin/prometheus-alertmanager ]] || missing+=(prometheus-alertmanager)
+fi
 
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
