@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Privacy
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ struct PrivacyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "privacy",
         abstract: "Continual-release differential privacy: simulate mechanisms before deploying.",
-        subcommands: [PrivacySimulate.self, PrivacyBudget.self]
+        subcommands: [PrivacySimulate.self, PrivacyBudget.self, PrivacyAccuracy.self]
     )
 }
 
@@ -140,5 +141,30 @@ struct PrivacyBudget: ParsableCommand {
     func run() {
         let total = Accountant.compose(Array(repeating: rho, count: series))
         print("{\"rho\": \(total), \"epsilon\": \(Accountant.epsilon(rho: total, delta: delta)), \"delta\": \(delta)}")
+    }
+}
+
+/// `steward privacy accuracy`: the theoretical max-RMSE table (mechanism × horizon).
+struct PrivacyAccuracy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accuracy",
+        abstract: "Print the theoretical max-RMSE of every mechanism for several horizons (markdown table)."
+    )
+
+    @Option(help: "ρ-zCDP per series.") var rho: Double = 0.5
+    @Option(help: "Comma-separated log2 horizons.") var log2Steps = "10,16,20,24"
+
+    func run() throws {
+        let logs = log2Steps.split(separator: ",").compactMap { Int($0) }
+        print("| mechanism | " + logs.map { "T = 2^\($0)" }.joined(separator: " | ") + " |")
+        print("|---|" + logs.map { _ in "---:|" }.joined())
+        for mechanism in PrivacyConfiguration.Mechanism.allCases {
+            var cells: [String] = []
+            for k in logs {
+                let value = try AccuracyTable.maxRMSE(mechanism: mechanism, rho: rho, horizon: Int64(1) << k)
+                cells.append(String(format: "%.3f", value))
+            }
+            print("| \(mechanism.rawValue) | " + cells.joined(separator: " | ") + " |")
+        }
     }
 }

@@ -47,11 +47,14 @@ import Testing
         return weights.mapValues { $0 / total }
     }
 
-    static func histogram(draws: Int, seed: UInt64, _ draw: (inout NoiseStream) -> Int64) -> [Int: Int] {
+    /// Counts of draws per value in -reach...reach (values outside are clamped to the ends).
+    static func histogram(draws: Int, seed: UInt64, reach: Int, _ draw: (inout NoiseStream) -> Int64) -> [Int: Int] {
         var stream = NoiseKey.evaluationOnly(seed: seed).series("sampler-test").stream(domain: 7, index: 0)
-        var counts: [Int: Int] = [:]
-        for _ in 0..<draws { counts[Int(draw(&stream)), default: 0] += 1 }
-        return counts
+        var counts = Array(repeating: 0, count: 2 * reach + 1)
+        for _ in 0..<draws { counts[min(max(Int(draw(&stream)), -reach), reach) + reach] += 1 }
+        var out: [Int: Int] = [:]
+        for (i, c) in counts.enumerated() where c > 0 { out[i - reach] = c }
+        return out
     }
 
     @Test(arguments: [(UInt128(9), UInt128(4)), (21, 1), (400, 1)])
@@ -60,7 +63,7 @@ import Testing
         let sigma2 = Double(numerator) / Double(denominator)
         let reach = Int(12 * sigma2.squareRoot()) + 5
         let p = Self.pmf(range: -reach...reach) { -$0 * $0 / (2 * sigma2) }
-        let counts = Self.histogram(draws: Self.draws, seed: UInt64(numerator)) { sampler.sample(&$0) }
+        let counts = Self.histogram(draws: Self.draws, seed: UInt64(numerator), reach: reach) { sampler.sample(&$0) }
         let (stat, limit) = Self.chiSquare(observed: counts, probability: p, total: Self.draws)
         #expect(stat < limit, "χ² \(stat) ≥ \(limit) for σ² = \(sigma2)")
     }
@@ -69,7 +72,7 @@ import Testing
         // The same test must fail when the claimed σ² is 5% off: it has power.
         let sampler = DiscreteGaussian(sigma2Numerator: 21)
         let p = Self.pmf(range: -60...60) { -$0 * $0 / (2 * 21 * 1.05) }
-        let counts = Self.histogram(draws: Self.draws / 4, seed: 3) { sampler.sample(&$0) }
+        let counts = Self.histogram(draws: Self.draws / 4, seed: 3, reach: 60) { sampler.sample(&$0) }
         let (stat, limit) = Self.chiSquare(observed: counts, probability: p, total: Self.draws / 4)
         #expect(stat > limit)
     }
@@ -81,11 +84,8 @@ import Testing
         let sigma = sampler.variance.squareRoot()
         #expect(abs(sampler.variance / 0x1p82 - 1) < 1e-9)
         let width = sigma / 8
-        let counts = Self.histogram(draws: Self.draws, seed: 11) { sampler.sample(&$0) }
-        var binned: [Int: Int] = [:]
-        for (x, c) in counts {
-            let bin = min(max(Int((Double(x) / width).rounded(.down)), -41), 40)
-            binned[bin, default: 0] += c
+        let binned = Self.histogram(draws: Self.draws, seed: 11, reach: 41) {
+            Int64(min(max((Double(sampler.sample(&$0)) / width).rounded(.down), -41), 40))
         }
         var p: [Int: Double] = [:]
         func cdf(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
@@ -104,7 +104,7 @@ import Testing
         let scale = Double(t) / Double(s)
         let reach = Int(40 * scale) + 5
         let p = Self.pmf(range: -reach...reach) { -abs($0) / scale }
-        let counts = Self.histogram(draws: Self.draws, seed: t * 31 + s) { sampler.sample(&$0) }
+        let counts = Self.histogram(draws: Self.draws, seed: t * 31 + s, reach: reach) { sampler.sample(&$0) }
         let (stat, limit) = Self.chiSquare(observed: counts, probability: p, total: Self.draws)
         #expect(stat < limit, "χ² \(stat) ≥ \(limit) for scale \(scale)")
     }

@@ -59,16 +59,30 @@ enum CounterState: Sendable, Codable, Equatable {
     }
 
     mutating func release(plan: CounterPlan, noise: SeriesNoise) -> (value: Double, variance: Double) {
+        // Each case first drops this enum's reference to the counter's buffers (an empty
+        // placeholder allocates nothing), so mutating them does not copy them.
+        if case .blt(let p) = plan, case .blt(var c) = self {
+            self = .sqrt(SqrtCounter())
+            let r = c.release(plan: p, noise: noise)
+            self = .blt(c)
+            return r
+        }
         switch (self, plan) {
-        case (.tree(var c), .tree(let p)):
+        case (.tree, .tree(let p)):
+            guard case .tree(var c) = self else { preconditionFailure() }
+            self = .sqrt(SqrtCounter())
             let r = c.release(plan: p, noise: noise)
             self = .tree(c)
             return r
-        case (.sqrt(var c), .sqrt(let p)):
+        case (.sqrt, .sqrt(let p)):
+            guard case .sqrt(var c) = self else { preconditionFailure() }
+            self = .sqrt(SqrtCounter())
             let r = c.release(plan: p, noise: noise)
             self = .sqrt(c)
             return r
-        case (.blt(var c), .blt(let p)):
+        case (.blt, .blt(let p)):
+            guard case .blt(var c) = self else { preconditionFailure() }
+            self = .sqrt(SqrtCounter())
             let r = c.release(plan: p, noise: noise)
             self = .blt(c)
             return r

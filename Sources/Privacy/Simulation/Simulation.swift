@@ -63,3 +63,27 @@ public struct Simulation: Sendable {
             theoreticalMeanRMSE: theory.reduce(0, +) / Double(max(theory.count, 1)))
     }
 }
+
+/// Theoretical accuracy of every mechanism, for choosing a budget before deploying.
+public enum AccuracyTable {
+    /// Max over steps 1...horizon of the RMSE of a released prefix sum, event-level, budget ρ.
+    public static func maxRMSE(mechanism: PrivacyConfiguration.Mechanism, rho: Double, horizon: Int64) throws(PrivacyError)
+        -> Double
+    {
+        guard let exact = Rational(decimal: "\(rho)"), rho > 0 else {
+            throw PrivacyError(.configuration, "rho must be a positive decimal (got \(rho))")
+        }
+        switch mechanism {
+        case .tree, .honaker:
+            let plan = TreePlan(horizon: horizon, rho: exact, contributionBound: 1, honaker: mechanism == .honaker)
+            return plan.maxVariance(horizon: horizon).squareRoot()
+        case .sqrt:
+            return SqrtPlan(horizon: horizon, rho: exact, contributionBound: 1).stepVariance(horizon).squareRoot()
+        case .blt:
+            let plan = BLTPlan(
+                parameters: try BLTParameters.fitted(forHorizon: horizon), horizon: horizon, rho: exact,
+                contributionBound: 1)
+            return plan.stepVariance(horizon).squareRoot()
+        }
+    }
+}
