@@ -1,0 +1,27 @@
+/// Fixed-point arithmetic for applying real factorization coefficients to integers exactly.
+///
+/// Data and noise live on the grid 2^-gridBits; coefficients in (−2, 2) are dyadic rationals with
+/// `coefficientBits` fractional bits. Every operation is integer arithmetic with a defined
+/// rounding (floor), so the released values are a deterministic function of the integer inputs.
+@usableFromInline
+enum FixedPoint {
+    /// Fractional bits of the data/noise grid.
+    @usableFromInline static let gridBits = 40
+    @usableFromInline static let gridScale = Int128(1) << 40
+    /// Fractional bits of coefficients.
+    @usableFromInline static let coefficientBits = 62
+
+    /// The coefficient nearest to `value` (|value| < 2), as an integer numerator over 2^62.
+    static func coefficient(_ value: Double) -> Int64 {
+        precondition(abs(value) < 2)
+        return Int64((value * 0x1p62).rounded())
+    }
+
+    /// ⌊a · c / 2^62⌋ exactly, for |c| < 2^63 and a result that fits in 128 bits.
+    @inlinable @inline(__always)
+    static func multiply(_ a: Int128, by c: Int64) -> Int128 {
+        let product = a.multipliedFullWidth(by: Int128(c))
+        // Arithmetic shift of the 256-bit two's-complement product right by 62.
+        return (product.high << 66) | Int128(bitPattern: product.low >> 62)
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+
+/// Matrix-factorization counters A = B·C with lower-triangular Toeplitz C.
+///
+/// The mechanism releases y = g(x) + z, where g(x) ≈ 2^40·C·x is computed in integers and z is
+/// discrete Gaussian on the integers; the published prefix sums A·C⁻¹·y / 2^40 are post-processing
+/// of y, also computed in integers. The privacy analysis bounds the L2 sensitivity of g itself,
+/// including its rounding, so the guarantee is for exactly the computation that runs.
+
+/// The Buffered Linear Toeplitz mechanism (arXiv 2404.16706): C has generating function
+/// 1 + Σᵢ ωᵢ x / (1 − θᵢ x), so both C·x and C⁻¹·y stream with d buffers each.
+/// State per series: 2d + 2 integers (d = 4: 10 numbers) plus the step.
+public struct BLTCounter: Sendable, Codable, Equatable {
+    public private(set) var step: Int64 = 0
+    public private(set) var pending: Int64 = 0
+    /// Buffers of C·x: ≈ 2^40 Σ_{j<t} θᵢ^{t−1−j} x_j.
+    var encode: [Int128]
+    /// Buffers of C⁻¹·y.
+    var decode: [Int128]
+    /// Running prefix sum of C⁻¹·y (grid units).
+    var total: Int128 = 0
+
+    init(buffers: Int) {
+        encode = Array(repeating: 0, count: buffers)
+        decode = Array(repeating: 0, count: buffers)
+    }
+
+    mutating func add(_ value: Int64) { pending &+= value }
+
+    mutating func release(plan: BLTPlan, noise: SeriesNoise) -> (value: Double, variance: Double) {
+        let x = Int128(pending) * FixedPoint.gridScale
+        var y = x
+        for i in 0..<plan.theta.count {
+            y += FixedPoint.multiply(encode[i], by: plan.omega[i])
+            encode[i] = FixedPoint.multiply(encode[i], by: plan.theta[i]) + x
+        }
+        var stream = noise.stream(domain: NoiseDomain.toeplitzStep, index: UInt64(step))
+        y += Int128(plan.sampler.sample(&stream))
+        var w = y
+        for i in 0..<plan.theta.count {
+            w -= FixedPoint.multiply(decode[i], by: plan.omega[i])
+        }
+        for i in 0..<plan.theta.count {
+            decode[i] = FixedPoint.multiply(decode[i], by: plan.theta[i]) + w
+        }
+        total += w
+        step += 1
+        pending = 0
+        return (Double(total) * 0x1p-40, plan.stepVariance(step))
+    }
+}
+
+/// The square-root factorization C = A^{1/2} (c_k = binom(2k, k) / 4^k), the accuracy reference.
+/// It needs the whole history (O(t) time per step and O(t) state): for simulation and tests.
+public struct SqrtCounter: Sendable, Codable, Equatable {
+    public private(set) var step: Int64 = 0
+    public private(set) var pending: Int64 = 0
+    var history: [Int64] = []
+    var released: [Double] = []
+
+    mutating func add(_ value: Int64) { pending &+= value }
+
+    mutating func release(plan: SqrtPlan, noise: SeriesNoise) -> (value: Double, variance: Double) {
+        history.append(pending)
+        let t = history.count - 1
+        precondition(t < plan.scaled.count, "square-root horizon exceeded")
+        var y: Int128 = 0
+        for j in 0...t { y += Int128(plan.scaled[t - j]) * Int128(history[j]) }
+        var stream = noise.stream(domain: NoiseDomain.toeplitzStep, index: UInt64(step))
+        y += Int128(plan.sampler.sample(&stream))
+        released.append(Double(y))
+        // A·C⁻¹ = C for the square root; post-processing in floating point is harmless here.
+        var value = 0.0
+        for j in 0...t { value += plan.coefficients[t - j] * released[j] }
+        step += 1
+        pending = 0
+        return (value * 0x1p-40, plan.stepVariance(step))
+    }
+}
+
+/// Shared parameters of a BLT counter for one configuration.
+public struct BLTPlan: Sendable {
+    /// θᵢ and ωᵢ as numerators over 2^62.
+    let theta: [Int64]
+    let omega: [Int64]
+    let sampler: DiscreteGaussian
+    /// Σ_{m<t} R_m² for the partial sums R of C⁻¹ at the checkpoints used by `stepVariance`.
+    let rowNorms: RowNorms
+    let horizon: Int64
+
+    init(parameters: BLTParameters, horizon: Int64, rho: Rational, contributionBound: Int64) {
+        theta = parameters.theta.map(FixedPoint.coefficient)
+        omega = parameters.omega.map(FixedPoint.coefficient)
+        self.horizon = horizon
+        let thetaD = theta.map { Double($0) * 0x1p-62 }
+        let omegaD = omega.map { Double($0) * 0x1p-62 }
+        let oneMinus = theta.map { Double((Int64(1) << 62) - $0) * 0x1p-62 }
+        // Squared column norm of C over the horizon (closed form; cancellation-free 1 − θᵢθⱼ).
+        var sens2 = 1.0
+        for i in theta.indices {
+            for j in theta.indices {
+                let gap = oneMinus[i] + oneMinus[j] - oneMinus[i] * oneMinus[j]
+                let decay = exp(Double(horizon - 1) * log1p(-gap))
+                sens2 += omegaD[i] * omegaD[j] * (1 - decay) / gap
+            }
+        }
+        // Rounding in g changes each coordinate by less than E; over T coordinates that adds E·√T.
+        var roundingBound = 0.0
+        for i in theta.indices { roundingBound += abs(omegaD[i]) / oneMinus[i] + 1 }
+        let grid = Double(FixedPoint.gridScale)
+        let sensitivity = Double(contributionBound) * grid * sens2.squareRoot()
+            + roundingBound * Double(horizon).squareRoot()
+        sampler = Self.gaussian(sensitivity: sensitivity, rho: rho)
+        rowNorms = RowNorms(theta: thetaD, omega: omegaD, horizon: horizon)
+
+    }
+
+    /// The discrete Gaussian with σ² ≥ Δ²/(2ρ), rounded up with a 2^-30 relative margin that
+    /// covers the floating-point evaluation of Δ.
+    static func gaussian(sensitivity: Double, rho: Rational) -> DiscreteGaussian {
+        let sigma2 = sensitivity * sensitivity / (2 * rho.doubleValue) * (1 + 0x1p-30)
+        return DiscreteGaussian(sigma2Numerator: UInt128(sigma2.rounded(.up)))
+    }
+
+    /// Variance of the released prefix sum after `step` steps (count units).
+    func stepVariance(_ step: Int64) -> Double {
+        sampler.variance * 0x1p-80 * rowNorms.value(at: step)
+    }
+}
+
+/// Squared last-row norms of A·C⁻¹ for a BLT, Σ_{m<t} R_m², tabulated at powers of two and
+/// interpolated linearly between them (used for reported standard deviations only).
+struct RowNorms: Sendable {
+    let checkpoints: [(step: Int64, value: Double)]
+
+    init(theta: [Double], omega: [Double], horizon: Int64) {
+        var state = Array(repeating: 0.0, count: theta.count)
+        var partial = 0.0
+        var total = 0.0
+        var points: [(Int64, Double)] = [(0, 0)]
+        var next: Int64 = 1
+        var t: Int64 = 0
+        while t < max(horizon, 1) {
+            var r = t == 0 ? 1.0 : 0.0
+            for i in theta.indices { r -= omega[i] * state[i] }
+            for i in theta.indices { state[i] = theta[i] * state[i] + r }
+            partial += r
+            total += partial * partial
+            t += 1
+            if t == next || t == horizon {
+                points.append((t, total))
+                next *= 2
+            }
+        }
+        checkpoints = points
+    }
+
+    func value(at step: Int64) -> Double {
+        var low = checkpoints[0]
+        for point in checkpoints {
+            if point.step == step { return point.value }
+            if point.step > step {
+                let fraction = Double(step - low.step) / Double(point.step - low.step)
+                return low.value + fraction * (point.value - low.value)
+            }
+            low = point
+        }
+        return checkpoints.last!.value
+    }
+}
+
+/// Shared parameters of a square-root counter for one configuration.
+public struct SqrtPlan: Sendable {
+    /// c_k = binom(2k, k) / 4^k.
+    let coefficients: [Double]
+    /// round(2^40 c_k): the integer strategy actually applied to the data.
+    let scaled: [Int64]
+    let sampler: DiscreteGaussian
+    let cumulative: [Double]
+
+    init(horizon: Int64, rho: Rational, contributionBound: Int64) {
+        var c = 1.0
+        var coefficients: [Double] = []
+        var scaled: [Int64] = []
+        var cumulative: [Double] = [0]
+        var sens2: UInt128 = 0
+        for k in 0..<Int(horizon) {
+            coefficients.append(c)
+            let m = Int64((c * 0x1p40).rounded())
+            scaled.append(m)
+            sens2 += UInt128(m) * UInt128(m)
+            cumulative.append(cumulative.last! + c * c)
+            c *= Double(2 * k + 1) / Double(2 * k + 2)
+        }
+        self.coefficients = coefficients
+        self.scaled = scaled
+        self.cumulative = cumulative
+        // σ² = k² Σ m_k² / (2ρ), exactly, rounded up to an integer.
+        let k = UInt128(contributionBound)
+        let numerator = k * k * sens2 * rho.denominator
+        let denominator = 2 * rho.numerator
+        sampler = DiscreteGaussian(sigma2Numerator: (numerator + denominator - 1) / denominator)
+    }
+
+    func stepVariance(_ step: Int64) -> Double {
+        sampler.variance * 0x1p-80 * cumulative[Int(min(step, Int64(cumulative.count - 1)))]
+    }
+}

@@ -1,1 +1,0 @@
-// The Privacy engine lives in this module.
