@@ -268,3 +268,74 @@ def test_missing_feature_follows_card_policy(tmp_path):
     assert p.returncode == 1
     assert out[0]["error"]["code"] == "missing_feature" and "price" in out[0]["error"]["message"]
     assert "score" in out[1]
+
+
+# ---------------------------------------------------------------- other operators
+
+
+def numeric_card(tmp_path, name, onx, width):
+    path = tmp_path / f"{name}.onnx"
+    path.write_bytes(onx.SerializeToString())
+    card = {"name": name, "version": "test", "owner": "pytest", "intended_use": "tests",
+            "out_of_scope_uses": ["anything"], "training_data": "random", "model_file": f"{name}.onnx",
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "features": {"numeric": [{"field": f"f{i}"} for i in range(width)]}}
+    write_card(card, str(tmp_path / f"{name}.yaml"))
+    return str(tmp_path / f"{name}.yaml"), str(path)
+
+
+def ort_first_output(path, X):
+    sess = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    outs = dict(zip(names, sess.run(None, {sess.get_inputs()[0].name: X.astype(np.float32)})))
+    name = next(n for n in names if "label" not in n)
+    v = outs[name]
+    if isinstance(v, list):
+        return np.array([list(p.values())[1] for p in v])
+    v = np.asarray(v)
+    return v[:, 1] if v.ndim == 2 and v.shape[1] >= 2 else v.reshape(-1)
+
+
+def test_scaler_normalizer_linear_pipeline_and_regressor_match_onnxruntime(tmp_path):
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Normalizer, StandardScaler
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    for name, model in [("pipe", make_pipeline(StandardScaler(), Normalizer(), LogisticRegression()).fit(X, y)),
+                        ("reg", LinearRegression().fit(X, X @ np.arange(5.0)))]:
+        onx = to_onnx(model, X[:1].astype(np.float32), target_opset={"": 17, "ai.onnx.ml": 3})
+        card, path = numeric_card(tmp_path, name, onx, 5)
+        rows = [{f"f{i}": float(v) for i, v in enumerate(row)} for row in X[:100]]
+        _, out = run(["score", "--model", card], rows)
+        Xf = X[:100].astype(np.float32).astype(np.float64)
+        ref = model.predict_proba(Xf)[:, 1] if name == "pipe" else model.predict(Xf)
+        ours = np.array([o["score"] for o in out])
+        assert np.max(np.abs(ours - ort_first_output(path, X[:100]))) <= 1e-6 * max(1, np.max(np.abs(ref)))
+        assert np.max(np.abs(ours - ref)) <= 1e-5 * max(1, np.max(np.abs(ref)))
+
+
+@pytest.mark.parametrize("final", ["Softmax", "Sigmoid"])
+def test_small_neural_network_matches_onnxruntime(tmp_path, final):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(4)
+    w1, b1 = rng.normal(size=(4, 6)).astype(np.float32), rng.normal(size=6).astype(np.float32)
+    w2, b2 = rng.normal(size=(6, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)
+    w3 = rng.normal(size=(2, 3)).astype(np.float32)
+    inits = [numpy_helper.from_array(a, n) for a, n in [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (w3, "w3")]]
+    nodes = [helper.make_node("MatMul", ["input", "w1"], ["h1"]), helper.make_node("Add", ["h1", "b1"], ["h2"]),
+             helper.make_node("Relu", ["h2"], ["h3"]), helper.make_node("Gemm", ["h3", "w2", "b2"], ["h4"], alpha=0.5),
+             helper.make_node("Tanh", ["h4"], ["h5"]), helper.make_node("Gemm", ["h5", "w3"], ["h6"], transB=1),
+             helper.make_node(final, ["h6"], ["probabilities"])]
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 4])],
+                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])], inits)
+    onx = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(onx)
+    card, path = numeric_card(tmp_path, "mlp", onx, 4)
+    X = rng.normal(size=(200, 4))
+    _, out = run(["score", "--model", card, "--explain", "2"], [{f"f{i}": float(v) for i, v in enumerate(r)} for r in X])
+    assert np.max(np.abs(np.array([o["score"] for o in out]) - ort_first_output(path, X))) <= 1e-6
+    assert all(o["attributions"] == [] for o in out)

@@ -53,6 +53,25 @@ enum PostTransform: String, Sendable {
         }
     }
 
+    /// Writes `[negative, positive]` from one positive-class score, as onnxruntime does for a
+    /// binary classifier with one weight column: probabilities `1 - p, p` after LOGISTIC or PROBIT;
+    /// after NONE, `1 - s, s` when the score is a probability (tree votes) else `-s, s`.
+    func expandBinary(_ s: Double, into scores: UnsafeMutablePointer<Double>, noneIsProbability: Bool) {
+        switch self {
+        case .logistic, .probit:
+            let p = self == .logistic ? Self.sigmoid(s) : Self.probit(s)
+            scores[0] = 1 - p
+            scores[1] = p
+        case .none:
+            scores[0] = noneIsProbability ? 1 - s : -s
+            scores[1] = s
+        case .softmax, .softmaxZero:
+            scores[0] = -s
+            scores[1] = s
+            apply(scores, 2)
+        }
+    }
+
     /// Inverse error function (Giles' single-precision approximation refined by two Newton steps).
     static func inverseErf(_ x: Double) -> Double {
         if x <= -1 { return -.infinity }
@@ -127,23 +146,7 @@ struct LinearKernel: Sendable {
         }
         if binaryExpansion {
             let s = scores[0]
-            switch post {
-            case .none:
-                scores[0] = -s
-                scores[1] = s
-            case .logistic:
-                let p = PostTransform.sigmoid(s)
-                scores[0] = 1 - p
-                scores[1] = p
-            case .probit:
-                let p = PostTransform.probit(s)
-                scores[0] = 1 - p
-                scores[1] = p
-            case .softmax, .softmaxZero:
-                scores[0] = -s
-                scores[1] = s
-                post.apply(scores, 2)
-            }
+            post.expandBinary(s, into: scores, noneIsProbability: false)
             label?.pointee = s > 0 ? 1 : 0
         } else {
             post.apply(scores, targets)

@@ -103,24 +103,7 @@ struct TreeEnsembleKernel: Sendable {
     func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
         accumulate(x, scores)
         if binaryExpansion {
-            let s = scores[binaryColumn]
-            switch post {
-            case .logistic:
-                let p = PostTransform.sigmoid(s)
-                scores[0] = 1 - p
-                scores[1] = p
-            case .probit:
-                let p = PostTransform.probit(s)
-                scores[0] = 1 - p
-                scores[1] = p
-            case .none:
-                scores[0] = 1 - s
-                scores[1] = s
-            case .softmax, .softmaxZero:
-                scores[0] = -s
-                scores[1] = s
-                post.apply(scores, 2)
-            }
+            post.expandBinary(scores[binaryColumn], into: scores, noneIsProbability: true)
         } else {
             post.apply(scores, targets)
         }
