@@ -70,8 +70,7 @@ struct ScoreBench: ParsableCommand {
     }
 
     private func report(_ name: String, _ perSecond: Double) {
-        print("\(name): \(Int(perSecond)) records/s")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("\(name): \(Int(perSecond)) records/s\n".utf8))
     }
 
     private func measure(_ model: ScoringModel, _ records: [BenchRecord], _ n: Int, explain k: Int = 0) throws -> Double {
