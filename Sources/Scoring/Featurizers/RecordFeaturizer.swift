@@ -1,0 +1,147 @@
+/// One field's value as the featurizer reads it.
+public enum FieldValue: Sendable, Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+}
+
+/// A record the scorer can read fields from (the pipeline adapts its JSON record to this).
+public protocol FeatureRecord {
+    /// The value of a top-level field, or nil when it is absent or null.
+    func fieldValue(_ field: String) -> FieldValue?
+}
+
+extension Dictionary: FeatureRecord where Key == String, Value == FieldValue {
+    public func fieldValue(_ field: String) -> FieldValue? { self[field] }
+}
+
+/// Turns a record into the model's input vector as the card declares it, bit-exact with the
+/// scikit-learn transformers that produced the training matrix.
+public struct RecordFeaturizer: Sendable {
+    public let spec: FeatureSpec
+    public let policy: MissingFeaturePolicy
+    let text: HashingVectorizer?
+    let categorical: DictFeatureHasher?
+    let categoricalOffset: Int
+    let numericOffset: Int
+
+    public init(spec: FeatureSpec, policy: MissingFeaturePolicy) throws(ScoringError) {
+        self.spec = spec
+        self.policy = policy
+        if let t = spec.text {
+            guard t.ngramRange.count == 2, t.ngramRange[0] >= 1, t.ngramRange[0] <= t.ngramRange[1] else {
+                throw ScoringError(.invalidCard, "features.text.ngram_range must be [min, max] with 1 <= min <= max")
+            }
+            guard t.nFeatures >= 1 else { throw ScoringError(.invalidCard, "features.text.n_features must be >= 1") }
+            text = HashingVectorizer(
+                featureCount: t.nFeatures, ngramRange: (t.ngramRange[0], t.ngramRange[1]),
+                alternateSign: t.alternateSign, norm: t.norm, lowercase: t.lowercase)
+        } else {
+            text = nil
+        }
+        if let c = spec.categorical {
+            guard c.nFeatures >= 1 else {
+                throw ScoringError(.invalidCard, "features.categorical.n_features must be >= 1")
+            }
+            categorical = DictFeatureHasher(featureCount: c.nFeatures, alternateSign: c.alternateSign)
+        } else {
+            categorical = nil
+        }
+        for n in spec.numeric where !(n.scale.isFinite && n.scale != 0) {
+            throw ScoringError(.invalidCard, "features.numeric \(n.field): scale must be finite and non-zero")
+        }
+        categoricalOffset = spec.text?.nFeatures ?? 0
+        numericOffset = categoricalOffset + (spec.categorical?.nFeatures ?? 0)
+    }
+
+    public var dimension: Int { spec.dimension }
+
+    /// Writes the features of `record` into `scratch.vector` (cleared first).
+    public func featurize<R: FeatureRecord>(_ record: R, into scratch: inout FeaturizerScratch) throws(ScoringError) {
+        scratch.vector.clear()
+        if let text, let spec = spec.text {
+            scratch.tokens.removeAll()
+            for field in spec.fields {
+                switch record.fieldValue(field) {
+                case .string(var s):
+                    s.withUTF8 { scratch.tokens.tokenize($0, lowercase: text.lowercase) }
+                case nil:
+                    if policy == .deadLetter { throw ScoringError(.missingFeature, "missing text field '\(field)'") }
+                case .some:
+                    throw ScoringError(.invalidFeature, "text field '\(field)' is not a string")
+                }
+            }
+            text.accumulate(scratch.tokens, into: &scratch.vector, offset: 0)
+        }
+        if let categorical, let spec = spec.categorical {
+            for field in spec.fields {
+                switch record.fieldValue(field) {
+                case .string(let s):
+                    categorical.addString(
+                        field: field, value: s, into: &scratch.vector, offset: categoricalOffset, scratch: &scratch.bytes)
+                case .number(let x):
+                    categorical.addNumber(field: field, value: x, into: &scratch.vector, offset: categoricalOffset)
+                case .bool(let b):
+                    categorical.addNumber(field: field, value: b ? 1 : 0, into: &scratch.vector, offset: categoricalOffset)
+                case nil:
+                    if policy == .deadLetter {
+                        throw ScoringError(.missingFeature, "missing categorical field '\(field)'")
+                    }
+                }
+            }
+        }
+        for (k, n) in spec.numeric.enumerated() {
+            let x: Double
+            switch record.fieldValue(n.field) {
+            case .number(let v): x = v
+            case .bool(let b): x = b ? 1 : 0
+            case .string(let s):
+                guard let v = Double(s) else {
+                    throw ScoringError(.invalidFeature, "numeric field '\(n.field)' is not a number")
+                }
+                x = v
+            case nil:
+                if policy == .deadLetter { throw ScoringError(.missingFeature, "missing numeric field '\(n.field)'") }
+                x = n.default
+            }
+            let scaled = (x - n.mean) / n.scale
+            if scaled != 0 { scratch.vector.set(numericOffset + k, scaled) }
+        }
+    }
+
+    /// A readable name for input slot `index` of the record last featurized into `scratch`:
+    /// the n-gram(s), `field=value` or numeric field name that produced it.
+    public func featureName<R: FeatureRecord>(of index: Int, record: R, scratch: FeaturizerScratch) -> String {
+        if index < categoricalOffset, let text {
+            let grams = text.ngrams(of: scratch.tokens, hashingTo: index)
+            return grams.isEmpty ? "text[\(index)]" : grams.joined(separator: " | ")
+        }
+        if index < numericOffset, let categorical, let spec = spec.categorical {
+            var names: [String] = []
+            for field in spec.fields {
+                let name: String
+                switch record.fieldValue(field) {
+                case .string(let s): name = "\(field)=\(s)"
+                case .number, .bool: name = field
+                case nil: continue
+                }
+                if categoricalOffset + categorical.slot(of: name) == index { names.append(name) }
+            }
+            return names.isEmpty ? "categorical[\(index - categoricalOffset)]" : names.joined(separator: " | ")
+        }
+        let k = index - numericOffset
+        return k >= 0 && k < spec.numeric.count ? spec.numeric[k].field : "x[\(index)]"
+    }
+}
+
+/// Reusable per-worker buffers for featurizing; create one per thread and reuse it for every record.
+public struct FeaturizerScratch: Sendable {
+    public var vector: SparseAccumulator
+    var tokens = TextTokenizer()
+    var bytes: [UInt8] = []
+
+    public init(dimension: Int) {
+        vector = SparseAccumulator(dimension: dimension)
+        bytes.reserveCapacity(128)
+    }
+}

@@ -1,1 +1,0 @@
-// The Scoring engine lives in this module.

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+@testable import Scoring
+
+@Suite struct ModelTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func truncatedGarbageAndOversizedModelsAreClearLoadErrors() throws {
+        let good = SyntheticModels.model([linearNode()], inputCount: 3)
+        _ = try ONNXModel(serialized: good)
+        for cut in [1, 7, good.count / 2, good.count - 3] {
+            let error = #expect(throws: ScoringError.self) { try ONNXModel(serialized: Array(good.prefix(cut))) }
+            #expect(error?.code == .malformedModel || error?.code == .invalidModel)
+        }
+        let garbage = #expect(throws: ScoringError.self) { try ONNXModel(serialized: [0xff, 0xff, 0xff, 0x01, 0x02]) }
+        #expect(garbage?.code == .malformedModel)
+        let big = #expect(throws: ScoringError.self) { try ONNXModel(serialized: good, maximumBytes: 10) }
+        #expect(big?.code == .modelTooLarge)
+        #expect(throws: ScoringError.self) { try ONNXModel(serialized: []) }
+    }
+
+    @Test func unsupportedOperatorIsNamedAtLoad() {
+        var node = linearNode()
+        node.opType = "SVMClassifier"
+        let bytes = SyntheticModels.model([node], inputCount: 3)
+        let error = #expect(throws: ScoringError.self) { try ONNXModel(serialized: bytes) }
+        #expect(error?.code == .unsupportedOperator)
+        #expect(error?.message.contains("SVMClassifier") == true)
+    }
+
+    @Test func hashMismatchIsRejected() throws {
+        let bytes = SyntheticModels.model([linearNode()], inputCount: 3)
+        var card = SyntheticModels.card("x", bytes, FeatureSpec(numeric: ["a", "b", "c"].map { NumericFeature(field: $0) }))
+        _ = try ScoringModel(card: card, modelBytes: bytes)
+        card.sha256 = String(repeating: "0", count: 64)
+        let error = #expect(throws: ScoringError.self) { try ScoringModel(card: card, modelBytes: bytes) }
+        #expect(error?.code == .hashMismatch)
+    }
+
+    @Test func linearClassifierScoresAndExplainsExactly() throws {
+        let bytes = SyntheticModels.model([linearNode()], inputCount: 3)
+        let card = SyntheticModels.card("x", bytes, FeatureSpec(numeric: ["a", "b", "c"].map { NumericFeature(field: $0) }))
+        var scorer = Scorer(model: try ScoringModel(card: card, modelBytes: bytes))
+        let record: [String: FieldValue] = ["a": .number(1), "b": .number(2), "c": .number(-1)]
+        let result = try scorer.score(record, explain: 2)
+        let margin: Double = -1.875  // 0.5·1 − 0.25·2 + 2·(−1) + 0.125
+        let expected: Double = 1 / (1 + exp(-margin))
+        #expect(abs(result.score - expected) < 1e-15)
+        #expect(result.attributions == [Attribution(feature: "c", contribution: -2), Attribution(feature: "a", contribution: 0.5)])
+        #expect(result.label == "0")
+    }
+
+    /// Shapley values by enumerating subsets, with the path-dependent value function
+    /// v(S) = expected tree output when features outside S follow both children by cover.
+    func bruteForceShap(_ k: TreeEnsembleKernel, _ x: [Double], target: Int) -> [Double] {
+        let covers = k.covers!
+        func value(_ n: Int, _ s: Set<Int>) -> Double {
+            let node = k.nodes[n]
+            if node.mode == .leaf { return k.leafValue(n, target: target) }
+            let f = Int(node.feature)
+            let t = Int(node.trueChild)
+            let e = Int(node.falseChild)
+            if s.contains(f) { return value(node.goesTrue(x[f]) ? t : e, s) }
+            return (covers[t] * value(t, s) + covers[e] * value(e, s)) / covers[n]
+        }
+        func v(_ s: Set<Int>) -> Double { k.roots.map { value(Int($0), s) }.reduce(0, +) }
+        let m = x.count
+        var phi = [Double](repeating: 0, count: m)
+        func factorial(_ n: Int) -> Double { n <= 1 ? 1 : Double(n) * factorial(n - 1) }
+        for i in 0..<m {
+            for mask in 0..<(1 << m) where mask & (1 << i) == 0 {
+                let s = Set((0..<m).filter { mask & (1 << $0) != 0 })
+                let w = factorial(s.count) * factorial(m - s.count - 1) / factorial(m)
+                phi[i] += w * (v(s.union([i])) - v(s))
+            }
+        }
+        return phi
+    }
+
+    @Test func treeSHAPEqualsBruteForceShapleyValues() throws {
+        let model = try SyntheticModels.treeEnsemble(trees: 5, depth: 4, features: 6, seed: 11)
+        guard case .trees(let k, let target)? = model.onnx.explainer else {
+            Issue.record("tree model must be explainable")
+            return
+        }
+        var scorer = Scorer(model: model)
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<20 {
+            let x = (0..<6).map { _ in Double(Float(rng.nextUniform() * 2 - 1)) }
+            var record: [String: FieldValue] = [:]
+            for (i, v) in x.enumerated() { record["f\(i)"] = .number(v) }
+            _ = try scorer.score(record)
+            let explained = scorer.contributions()
+            let (values, base) = try #require(explained)
+            var phi = [Double](repeating: 0, count: 6)
+            for (i, c) in values { phi[i] = c }
+            let expected = bruteForceShap(k, x, target: target)
+            for i in 0..<6 { #expect(abs(phi[i] - expected[i]) < 1e-12) }
+            // Local accuracy: base + sum(phi) is the raw margin.
+            let p = try scorer.score(record)
+            let margin = base + phi.reduce(0, +)
+            #expect(abs(1 / (1 + exp(-margin)) - p) < 1e-12)
+        }
+    }
+
+    @Test func shippedModelsLoadWithTheirCards() throws {
+        for name in ["chat-escalation", "finance-sentiment", "click-probability"] {
+            let path = Self.root.appendingPathComponent("Models/\(name).yaml").path
+            let model = try ScoringModel.load(cardPath: path)
+            #expect(model.card.name == name)
+            #expect(model.onnx.isExplainable)
+            #expect(!model.card.trainingData.isEmpty)
+        }
+    }
+
+    @Test func cardYAMLSubsetAndErrors() throws {
+        let yaml = """
+            # comment
+            name: "n"
+            version: "1.0"
+            owner: o  # trailing comment
+            intended_use: 'it''s fine'
+            out_of_scope_uses:
+              - "a"
+              - b
+            training_data: t
+            evaluation_metrics: {auc: 0.5, n: 3}
+            model_file: m.onnx
+            sha256: abc
+            features:
+              numeric:
+                - field: x
+                  mean: 1.5
+                - {field: y, scale: 2}
+            """
+        let card = try ModelCard.parse(yaml: yaml)
+        #expect(card.intendedUse == "it's fine")
+        #expect(card.outOfScopeUses == ["a", "b"])
+        #expect(card.evaluationMetrics == ["auc": 0.5, "n": 3])
+        #expect(card.features.numeric == [NumericFeature(field: "x", mean: 1.5), NumericFeature(field: "y", scale: 2)])
+        #expect(card.decisionThreshold == 0.5)
+        let bad = #expect(throws: ScoringError.self) { try ModelCard.parse(yaml: "name: a\n  version: b\n") }
+        #expect(bad?.message.contains("2:") == true)
+        let missing = #expect(throws: ScoringError.self) { try ModelCard.parse(yaml: "name: a\n") }
+        #expect(missing?.message.contains("version") == true)
+    }
+
+    func linearNode() -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = "LinearClassifier"
+        node.domain = "ai.onnx.ml"
+        node.input = ["input"]
+        node.output = ["label", "probabilities"]
+        node.attribute = [
+            .floats("coefficients", [0.5, -0.25, 2]), .floats("intercepts", [0.125]), .ints("classlabels_ints", [0, 1]),
+            .string("post_transform", "LOGISTIC"),
+        ]
+        return node
+    }
+}
