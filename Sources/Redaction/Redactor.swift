@@ -202,6 +202,12 @@ public final class Redactor: @unchecked Sendable {
     }
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.
+    public func validated(utf8 buf: UnsafeBufferPointer<UInt8>) throws(RedactionError) -> String {
+        if let s = String(validating: buf, as: UTF8.self) { return s }
+        return try validated(Array(buf))
+    }
+
+    /// The bytes as a `String`, applying the invalid-UTF-8 policy.
     public func validated(_ bytes: [UInt8]) throws(RedactionError) -> String {
         if let bad = UTF8Check.firstInvalid(bytes) {
             if policy.invalidUTF8 == .reject { throw .invalidUTF8(byteOffset: bad) }
