@@ -170,21 +170,41 @@ public final class Redactor: @unchecked Sendable {
 
     /// The text with every detected entity de-identified by its type's operator. Returns the input
     /// unchanged (no copy) when nothing is found.
+    ///
+    /// The result is a fixed point: a replacement can change what its neighbours look like (a
+    /// word boundary appears where a value was glued to the next one), so the text is scanned again
+    /// until nothing more is found — `redact(redact(x)) == redact(x)`. Text with no entity is scanned
+    /// once; text with entities usually twice.
     public func redact(text: String) -> String {
+        var current = text
+        for _ in 0..<8 {
+            guard let next = redactOnce(current) else { return current }
+            current = next
+        }
+        return current
+    }
+
+    /// One detection pass; nil when nothing was found.
+    func redactOnce(_ text: String) -> String? {
         var text = text
-        let result: String? = text.withUTF8 { buf -> String? in
+        return text.withUTF8 { buf -> String? in
             guard let base = buf.baseAddress, buf.count > 0 else { return nil }
             let ms = matches(base, buf.count)
             if ms.isEmpty { return nil }
             return render(base, buf.count, ms)
         }
-        return result ?? text
     }
 
     /// Redacts UTF-8 bytes, applying the invalid-UTF-8 policy: ill-formed input is repaired with
     /// U+FFFD (`replace`) or refused (`reject`, the caller dead-letters the record).
     public func redact(utf8 bytes: [UInt8]) throws(RedactionError) -> String {
         try redact(text: validated(bytes))
+    }
+
+    /// The bytes as a `String`, applying the invalid-UTF-8 policy.
+    public func validated(utf8 buf: UnsafeBufferPointer<UInt8>) throws(RedactionError) -> String {
+        if let s = String(validating: buf, as: UTF8.self) { return s }
+        return try validated(Array(buf))
     }
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.

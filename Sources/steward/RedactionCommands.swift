@@ -74,7 +74,7 @@ struct RedactCommand: ParsableCommand {
             lineNo += 1
             let text: String
             do {
-                text = try redactor.validated(line)
+                text = try redactor.validated(utf8: line)
             } catch {
                 rejected += 1
                 FileHandle.standardError.write(Data("steward redact: line \(lineNo): \(error); rejected by policy\n".utf8))
@@ -145,6 +145,10 @@ enum RedactionCLI {
     }
 
     static func writeEntities(_ es: [Entity], path: String?, into out: inout OutputBuffer, first: Bool, close: Bool) {
+        if es.isEmpty {
+            if close { out.write("{\"entities\":[]}") }
+            return
+        }
         if close { out.write("{\"entities\":[") }
         var firstItem = first
         for e in es {
@@ -204,31 +208,41 @@ enum RedactionCLI {
     }
 }
 
-/// Reads stdin in large blocks and yields each line without its `\n` (and a trailing `\r`).
+/// Reads stdin in large blocks and yields each line without its `\n` (and a trailing `\r`), as a
+/// buffer that is valid only during the call; lines inside a block are not copied.
 enum LineReader {
-    static func forEachLine(_ body: ([UInt8]) -> Void) {
+    static func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         let chunk = 1 << 20
-        var buf = [UInt8](repeating: 0, count: chunk)
+        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+        defer { buf.deallocate() }
         var pending: [UInt8] = []
+        func emit(_ p: UnsafePointer<UInt8>, _ count: Int) {
+            var c = count
+            if c > 0 && p[c - 1] == 13 { c -= 1 }
+            body(UnsafeBufferPointer(start: p, count: c))
+        }
         while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, chunk) }
+            let n = read(0, buf, chunk)
             if n <= 0 { break }
             var start = 0
-            buf.withUnsafeBufferPointer { b in
-                for i in 0..<n where b[i] == 10 {
-                    var line = pending
-                    line.append(contentsOf: b[start..<i])
+            var i = 0
+            while i < n {
+                guard let nl = memchr(buf + i, 10, n - i) else { break }
+                let at = buf.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                if pending.isEmpty {
+                    emit(buf + start, at - start)
+                } else {
+                    pending.append(contentsOf: UnsafeBufferPointer(start: buf + start, count: at - start))
+                    pending.withUnsafeBufferPointer { emit($0.baseAddress!, $0.count) }
                     pending.removeAll(keepingCapacity: true)
-                    if line.last == 13 { line.removeLast() }
-                    body(line)
-                    start = i + 1
                 }
-                pending.append(contentsOf: b[start..<n])
+                start = at + 1
+                i = start
             }
+            pending.append(contentsOf: UnsafeBufferPointer(start: buf + start, count: n - start))
         }
         if !pending.isEmpty {
-            if pending.last == 13 { pending.removeLast() }
-            body(pending)
+            pending.withUnsafeBufferPointer { emit($0.baseAddress!, $0.count) }
         }
     }
 }

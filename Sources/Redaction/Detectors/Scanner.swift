@@ -682,7 +682,7 @@ struct Scanner {
         var s = i
         while s > 0 {
             let b = p[s - 1]
-            if cls[Int(b)] & ByteClass.alnum != 0 || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39 {
+            if cls[Int(b)] & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39 {
                 s -= 1
             } else {
                 break
@@ -700,8 +700,8 @@ struct Scanner {
             while j < n {
                 let b = p[j]
                 let cb = cls[Int(b)]
-                if cb & ByteClass.alnum != 0 || b == 45 {
-                    if cb & ByteClass.alpha == 0 { alphaOnly = false }
+                if cb & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 45 {
+                    if cb & (ByteClass.alpha | ByteClass.nonASCII) == 0 { alphaOnly = false }
                     j += 1
                 } else {
                     break
@@ -869,7 +869,7 @@ struct Scanner {
         guard groups >= 1, groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
         if isWord(end) || (at(end) == 58 && isHex(end + 1)) { return nil }
         // "a::b"-like fragments in code: require either 3+ groups or a compressed form with 2+ hex digits.
-        if groups < 3 && hexDigits < 2 && !(compressed && at(s) == 58) { return nil }
+        if groups < 3 && hexDigits < 4 && !(compressed && at(s) == 58) { return nil }
         if at(end) == 37 && isAlnum(end + 1) {  // zone index
             end += 1
             while isAlnum(end) { end += 1 }

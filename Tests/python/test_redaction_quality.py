@@ -1,0 +1,148 @@
+"""Quality bar of `steward redact` on the generated Faker corpus (issue #3).
+
+Per-type recall >= 99.5 % and precision >= 99 % for the checksum-validated types, >= 97 % / >= 95 %
+for the others; and the `--emit entities` contract (code-point offsets, one JSON line per input line).
+The binary is $STEWARD_BIN, else .build/release/steward, else .build/debug/steward.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts" / "redaction"))
+
+CHECKSUM_TYPES = {"CREDIT_CARD", "IBAN_CODE", "US_SSN", "US_ITIN", "UK_NHS", "CRYPTO"}
+ALL_TYPES = CHECKSUM_TYPES | {"EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MAC_ADDRESS", "URL", "DATE_TIME",
+                              "PERSON", "LOCATION"}
+
+
+def steward_binary():
+    env = os.environ.get("STEWARD_BIN")
+    if env:
+        return env
+    for cand in (ROOT / ".build" / "release" / "steward", ROOT / ".build" / "debug" / "steward"):
+        if cand.exists():
+            return str(cand)
+    pytest.skip("steward binary not built (swift build --product steward)")
+
+
+def run(args, text):
+    res = subprocess.run([steward_binary(), *args], input=text.encode("utf-8"), capture_output=True, timeout=300)
+    assert res.returncode == 0, res.stderr.decode("utf-8", "replace")
+    return res.stdout.decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    gen_corpus = pytest.importorskip("gen_corpus")
+    return gen_corpus.generate(6000, 2024)
+
+
+@pytest.fixture(scope="module")
+def predictions(corpus):
+    out = run(["redact", "--emit", "entities"], "\n".join(r["text"] for r in corpus) + "\n")
+    lines = out.splitlines()
+    assert len(lines) == len(corpus)
+    return [json.loads(l)["entities"] for l in lines]
+
+
+def test_corpus_covers_every_type(corpus):
+    seen = {s["type"] for r in corpus for s in r["spans"]}
+    assert seen == ALL_TYPES
+    assert sum(1 for r in corpus if r["kind"] == "negative") > 500
+
+
+@pytest.mark.parametrize("etype", sorted(ALL_TYPES))
+def test_recall_and_precision(corpus, predictions, etype):
+    import evaluate
+    table = evaluate.score(corpus, predictions)
+    row = table[etype]
+    recall_bar, precision_bar = (0.995, 0.99) if etype in CHECKSUM_TYPES else (0.97, 0.95)
+    misses = [e[1] for e in evaluate.errors(corpus, predictions, etype, 10)]
+    assert row["recall"] >= recall_bar, f"{etype} recall {row['recall']:.4f}; e.g. {misses}"
+    assert row["precision"] is not None and row["precision"] >= precision_bar, f"{etype} precision; e.g. {misses}"
+
+
+def test_no_unexpected_types(predictions):
+    for preds in predictions:
+        for p in preds:
+            assert p["type"] in ALL_TYPES
+
+
+def test_hard_negatives_stay_clean(corpus, predictions):
+    flagged = [(r["text"], p) for r, p in zip(corpus, predictions) if r["kind"] in ("negative", "plain") and p]
+    assert len(flagged) <= 0.01 * sum(1 for r in corpus if r["kind"] in ("negative", "plain")), flagged[:10]
+
+
+def test_entities_contract_code_points():
+    line = "Zoë → write to zoë.müller@example.com or call +49 30 12345678 🙂"
+    out = run(["redact", "--emit", "entities"], line + "\n")
+    (obj,) = [json.loads(l) for l in out.splitlines()]
+    got = [(e["type"], line[e["start"]:e["end"]]) for e in obj["entities"]]
+    assert got == [("EMAIL_ADDRESS", "zoë.müller@example.com"), ("PHONE_NUMBER", "+49 30 12345678")]
+    for e in obj["entities"]:
+        assert set(e) == {"type", "start", "end", "score"} and 0 < e["score"] <= 1
+
+
+def test_default_emission_is_redacted_text():
+    out = run(["redact"], "mail ann@example.com\nnothing here\n")
+    assert out == "mail <EMAIL_ADDRESS>\nnothing here\n"
+
+
+def test_jsonl_records():
+    rec = {"user": {"email": "ann@example.com"}, "note": "card 4111 1111 1111 1111", "n": 4111111111111111}
+    out = run(["redact", "--input-format", "jsonl"], json.dumps(rec) + "\n")
+    got = json.loads(out)
+    assert got == {"user": {"email": "<EMAIL_ADDRESS>"}, "note": "card <CREDIT_CARD>", "n": 4111111111111111}
+
+
+def test_encrypt_and_decrypt_round_trip(tmp_path):
+    topo = tmp_path / "t.yaml"
+    topo.write_text("redaction:\n  operators:\n    default: encrypt\n")
+    env = dict(os.environ, STEWARD_REDACTION_KEY="hex:" + "11" * 32)
+    text = "ssn 536-90-4128, mail ann@example.com\n"
+    enc = subprocess.run([steward_binary(), "redact", "--topology", str(topo)], input=text.encode(), env=env,
+                         capture_output=True, check=True).stdout.decode()
+    assert "536-90-4128" not in enc and "ann@example.com" not in enc and "<ENC_US_SSN_" in enc
+    dec = subprocess.run([steward_binary(), "redact", "--decrypt"], input=enc.encode(), env=env,
+                         capture_output=True, check=True).stdout.decode()
+    assert dec == text
+
+
+def test_invalid_utf8_replaced_or_rejected(tmp_path):
+    bad = b"mail ann@example.com \xff\xfe end\n"
+    res = subprocess.run([steward_binary(), "redact"], input=bad, capture_output=True, timeout=60)
+    assert res.returncode == 0
+    assert res.stdout.decode("utf-8") == "mail <EMAIL_ADDRESS> \ufffd\ufffd end\n"
+    topo = tmp_path / "t.yaml"
+    topo.write_text("redaction:\n  invalid_utf8: reject\n")
+    res = subprocess.run([steward_binary(), "redact", "--topology", str(topo)], input=bad, capture_output=True, timeout=60)
+    assert res.returncode == 3
+    assert b"ann@example.com" not in res.stderr and b"ann@example.com" not in res.stdout
+
+
+def test_errors_and_logs_never_carry_values(tmp_path):
+    """Every stderr line the CLI writes (rejections, bad JSON, bad keys, bad topology) is free of values."""
+    secret = "4111111111111111"
+    cases = [
+        (["redact", "--input-format", "jsonl"], f'{{"card": "{secret}"'.encode() + b"\n", {}),
+        (["redact", "--decrypt"], f"<ENC_CREDIT_CARD_{'ab' * 20}> {secret}\n".encode(), {"STEWARD_REDACTION_KEY": "hex:" + "22" * 32}),
+        (["redact"], f"{secret}\n".encode(), {"STEWARD_REDACTION_KEY": "short"}),
+    ]
+    for args, data, extra in cases:
+        res = subprocess.run([steward_binary(), *args], input=data, capture_output=True, timeout=60,
+                             env=dict(os.environ, **extra))
+        assert secret.encode() not in res.stderr, res.stderr
+        assert b"short" not in res.stderr
+
+
+def test_presidio_side_by_side_runs_if_installed():
+    pytest.importorskip("presidio_analyzer")
+    import presidio_compare  # noqa: F401  (the script imports and wires the no_op engine)
+    analyzer = presidio_compare.presidio_analyzer()
+    res = analyzer.analyze("mail ann@example.com", language="en")
+    assert any(r.entity_type == "EMAIL_ADDRESS" for r in res)
