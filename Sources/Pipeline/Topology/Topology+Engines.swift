@@ -1,5 +1,7 @@
 import Fairness
+import Privacy
 import Redaction
+import Scoring
 import Yams
 
 /// What building engines needs from outside the pure core: where relative paths start, the
@@ -34,6 +36,15 @@ extension Topology {
                     if input.eventTimeField == nil {
                         throw EngineConfigurationError("the fairness stage needs input.event_time")
                     }
+                    if config.mode == .private, let privacy = sections.first(where: { $0.key == "privacy" }) {
+                        try Self.checkPrivacyCovers(config, privacy: try Self.privacyConfiguration(privacy))
+                    }
+                case "privacy":
+                    let privacy = try Self.privacyConfiguration(section)
+                    try privacy.validate()
+                    guard sections.contains(where: { $0.key == "fairness" }) else {
+                        throw EngineConfigurationError("privacy: releases the fairness stage's counts; add a fairness: section")
+                    }
                 default: break
                 }
             } catch {
@@ -57,7 +68,16 @@ extension Topology {
                 stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
-                streamStages.append(FairnessStage(config: config, topologyName: name, release: FairnessStage.ExactRelease()))
+                let release: FairnessStage.CountRelease
+                if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }) {
+                    let engine = try PrivacyEngine(
+                        configuration: try Self.privacyConfiguration(privacySection),
+                        key: try NoiseKey.load(environment: environment.variables))
+                    release = PrivateRelease(engine: engine, topologyName: name)
+                } else {
+                    release = FairnessStage.ExactRelease()
+                }
+                streamStages.append(FairnessStage(config: config, topologyName: name, release: release))
             default:
                 break
             }
@@ -65,13 +85,32 @@ extension Topology {
         return Processor(topology: self, stages: stages, streamStages: streamStages)
     }
 
-    static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
-        try RedactionPolicy(plain: try Yams.load(yaml: section.yaml))
+    /// In private mode one event updates up to 6 count series (total, predicted positive, one
+    /// label cell, one confusion cell, scored, score sum) per sensitive attribute and per window it
+    /// falls in; the accountant composes over `series_per_event`, so it must cover them all.
+    static func checkPrivacyCovers(_ fairness: FairnessConfig, privacy: PrivacyConfiguration) throws {
+        guard privacy.unit == .event else {
+            throw EngineConfigurationError(
+                "privacy.unit 'user' is not wired to the fairness stage yet; use unit: event")
+        }
+        let size = fairness.window.size.milliseconds
+        let advance = fairness.window.advance?.milliseconds ?? size
+        let windowsPerEvent = (size + advance - 1) / max(advance, 1)
+        let needed = Int64(6 * fairness.sensitive.count) * windowsPerEvent
+        guard privacy.seriesPerEvent >= needed else {
+            throw EngineConfigurationError(
+                "privacy.series_per_event is \(privacy.seriesPerEvent) but one event updates up to \(needed) series "
+                    + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent) windows); set it to \(needed)")
+        }
     }
 
-    static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
+    static func privacyConfiguration(_ section: Section) throws -> PrivacyConfiguration {
+        try decode(PrivacyConfiguration.self, section)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ section: Section) throws -> T {
         do {
-            return try YAMLDecoder().decode(FairnessConfig.self, from: section.yaml)
+            return try YAMLDecoder().decode(T.self, from: section.yaml)
         } catch let DecodingError.dataCorrupted(context) {
             throw EngineConfigurationError(Self.describe(context))
         } catch let DecodingError.keyNotFound(key, context) {
@@ -81,6 +120,14 @@ extension Topology {
         } catch let DecodingError.valueNotFound(_, context) {
             throw EngineConfigurationError(Self.describe(context))
         }
+    }
+
+    static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
+        try RedactionPolicy(plain: try Yams.load(yaml: section.yaml))
+    }
+
+    static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
+        try decode(FairnessConfig.self, section)
     }
 
     static func describe(_ context: DecodingError.Context) -> String {

@@ -19,7 +19,7 @@ public struct TopologyErrors: Error, Sendable, CustomStringConvertible {
 extension Topology {
     /// Top-level keys that engines own; their contents are checked by the engine. Only keys of
     /// engines wired into the pipeline are accepted, so a section is never silently ignored.
-    public static let engineSectionKeys: [String] = ["redaction", "fairness"]
+    public static let engineSectionKeys: [String] = ["redaction", "scoring", "privacy", "fairness"]
 
     /// Decodes and validates a topology, reporting every problem as `file:line:column: message`.
     public static func load(yaml text: String, file: String) throws(TopologyErrors) -> Topology {
