@@ -40,7 +40,7 @@ struct TextTokenizer {
                 i += 1
                 var c = b
                 if lowercase && c >= 0x41 && c <= 0x5a { c |= 0x20 }
-                if Self.asciiWord[Int(c)] {
+                if Self.isASCIIWord(c) {
                     if tokenStart < 0 { tokenStart = beginToken() }
                     bytes.append(c)
                     tokenLength += 1
@@ -106,7 +106,7 @@ struct TextTokenizer {
 
     /// CPython's `\w` for `str` patterns.
     static func isWord(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.value < 0x80 { return asciiWord[Int(scalar.value)] }
+        if scalar.value < 0x80 { return isASCIIWord(UInt8(scalar.value)) }
         let properties = scalar.properties
         switch properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
@@ -116,8 +116,11 @@ struct TextTokenizer {
         }
     }
 
-    static let asciiWord: [Bool] = (0..<128).map { c in
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f
+    /// `[0-9A-Za-z_]`.
+    @inline(__always)
+    static func isASCIIWord(_ c: UInt8) -> Bool {
+        let folded = c | 0x20
+        return (c >= 0x30 && c <= 0x39) || (folded >= 0x61 && folded <= 0x7a) || c == 0x5f
     }
 
     /// Final_Sigma look-ahead: after skipping case-ignorables, the text ends or a non-cased scalar follows.
