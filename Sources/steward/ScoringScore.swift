@@ -4,20 +4,6 @@ import Pipeline
 import Scoring
 
 /// A JSON record read by the scorer.
-struct JSONFeatureRecord: FeatureRecord {
-    let value: JSONValue
-
-    func fieldValue(_ field: String) -> FieldValue? {
-        switch value[field] {
-        case .string(let s)?: return .string(s)
-        case .number(let n)?: return Double(n).map(FieldValue.number)
-        case .bool(let b)?: return .bool(b)
-        case .array?, .object?: return .string(String(decoding: JSONWriter.encode(value[field]!), as: UTF8.self))
-        case .null?, nil: return nil
-        }
-    }
-}
-
 /// `steward score --model CARD.yaml [--explain K]`: scores JSONL records from stdin.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,7 +4,7 @@
 /// `steward replay` reproduce a Kafka run exactly and lets consumers de-duplicate on `id`.
 public struct Processor: Sendable {
     public let topology: Topology
-    public let stages: [any RecordStage]
+    public private(set) var stages: [any RecordStage]
     public private(set) var streamStages: [any StreamStage]
     public private(set) var counters = Counters()
     /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
@@ -38,8 +38,8 @@ public struct Processor: Sendable {
         do {
             var record = try decode(message)
             let context = RecordContext(position: message.positionID, eventTime: record.eventTime)
-            for stage in stages {
-                try stage.process(&record.value, context: context)
+            for index in stages.indices {
+                try stages[index].process(&record.value, context: context)
             }
             counters.sanitized += 1
             var outputs = [sanitizedMessage(record, for: message)]

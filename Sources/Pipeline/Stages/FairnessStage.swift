@@ -38,15 +38,17 @@ public struct FairnessStage: StreamStage {
         guard let eventTime = context.eventTime else {
             return [deadLetter(context, reason: "missing_field", detail: "no event time: the fairness stage needs one")]
         }
-        if let value = record[config.prediction] {
+        if let value = Self.lookup(record, config.prediction) {
             guard let prediction = Self.outcome(value, positive: config.positive) else {
                 return [deadLetter(context, reason: "wrong_type", detail: "'\(config.prediction)' is not a binary outcome")]
             }
             var attributes: [String: String] = [:]
-            for column in Set(config.sensitive.flatMap(\.columns)) { attributes[column] = Self.text(record[column]) }
-            let label = config.label.flatMap { record[$0] }.flatMap { Self.outcome($0, positive: config.positive) }
-            let score = config.score.flatMap { record[$0]?.doubleValue }
-            let id = config.recordId.flatMap { Self.text(record[$0]) }
+            for column in Set(config.sensitive.flatMap(\.columns)) {
+                attributes[column] = Self.text(Self.lookup(record, column))
+            }
+            let label = config.label.flatMap { Self.lookup(record, $0) }.flatMap { Self.outcome($0, positive: config.positive) }
+            let score = config.score.flatMap { Self.lookup(record, $0)?.doubleValue }
+            let id = config.recordId.flatMap { Self.text(Self.lookup(record, $0)) }
             let outcome = monitor.observe(
                 attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
                 eventTime: eventTime)
@@ -103,6 +105,14 @@ public struct FairnessStage: StreamStage {
         return Emission(
             output: .deadLetter, id: "\(context.position)/fairness", type: CloudEvent.deadLetterType,
             time: context.eventTime, subject: nil, data: writer.bytes)
+    }
+
+    /// A field by name, or by dotted path into nested objects (`scoring.positive`).
+    static func lookup(_ record: JSONValue, _ path: String) -> JSONValue? {
+        if let direct = record[path] { return direct }
+        var current: JSONValue? = record
+        for part in path.split(separator: ".") { current = current?[String(part)] }
+        return current
     }
 
     static func text(_ value: JSONValue?) -> String? {

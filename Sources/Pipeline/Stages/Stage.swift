@@ -4,7 +4,9 @@
 public protocol RecordStage: Sendable {
     /// The topology section this stage comes from, e.g. `redaction`.
     var name: String { get }
-    func process(_ record: inout JSONValue, context: RecordContext) throws(Rejection)
+    /// Mutating so a stage may keep scratch buffers (the scorer's reused rows); it must not keep
+    /// state that changes what a later record produces.
+    mutating func process(_ record: inout JSONValue, context: RecordContext) throws(Rejection)
 }
 
 /// What a stage may know about the record besides its content.

@@ -27,6 +27,9 @@ extension Topology {
             do {
                 switch section.key {
                 case "redaction": _ = try Self.redactionPolicy(section)
+                case "scoring":
+                    let config = try Self.decode(ScoringConfig.self, section)
+                    _ = try ScoringModel.load(config: config, baseDirectory: Self.directory(of: file))
                 case "fairness":
                     let config = try Self.fairnessConfig(section)
                     if config.mode == .private && !sections.contains(where: { $0.key == "privacy" }) {
@@ -66,6 +69,10 @@ extension Topology {
                 let policy = try Self.redactionPolicy(section)
                 let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
                 stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
+            case "scoring":
+                let config = try Self.decode(ScoringConfig.self, section)
+                let model = try ScoringModel.load(config: config, baseDirectory: environment.baseDirectory)
+                stages.append(ScoringStage(model: model, explain: config.explain))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
                 let release: FairnessStage.CountRelease
@@ -128,6 +135,11 @@ extension Topology {
 
     static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
         try decode(FairnessConfig.self, section)
+    }
+
+    static func directory(of file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "." }
+        return String(file[..<slash])
     }
 
     static func describe(_ context: DecodingError.Context) -> String {
