@@ -17,6 +17,14 @@ enum FixedPoint {
         return Int64((value * 0x1p62).rounded())
     }
 
+    /// `value` as the nearest-enough Double without the generic (slow) conversion path.
+    @inlinable @inline(__always)
+    static func double(_ value: Int128) -> Double {
+        let high = Int64(truncatingIfNeeded: value >> 64)
+        let low = UInt64(truncatingIfNeeded: value)
+        return Double(high) * 0x1p64 + Double(low)
+    }
+
     /// ⌊a · c / 2^62⌋ exactly, for |c| < 2^63 and a result that fits in 128 bits.
     @inlinable @inline(__always)
     static func multiply(_ a: Int128, by c: Int64) -> Int128 {

@@ -46,7 +46,7 @@ public struct BLTCounter: Sendable, Codable, Equatable {
         total += w
         step += 1
         pending = 0
-        return (Double(total) * 0x1p-40, plan.stepVariance(step))
+        return (FixedPoint.double(total) * 0x1p-40, plan.stepVariance(step))
     }
 }
 

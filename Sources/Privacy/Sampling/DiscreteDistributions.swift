@@ -70,6 +70,7 @@ public struct DiscreteGaussian: Sendable, Equatable {
         d /= g
         sigma2Numerator = n
         sigma2Denominator = d
+        variance = Double(n) / Double(d)
         proposal = DiscreteLaplace(scaleNumerator: UInt64(t))
         let gm = gcd(n, d * t)
         muNumerator = n / gm
@@ -82,7 +83,7 @@ public struct DiscreteGaussian: Sendable, Equatable {
     }
 
     /// σ² as a Double (for reporting only; never used in sampling).
-    public var variance: Double { Double(sigma2Numerator) / Double(sigma2Denominator) }
+    public let variance: Double
 
     /// One exact draw.
     @inlinable
