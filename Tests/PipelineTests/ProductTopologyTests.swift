@@ -1,0 +1,73 @@
+import Foundation
+import Runtime
+import Testing
+
+@testable import Pipeline
+
+/// The three shipped topologies, run offline over their shipped samples.
+@Suite struct ProductTopologies {
+    static let testKey = ["STEWARD_NOISE_KEY": String(repeating: "5a", count: 32)]
+
+    func processor(_ name: String, variables: [String: String] = testKey) throws -> Processor {
+        let file = repositoryPath("Topologies/\(name).yaml")
+        let topology = try Topology.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        return try topology.makeProcessor(
+            file: file,
+            environment: EngineEnvironment(
+                baseDirectory: repositoryPath("Topologies"), variables: variables,
+                readFile: { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) }))
+    }
+
+    func sample(_ name: String, lines: Int? = nil) throws -> [UInt8] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Topologies/samples/\(name).jsonl")))
+        guard let lines else { return Array(data) }
+        return Array(Replay.lines(of: Array(data)).prefix(lines).joined(separator: [0x0A]))
+    }
+
+    @Test(arguments: ["chats", "finance", "clicks"])
+    func samplesFlowThroughEveryStage(_ name: String) throws {
+        let result = Replay.run(processor: try processor(name), input: try sample(name))
+        #expect(result.counters.consumed == 3003)
+        #expect(result.counters.sanitized == 3000)
+        #expect(result.counters.deadLettered == 3)
+        let sanitized = try events(result.outputs["\(name).sanitized"])
+        for event in sanitized {
+            let scoring = (event["data"] as! [String: Any])["scoring"] as! [String: Any]
+            let score = scoring["score"] as! Double
+            #expect(score >= 0 && score <= 1)
+            #expect((scoring["attributions"] as! [Any]).count == 3)
+            #expect((scoring["model"] as! [String: Any])["sha256"] as? String != nil)
+        }
+        let windows = try events(result.outputs["\(name).aggregates"])
+        #expect(windows.count >= 8)
+        for window in windows {
+            let data = window["data"] as! [String: Any]
+            #expect(data["mode"] as? String == "private")
+            #expect((data["noise"] as? String)?.hasPrefix("blt ") == true)
+        }
+    }
+
+    @Test func chatsLeaveNoPersonalDataInTheSanitizedTopic() throws {
+        let result = Replay.run(processor: try processor("chats"), input: try sample("chats"))
+        let text = result.outputs["chats.sanitized"]!.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+        #expect(!text.contains("@example.com"))
+        #expect(!text.contains("4111 1111 1111 1111"))
+        #expect(!text.contains("+44 20 7946"))
+        #expect(text.contains("<EMAIL_ADDRESS>"))
+    }
+
+    @Test func replaysAreByteIdenticalAndTheNoiseKeyMatters() throws {
+        let input = try sample("finance", lines: 1500)
+        let first = Replay.run(processor: try processor("finance"), input: input)
+        let second = Replay.run(processor: try processor("finance"), input: input)
+        #expect(first.outputs == second.outputs)
+        let otherKey = ["STEWARD_NOISE_KEY": String(repeating: "a5", count: 32)]
+        let third = Replay.run(processor: try processor("finance", variables: otherKey), input: input)
+        #expect(third.outputs["finance.sanitized"] == first.outputs["finance.sanitized"])
+        #expect(third.outputs["finance.aggregates"] != first.outputs["finance.aggregates"])
+    }
+
+    @Test func privateModeNeedsTheNoiseKey() {
+        #expect(throws: (any Error).self) { try processor("chats", variables: [:]) }
+    }
+}
