@@ -203,8 +203,10 @@ public final class Redactor: @unchecked Sendable {
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.
     public func validated(utf8 buf: UnsafeBufferPointer<UInt8>) throws(RedactionError) -> String {
-        if let s = String(validating: buf, as: UTF8.self) { return s }
-        return try validated(Array(buf))
+        if let bad = UTF8Check.firstInvalid(buf) {
+            if policy.invalidUTF8 == .reject { throw .invalidUTF8(byteOffset: bad) }
+        }
+        return String(decoding: buf, as: UTF8.self)
     }
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.
@@ -278,8 +280,17 @@ public final class Redactor: @unchecked Sendable {
 /// A UTF-8 well-formedness check that reports the first bad byte.
 enum UTF8Check {
     static func firstInvalid(_ b: [UInt8]) -> Int? {
+        b.withUnsafeBufferPointer { firstInvalid($0) }
+    }
+
+    static func firstInvalid(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = b.count
+        guard let base = b.baseAddress else { return nil }
+        // ASCII fast path, eight bytes at a time.
+        while i &+ 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            i &+= 8
+        }
         while i < n {
             let c = b[i]
             if c < 0x80 {

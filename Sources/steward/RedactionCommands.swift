@@ -70,6 +70,9 @@ struct RedactCommand: ParsableCommand {
         var out = OutputBuffer()
         var lineNo = 0
         var rejected = 0
+        // Property-wrapper getters are slow; read the options once.
+        let emit = self.emit
+        let inputFormat = self.inputFormat
         LineReader.forEachLine { line in
             lineNo += 1
             let text: String
@@ -152,17 +155,29 @@ enum RedactionCLI {
         if close { out.write("{\"entities\":[") }
         var firstItem = first
         for e in es {
-            if !firstItem { out.write(",") }
+            if !firstItem { out.bytes.append(44) }
             firstItem = false
             out.write("{\"type\":\"")
-            out.write(jsonEscape(e.type.rawValue))
+            out.write(e.type.rawValue.utf8.allSatisfy { $0 >= 0x20 && $0 != 34 && $0 != 92 && $0 < 0x80 } ? e.type.rawValue : jsonEscape(e.type.rawValue))
             out.write("\",")
             if let path {
                 out.write("\"path\":\"")
                 out.write(jsonEscape(path))
                 out.write("\",")
             }
-            out.write("\"start\":\(e.start),\"end\":\(e.end),\"score\":\(e.score)}")
+            out.write("\"start\":")
+            out.writeInt(e.start)
+            out.write(",\"end\":")
+            out.writeInt(e.end)
+            out.write(",\"score\":")
+            let hundredths = Int((e.score * 100).rounded())
+            if hundredths >= 100 {
+                out.write("1.0")
+            } else {
+                out.write(hundredths < 10 ? "0.0" : "0.")
+                out.writeInt(hundredths % 10 == 0 && hundredths >= 10 ? hundredths / 10 : hundredths)
+            }
+            out.bytes.append(125)
         }
         if close { out.write("]}") }
     }
@@ -260,6 +275,25 @@ struct OutputBuffer {
         if bytes.count >= 1 << 20 { flush() }
     }
     mutating func newline() { bytes.append(10) }
+    mutating func writeInt(_ v: Int) {
+        if v < 10 && v >= 0 {
+            bytes.append(48 + UInt8(v))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = v < 0 ? -v : v
+        var k = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[k] = 48 + UInt8(n % 10)
+                n /= 10
+                k += 1
+            } while n > 0
+            if v < 0 { bytes.append(45) }
+            for j in stride(from: k - 1, through: 0, by: -1) { bytes.append(d[j]) }
+        }
+    }
     mutating func flush() {
         bytes.withUnsafeBytes { raw in
             var off = 0
