@@ -99,8 +99,16 @@ public final class Redactor: @unchecked Sendable {
     }
 
     func resolve(_ raw: [Match]) -> [Match] {
-        var ms = raw.filter { $0.score >= minScore }
+        var ms = raw
+        if ms.contains(where: { $0.score < minScore }) { ms.removeAll { $0.score < minScore } }
         if ms.count <= 1 { return ms }
+        // Common case: the scanner emitted the hits in order and without overlap.
+        var clean = true
+        for k in 1..<ms.count where ms[k].start < ms[k - 1].end {
+            clean = false
+            break
+        }
+        if clean { return ms }
         ms.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
         var out: [Match] = []
         out.reserveCapacity(ms.count)

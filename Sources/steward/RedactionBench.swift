@@ -15,6 +15,9 @@ struct RedactBenchCommand: ParsableCommand {
     @Option(help: "Seed of the corpus generator.")
     var seed: UInt64 = 42
 
+    @Option(help: "Benchmark on this file's lines instead of the generated corpus.")
+    var corpus: String?
+
     @Flag(help: "Only time the scanner over the corpus as one buffer (for profiling).")
     var scanOnly = false
 
@@ -23,7 +26,11 @@ struct RedactBenchCommand: ParsableCommand {
 
     func run() throws {
         let target = mb * 1_000_000
-        let lines = BenchCorpus.generate(bytes: target, seed: seed)
+        var lines = BenchCorpus.generate(bytes: corpus == nil ? target : 0, seed: seed)
+        if let corpus {
+            guard let d = FileManager.default.contents(atPath: corpus) else { throw ValidationError("cannot read \(corpus)") }
+            lines = String(decoding: d, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
         if let writeCorpus {
             var data = Data()
             for l in lines {

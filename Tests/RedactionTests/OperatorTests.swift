@@ -124,3 +124,25 @@ let testKeys = try! RedactionKeys(master: Array("0123456789abcdef0123456789abcde
         #expect(throws: RedactionError.self) { try JSONPath(parsing: "a.b") }
     }
 }
+
+@Suite struct KeyTests {
+    struct NoFile: Error {}
+
+    @Test func loadFromEnvironmentOrFile() throws {
+        let hex = "hex:" + String(repeating: "ab", count: 32)
+        let a = try RedactionKeys.load(environment: ["STEWARD_REDACTION_KEY": hex]) { _ in throw NoFile() }
+        let b = try RedactionKeys.load(environment: ["STEWARD_REDACTION_KEY_FILE": "/k"]) { path in
+            #expect(path == "/k")
+            return Array((hex + "\n").utf8)
+        }
+        #expect(a?.keyID == b?.keyID && a != nil)
+        let c = try RedactionKeys.load(environment: ["STEWARD_REDACTION_KEY": "base64:" + "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="]) { _ in [] }
+        #expect(c?.keyID == a?.keyID)
+        #expect(try RedactionKeys.load(environment: [:]) { _ in [] } == nil)
+        #expect(throws: RedactionError.self) {
+            try RedactionKeys.load(environment: ["STEWARD_REDACTION_KEY_FILE": "/secret-path"]) { _ in throw NoFile() }
+        }
+        #expect(throws: RedactionError.self) { try RedactionKeys.load(environment: ["STEWARD_REDACTION_KEY": "hex:zz"]) { _ in [] } }
+        #expect(!a!.description.contains("abab"))
+    }
+}

@@ -18,8 +18,21 @@ enum Kind {
 }
 
 /// Context words looked for (case-insensitively) in a short window before a borderline candidate.
+/// Context words grouped by first byte, so a window is scanned once with one table lookup per byte.
+struct ContextSet: Sendable {
+    let byFirst: [[[UInt8]]]
+    let words: [[UInt8]]
+    init(_ words: [[UInt8]]) {
+        var t = [[[UInt8]]](repeating: [], count: 256)
+        for w in words where !w.isEmpty { t[Int(w[0])].append(w) }
+        byFirst = t
+        self.words = words
+    }
+    func contains(where pred: ([UInt8]) -> Bool) -> Bool { words.contains(where: pred) }
+}
+
 enum Context {
-    static func list(_ words: [String]) -> [[UInt8]] { words.map { Array($0.utf8) } }
+    static func list(_ words: [String]) -> ContextSet { ContextSet(words.map { Array($0.utf8) }) }
     static let phone = list([
         "phone", "call", "tel", "mobile", "cell", "fax", "text me", "reach me", "whatsapp", "contact", "number",
         "dial", "ring", "telefon", "handy", "portable", "téléphone", "ph:", "mob",
@@ -198,26 +211,29 @@ struct Scanner {
     }
 
     /// Whether any of `words` occurs (ASCII case-insensitively) in the `window` bytes before `pos`.
-    func contextBefore(_ pos: Int, _ window: Int, _ words: [[UInt8]]) -> Bool {
+    func contextBefore(_ pos: Int, _ window: Int, _ words: ContextSet) -> Bool {
         let lo = max(0, pos - window)
         if pos - lo <= 0 { return false }
-        for w in words {
-            let m = w.count
-            if m > pos - lo { continue }
-            var k = lo
-            while k + m <= pos {
-                var ok = true
-                for t in 0..<m {
-                    var b = p[k + t]
-                    if b >= 65 && b <= 90 { b |= 0x20 }
-                    if b != w[t] {
-                        ok = false
-                        break
+        var k = lo
+        while k < pos {
+            var b0 = p[k]
+            if b0 >= 65 && b0 <= 90 { b0 |= 0x20 }
+            let candidates = words.byFirst[Int(b0)]
+            if !candidates.isEmpty {
+                for w in candidates where k + w.count <= pos {
+                    var ok = true
+                    for t in 1..<w.count {
+                        var b = p[k + t]
+                        if b >= 65 && b <= 90 { b |= 0x20 }
+                        if b != w[t] {
+                            ok = false
+                            break
+                        }
                     }
+                    if ok { return true }
                 }
-                if ok { return true }
-                k += 1
             }
+            k += 1
         }
         return false
     }
@@ -942,7 +958,7 @@ struct Scanner {
         }
         let we = wordEnd(i)
         if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
-        let f = WordFlags(rawValue: words.lookup(p + i, we - i))
+        let f = WordFlags(rawValue: words.lookupMeaningful(p + i, we - i))
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
         if f.contains(.month) && cfg.longDates, let e = monthFirstDate(i, we) { return e }

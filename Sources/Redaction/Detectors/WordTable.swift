@@ -148,6 +148,10 @@ final class WordIndex: @unchecked Sendable {
     private let arena: UnsafeMutablePointer<UInt8>
     let maxKeyLength: Int
     let firstBytes: UnsafeMutablePointer<Bool>
+    /// A 64-kbit Bloom filter (8 KB, stays in L1) over the keys that carry more than the stop flag:
+    /// most capitalised words in chat are sentence starts that are not names, and the filter turns
+    /// them away without touching the large table.
+    private let bloom: UnsafeMutablePointer<UInt64>
 
     init(_ t: WordTable) {
         let parts = t.parts()
@@ -167,9 +171,37 @@ final class WordIndex: @unchecked Sendable {
         arena = copy(parts.arena)
         maxKeyLength = t.maxKeyLength
         firstBytes = copy(t.firstBytes)
+        bloom = .allocate(capacity: 1024)
+        bloom.initialize(repeating: 0, count: 1024)
+        for (i, v) in parts.values.enumerated() where v & ~WordFlags.stop.rawValue != 0 {
+            let h = parts.hashes[i]
+            let a = Int(h & 0xFFFF), b = Int((h >> 16) & 0xFFFF)
+            bloom[a >> 6] |= 1 << UInt64(a & 63)
+            bloom[b >> 6] |= 1 << UInt64(b & 63)
+        }
+    }
+
+    /// Like `lookup`, but returns 0 at once for words the Bloom filter rules out (those are either
+    /// absent or stop words only, which the caller treats alike).
+    @inline(__always)
+    func lookupMeaningful(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        if len > maxKeyLength || len == 0 { return 0 }
+        let h = WordTable.hash(p, len)
+        let a = Int(h & 0xFFFF), b = Int((h >> 16) & 0xFFFF)
+        if bloom[a >> 6] & (1 << UInt64(a & 63)) == 0 || bloom[b >> 6] & (1 << UInt64(b & 63)) == 0 { return 0 }
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let idx = Int(slots[s])
+            if idx < 0 { return 0 }
+            if hashes[idx] == h && Int(keyLength[idx]) == len && memcmpBytes(arena + Int(keyStart[idx]), p, len) {
+                return values[idx]
+            }
+            s = (s + 1) & mask
+        }
     }
 
     deinit {
+        bloom.deallocate()
         slots.deallocate()
         keyStart.deallocate()
         keyLength.deallocate()
