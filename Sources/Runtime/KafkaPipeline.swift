@@ -27,6 +27,9 @@ public final class KafkaPipeline: Sendable {
         /// Create missing output topics with this many partitions before starting (CreateTopics;
         /// not supported by librdkafka's mock cluster, which creates topics on first use).
         public var createTopicsWithPartitions: Int?
+        /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
+        /// to post alerts to a webhook: only what Kafka consumers can also see is posted).
+        public var onCommitted: (@Sendable ([OutputMessage]) -> Void)?
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
@@ -140,6 +143,7 @@ public final class KafkaPipeline: Sendable {
                 processor = before
                 continue
             }
+            options.onCommitted?(outputs)
             consumed += batch.count
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }

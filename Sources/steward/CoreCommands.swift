@@ -1,4 +1,5 @@
 import ArgumentParser
+import Fairness
 import Foundation
 import Kafka
 import Logging
@@ -199,13 +200,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "steward")
         logger.logLevel = .info
+        var options = KafkaPipeline.Options(
+            brokers: brokers, group: group ?? "steward-\(topology.name)", properties: overrides,
+            delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
+            maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
+            createTopicsWithPartitions: createTopics)
+        options.onCommitted = try alertPoster(for: processor, logger: logger)
         let pipeline = KafkaPipeline(
             processor: processor,
-            options: .init(
-                brokers: brokers, group: group ?? "steward-\(topology.name)", properties: overrides,
-                delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
-                maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
-                createTopicsWithPartitions: createTopics),
+            options: options,
             logger: logger)
         let service = PipelineService(pipeline: pipeline)
         let group = ServiceGroup(
@@ -304,5 +307,34 @@ struct ValidateCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+/// Posts committed alert transitions to the topology's webhook (Alertmanager or PagerDuty), in
+/// order, from the pipeline thread; nil when no webhook is configured.
+func alertPoster(for processor: Processor, logger: Logger) throws -> (@Sendable ([OutputMessage]) -> Void)? {
+    guard let stage = processor.streamStages.compactMap({ $0 as? FairnessStage }).first,
+        let spec = stage.monitor.config.alerts.webhook
+    else { return nil }
+    let webhook = try FairnessWebhook(spec: spec)
+    let alertsTopic = processor.topology.output.alerts
+    return { outputs in
+        let events = outputs.filter { $0.topic == alertsTopic }.compactMap { message -> AlertEvent? in
+            guard let event = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any],
+                let data = event["data"], let body = try? JSONSerialization.data(withJSONObject: data)
+            else { return nil }
+            return try? JSONDecoder().decode(AlertEvent.self, from: body)
+        }
+        guard !events.isEmpty else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await webhook.post(events)
+            } catch {
+                logger.error("alert webhook failed", metadata: ["error": "\(error)"])
+            }
+            done.signal()
+        }
+        done.wait()
     }
 }

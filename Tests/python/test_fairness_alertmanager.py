@@ -149,3 +149,56 @@ fairness:
     while get(alertmanager + "/api/v2/alerts?active=true"):
         assert time.time() < deadline, get(alertmanager + "/api/v2/alerts")
         time.sleep(0.2)
+
+
+def test_steward_run_posts_committed_alerts_to_alertmanager(tmp_path, alertmanager, mock_broker):
+    """The Kafka runtime publishes alerts on <name>.alerts and, once the batch is committed, posts
+    them to the topology's webhook."""
+    import uuid
+
+    from kafka_peer import consume_all, produce
+
+    name = f"am{uuid.uuid4().hex[:8]}"
+    topology = tmp_path / "topology.yaml"
+    topology.write_text(f"""
+name: {name}
+input:
+  topic: {name}-in
+  event_time: {{field: event_time}}
+fairness:
+  mode: raw
+  sensitive: [g]
+  prediction: approved
+  window: {{type: tumbling, size: 1m}}
+  watermark: {{max_out_of_orderness: 1s}}
+  min_group_size: 20
+  four_fifths: {{enabled: true, threshold: 0.8, metrics: [demographic_parity_ratio]}}
+  alerts:
+    pipeline: {name}
+    runbook_url: https://runbooks.example/fairness
+    webhook: {{type: alertmanager, url: "{alertmanager}"}}
+delivery: at_least_once
+""")
+    rng = random.Random(9)
+    start = (int(time.time()) - 3 * 3600) * 1000 // 60_000 * 60_000
+    stream = tmp_path / "stream.jsonl"
+    write_stream(stream, start, 3, {"a": 0.9, "b": 0.3}, rng)
+    values = stream.read_bytes().splitlines()
+    produce(mock_broker.bootstrap, f"{name}-in", values)
+    result = subprocess.run(
+        [STEWARD, "run", str(topology), "--brokers", mock_broker.bootstrap, "--group", f"{name}-g",
+         "--max-messages", str(len(values)), "--property", "session.timeout.ms=6000"],
+        capture_output=True, text=True, timeout=180, env=mock_broker.env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    published = consume_all(mock_broker.bootstrap, [f"{name}.alerts"], expected=1, timeout=30)[f"{name}.alerts"]
+    assert published, "no alert on the alerts topic"
+    fired = [json.loads(v)["data"] for _, _, v in published]
+    assert all(a["rule"] == "four_fifths" and a["status"] == "firing" for a in fired)
+    deadline = time.time() + 15
+    while True:
+        alerts = [a for a in get(alertmanager + "/api/v2/alerts") if a["labels"].get("pipeline") == name]
+        if alerts:
+            break
+        assert time.time() < deadline, "Alertmanager did not receive the alert"
+        time.sleep(0.2)
+    assert {a["labels"]["dedup_key"] for a in alerts} == {a["dedup_key"] for a in fired}
