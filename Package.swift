@@ -34,10 +34,13 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // JSON values that keep member order and number lexemes, a strict parser and a compact writer.
+        .target(name: "JSON", swiftSettings: strict),
         // Pure domain engines: no I/O, no clocks.
         .target(
             name: "Redaction",
             dependencies: [
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // AES-GCM-SIV (deterministic, misuse-resistant encryption) lives in _CryptoExtras.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -58,7 +61,7 @@ let package = Package(
         // The pure pipeline core: topology, records, stages, CloudEvents, dead letters.
         .target(
             name: "Pipeline",
-            dependencies: ["Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            dependencies: ["JSON", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.

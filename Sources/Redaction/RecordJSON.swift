@@ -1,26 +1,8 @@
-/// A record as a small JSON tree, the same shape as the pipeline's `JSONValue` (numbers keep their
-/// lexeme, objects keep member order), so the pipeline converts with a one-to-one mapping.
-public enum RedactionJSON: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array([RedactionJSON])
-    case object([(key: String, value: RedactionJSON)])
+@_exported import JSON
 
-    public static func == (lhs: RedactionJSON, rhs: RedactionJSON) -> Bool {
-        switch (lhs, rhs) {
-        case (.null, .null): return true
-        case (.bool(let a), .bool(let b)): return a == b
-        case (.number(let a), .number(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
-        case (.array(let a), .array(let b)): return a == b
-        case (.object(let a), .object(let b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        default: return false
-        }
-    }
-}
+/// A record as the pipeline holds it: the shared `JSONValue` (numbers keep their lexeme, objects
+/// keep member order), so records pass between the pipeline and the engine without conversion.
+public typealias RedactionJSON = JSONValue
 
 /// A JSON path: `$`, `.name`, `['name']`, `[3]`, `[*]`, `.*` and recursive descent `..name`.
 public struct JSONPath: Sendable, Equatable, CustomStringConvertible {

@@ -99,8 +99,8 @@ struct RedactCommand: ParsableCommand {
                 }
                 if emit == .redacted {
                     do {
-                        let r = try redactor.redact(record: RedactionCLI.toRedaction(value))
-                        out.writeBytes(JSONWriter.encode(RedactionCLI.toPipeline(r)))
+                        let r = try redactor.redact(record: value)
+                        out.writeBytes(JSONWriter.encode(r))
                     } catch {
                         FileHandle.standardError.write(Data("steward redact: line \(lineNo): \(error)\n".utf8))
                     }
@@ -197,28 +197,6 @@ enum RedactionCLI {
         case .object(let members):
             for m in members { walkStrings(m.value, path + "." + m.key, body) }
         default: break
-        }
-    }
-
-    static func toRedaction(_ v: JSONValue) -> RedactionJSON {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number(let n): return .number(n)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(toRedaction))
-        case .object(let m): return .object(m.map { ($0.key, toRedaction($0.value)) })
-        }
-    }
-
-    static func toPipeline(_ v: RedactionJSON) -> JSONValue {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number(let n): return .number(n)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(toPipeline))
-        case .object(let m): return .object(m.map { ($0.key, toPipeline($0.value)) })
         }
     }
 }
