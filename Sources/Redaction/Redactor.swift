@@ -211,7 +211,7 @@ public final class Redactor: @unchecked Sendable {
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.
     public func validated(utf8 buf: UnsafeBufferPointer<UInt8>) throws(RedactionError) -> String {
-        if let bad = UTF8Check.firstInvalid(buf) {
+        if let bad = UTF8Validation.firstInvalidOffset(buf) {
             if policy.invalidUTF8 == .reject { throw .invalidUTF8(byteOffset: bad) }
         }
         return String(decoding: buf, as: UTF8.self)
@@ -219,7 +219,7 @@ public final class Redactor: @unchecked Sendable {
 
     /// The bytes as a `String`, applying the invalid-UTF-8 policy.
     public func validated(_ bytes: [UInt8]) throws(RedactionError) -> String {
-        if let bad = UTF8Check.firstInvalid(bytes) {
+        if let bad = UTF8Validation.firstInvalidOffset(bytes) {
             if policy.invalidUTF8 == .reject { throw .invalidUTF8(byteOffset: bad) }
             return String(decoding: bytes, as: UTF8.self)
         }
@@ -282,49 +282,5 @@ public final class Redactor: @unchecked Sendable {
             i += 1
         }
         return (String(decoding: out, as: UTF8.self), failures)
-    }
-}
-
-/// A UTF-8 well-formedness check that reports the first bad byte.
-enum UTF8Check {
-    static func firstInvalid(_ b: [UInt8]) -> Int? {
-        b.withUnsafeBufferPointer { firstInvalid($0) }
-    }
-
-    static func firstInvalid(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var i = 0
-        let n = b.count
-        guard let base = b.baseAddress else { return nil }
-        // ASCII fast path, eight bytes at a time.
-        while i &+ 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-            i &+= 8
-        }
-        while i < n {
-            let c = b[i]
-            if c < 0x80 {
-                i += 1
-                continue
-            }
-            var need = 0
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-            switch c {
-            case 0xC2...0xDF: need = 1
-            case 0xE0: need = 2; lo = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: need = 2
-            case 0xED: need = 2; hi = 0x9F
-            case 0xF0: need = 3; lo = 0x90
-            case 0xF1...0xF3: need = 3
-            case 0xF4: need = 3; hi = 0x8F
-            default: return i
-            }
-            if i + need >= n { return i }
-            let b1 = b[i + 1]
-            if b1 < lo || b1 > hi { return i }
-            for k in 2...max(2, need) where k <= need {
-                if b[i + k] & 0xC0 != 0x80 { return i }
-            }
-            i += need + 1
-        }
-        return nil
     }
 }

@@ -84,7 +84,7 @@ struct Gen {
             #expect(String(decoding: Array(out.utf8), as: UTF8.self) == out)
             do {
                 _ = try reject.redact(utf8: b)
-                #expect(UTF8Check.firstInvalid(b) == nil)
+                #expect(UTF8Validation.firstInvalidOffset(b) == nil)
             } catch let e {
                 rejected += 1
                 if case .invalidUTF8 = e {} else { Issue.record("unexpected error") }
@@ -100,7 +100,7 @@ struct Gen {
         for _ in 0..<1000 {
             let b = g.bytes()
             let valid = String(validating: b, as: UTF8.self) != nil
-            #expect((UTF8Check.firstInvalid(b) == nil) == valid)
+            #expect((UTF8Validation.firstInvalidOffset(b) == nil) == valid)
         }
     }
 }
