@@ -288,19 +288,23 @@ public struct DriftSpec: Sendable, Hashable, Codable {
     public var falseAlarmRate: Double
     /// Reference value k of the test, in standard errors: half the standardized shift it is tuned for.
     public var reference: Double
+    /// The change of the metric to detect, in metric units (e.g. 0.1). When set, the test is the pairwise
+    /// likelihood-ratio CUSUM (`ShiftTest`) and `reference` is not used; when nil, the standardized-gap test.
+    public var shift: Double?
 
     public init(
         test: Test = .cusum, metrics: [FairnessMetric] = [.demographicParityDifference], falseAlarmRate: Double = 1e-6,
-        reference: Double = 1.0
+        reference: Double = 1.0, shift: Double? = nil
     ) {
         self.test = test
         self.metrics = metrics
         self.falseAlarmRate = falseAlarmRate
         self.reference = reference
+        self.shift = shift
     }
 
     enum CodingKeys: String, CodingKey {
-        case test, metrics, reference
+        case test, metrics, reference, shift
         case falseAlarmRate = "false_alarm_rate"
     }
 
@@ -310,6 +314,11 @@ public struct DriftSpec: Sendable, Hashable, Codable {
         metrics = try c.decodeIfPresent([FairnessMetric].self, forKey: .metrics) ?? [.demographicParityDifference]
         falseAlarmRate = try c.decodeIfPresent(Double.self, forKey: .falseAlarmRate) ?? 1e-6
         reference = try c.decodeIfPresent(Double.self, forKey: .reference) ?? 1.0
+        shift = try c.decodeIfPresent(Double.self, forKey: .shift)
+        if let shift, !(shift > 0 && shift.isFinite) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .shift, in: c, debugDescription: "shift must be a positive change of the metric, e.g. 0.1")
+        }
         if !(falseAlarmRate > 0 && falseAlarmRate < 1) {
             throw DecodingError.dataCorruptedError(
                 forKey: .falseAlarmRate, in: c, debugDescription: "false_alarm_rate must be in (0, 1), e.g. 1e-6")

@@ -25,6 +25,8 @@ public struct FairnessMonitor: Sendable, Codable {
     struct SeriesState: Sendable, Hashable, Codable {
         var baseline: Baseline
         var detector: SequentialDetector
+        /// The pairwise likelihood-ratio test, when `drift.shift` is configured.
+        var shift: ShiftTest?
         var drift = AlertTracker()
         var fourFifths = AlertTracker()
     }
@@ -165,15 +167,24 @@ public struct FairnessMonitor: Sendable, Codable {
                 detector: SequentialDetector(
                     test: config.drift.test, reference: config.drift.reference,
                     falseAlarmRate: config.drift.falseAlarmRate))
+        if let shift = config.drift.shift, state.shift == nil {
+            state.shift = ShiftTest(
+                metric: metric, shift: shift, falseAlarmRate: config.drift.falseAlarmRate,
+                target: config.baseline.targets[metric.rawValue], referenceWindows: config.baseline.referenceWindows)
+        }
         defer { series[key] = state }
         var status = DriftStatus(
             attribute: attribute, metric: metric, value: disparity.value, baseline: nil, gap: nil,
-            statistic: state.detector.statistic, threshold: state.detector.threshold, phase: .learning)
+            statistic: state.shift?.statistic ?? state.detector.statistic,
+            threshold: state.shift?.threshold ?? state.detector.threshold, phase: .learning)
         guard let estimate = disparity.value.estimate else {
-            status.phase = state.drift.isFiring ? .firing : (state.baseline.isReady ? .watching : .learning)
+            let ready = state.shift?.isReady ?? state.baseline.isReady
+            status.phase = state.drift.isFiring ? .firing : (ready ? .watching : .learning)
             return (status, [])
         }
         var alerts: [AlertEvent] = []
+        let ready = state.shift?.isReady ?? state.baseline.isReady
+        let baselineValue = ready ? (state.shift?.level ?? state.baseline.value) : nil
         func event(_ rule: AlertEvent.Rule, severity: String, threshold: Double, summary: String) -> AlertEvent {
             AlertEvent(
                 status: .firing, rule: rule,
@@ -181,7 +192,7 @@ public struct FairnessMonitor: Sendable, Codable {
                     pipeline: config.alerts.pipeline, rule: rule, attribute: attribute, metric: metric),
                 pipeline: config.alerts.pipeline, metric: metric, attribute: attribute, severity: severity,
                 summary: summary, runbookURL: config.alerts.runbookURL, window: window, value: estimate.value,
-                standardError: estimate.standardError, baseline: state.baseline.isReady ? state.baseline.value : nil,
+                standardError: estimate.standardError, baseline: baselineValue,
                 threshold: threshold, minGroup: disparity.minGroup, maxGroup: disparity.maxGroup,
                 groupValues: Self.groupValues(report, metric: metric, component: disparity.component),
                 startsAt: window.end,
@@ -207,6 +218,38 @@ public struct FairnessMonitor: Sendable, Codable {
         }
 
         guard config.drift.metrics.contains(metric) else { return (status, alerts) }
+        if var test = state.shift {
+            defer { state.shift = test }
+            let pairs = ShiftTest.pairs(of: report, metric: metric)
+            guard test.isReady else {
+                test.learn(pairs)
+                status.threshold = test.threshold
+                return (status, alerts)
+            }
+            status.baseline = test.level
+            let step = test.step(pairs)
+            status.gap = step.gap
+            if state.drift.isFiring {
+                if let resolved = state.drift.observe(
+                    clear: step.clear, window: window, value: estimate.value, standardError: estimate.standardError,
+                    resolveAfter: config.alerts.resolveAfter)
+                {
+                    alerts.append(resolved)
+                }
+            } else if test.add(step) {
+                let magnitude = metric.isRatio ? test.level - estimate.value : estimate.value - test.level
+                let summary =
+                    "\(described) drifted from its baseline \(Self.format(test.level)) by at least "
+                    + "\(Self.format(test.shift)) (likelihood-ratio CUSUM over \(test.watchedPairs) group pairs)"
+                let candidate = event(
+                    .drift, severity: severity(magnitude), threshold: test.threshold, summary: summary)
+                if let fired = state.drift.fire(candidate) { alerts.append(fired) }
+            }
+            status.statistic = test.statistic
+            status.threshold = test.threshold
+            status.phase = state.drift.isFiring ? .firing : .watching
+            return (status, alerts)
+        }
         if !state.baseline.isReady {
             state.baseline.learn(estimate)
             return (status, alerts)

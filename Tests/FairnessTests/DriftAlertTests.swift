@@ -66,17 +66,17 @@ import Testing
 }
 
 /// A raw-mode monitor over two groups with tumbling windows of 100 ms, one event per ms alternating groups.
-private struct Stream {
+struct Stream {
     var monitor: FairnessMonitor
     var noise = TestOnlyGaussianNoise(sigma: 0, seed: 1)
     var time: Int64 = 0
 
-    init(resolveAfter: Int = 2, targets: [String: Double] = [:]) {
+    init(resolveAfter: Int = 2, targets: [String: Double] = [:], shift: Double? = nil) {
         var config = FairnessConfig(
             mode: .raw, sensitive: [SensitiveAttribute(["g"])], prediction: "p",
             window: WindowSpec(kind: .tumbling, size: EventDuration(milliseconds: 100)), minGroupSize: 10,
             baseline: BaselineSpec(referenceWindows: 5, targets: targets),
-            drift: DriftSpec(metrics: [.demographicParityDifference], falseAlarmRate: 1e-4),
+            drift: DriftSpec(metrics: [.demographicParityDifference], falseAlarmRate: 1e-4, shift: shift),
             fourFifths: FourFifthsSpec(metrics: [.demographicParityRatio]),
             alerts: AlertSpec(
                 pipeline: "loans", resolveAfter: resolveAfter, runbookURL: "https://runbooks.example/fairness"))
@@ -100,8 +100,9 @@ private struct Stream {
     }
 }
 
-@Test func driftAlertFiresOnAShiftAndResolvesWithHysteresis() throws {
-    var stream = Stream()
+@Test(arguments: [nil, 0.1])
+func driftAlertFiresOnAShiftAndResolvesWithHysteresis(shift: Double?) throws {
+    var stream = Stream(shift: shift)
     #expect(stream.run(windows: 30, a: 0.5, b: 0.5).filter { $0.rule == .drift }.isEmpty)
     let fired = stream.run(windows: 15, a: 0.7, b: 0.3)
     let drift = try #require(fired.first { $0.rule == .drift })
@@ -125,8 +126,9 @@ private struct Stream {
     #expect(resolved.map(\.status) == [.resolved])
 }
 
-@Test func snapshotRestoresTheWholeMonitor() throws {
-    var stream = Stream()
+@Test(arguments: [nil, 0.1])
+func snapshotRestoresTheWholeMonitor(shift: Double?) throws {
+    var stream = Stream(shift: shift)
     _ = stream.run(windows: 12, a: 0.5, b: 0.4)
     let restored = try FairnessMonitor(snapshot: stream.monitor.snapshot())
     var copy = stream
@@ -182,6 +184,7 @@ private struct Stream {
     #expect(config.window.step.milliseconds == 600_000 && config.allowedLateness.milliseconds == 30_000)
     #expect(config.feedback?.horizon.milliseconds == 86_400_000 && config.latePolicy == .deadLetter)
     #expect(config.drift.test == .pageHinkley && config.mode == .private && config.minGroupSize == 30)
+    #expect(config.drift.shift == nil)
     #expect(config.alerts.webhook?.kind == .alertmanager)
     let bad = #"{"sensitive": ["g"], "prediction": "p", "window": {"type": "hopping", "size": "1h"}}"#
     #expect(throws: DecodingError.self) { try JSONDecoder().decode(FairnessConfig.self, from: Data(bad.utf8)) }

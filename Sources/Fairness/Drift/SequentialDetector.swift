@@ -98,6 +98,12 @@ public struct Baseline: Sendable, Hashable, Codable {
     /// The baseline value.
     public var value: Double { target ?? (count > 0 ? sum / Double(count) : .nan) }
 
+    /// Reference windows learned.
+    public var observations: Int { count }
+
+    /// Mean predicted (sampling + noise) variance of one reference window, times the over-dispersion.
+    public var windowVariance: Double { count > 0 ? dispersion * sumVariances / Double(count) : .nan }
+
     /// Variance of the baseline value (0 for a target).
     public var variance: Double {
         guard target == nil, count > 0 else { return 0 }
