@@ -18,6 +18,10 @@ public final class Redactor: @unchecked Sendable {
     private let triggerTable: UnsafeMutablePointer<UInt8>
     private let classTable: UnsafeMutablePointer<UInt8>
     private let minScore: Float
+    /// Per kind index: the replacement when the operator does not depend on the value (`replace`,
+    /// `redact`, `drop`), so free text is rendered without building a `String` per match; nil
+    /// for value-dependent operators.
+    private let fixedReplacement: [[UInt8]?]
 
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
@@ -75,6 +79,14 @@ public final class Redactor: @unchecked Sendable {
         }
         self.config = cfg.build()
         self.minScore = Float(policy.minScore)
+        fixedReplacement = config.kinds.map { type -> [UInt8]? in
+            switch policy.operator(for: type) {
+            case .replace, .redact, .drop:
+                return Array(Operators.apply(policy.operator(for: type), type: type, value: "", keys: keys).utf8)
+            default:
+                return nil
+            }
+        }
         triggerTable = .allocate(capacity: 256)
         classTable = .allocate(capacity: 256)
         for i in 0..<256 {
@@ -90,51 +102,78 @@ public final class Redactor: @unchecked Sendable {
 
     // MARK: Detection
 
-    /// Raw matches in byte offsets, overlaps resolved, below-threshold hits dropped, sorted by start.
-    func matches(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Match] {
-        var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable)
-        scanner.run()
-        if scanner.out.isEmpty { return [] }
-        return resolve(scanner.out)
+    /// Calls `body` with the matches in byte offsets, overlaps resolved, below-threshold hits dropped,
+    /// sorted by start. Up to 32 raw matches live in stack memory, so a scan allocates nothing.
+    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
+            var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable, buffer: stack)
+            scanner.run()
+            if scanner.overflow.isEmpty {
+                let kept = resolve(UnsafeMutableBufferPointer(rebasing: stack[0..<scanner.count]))
+                return body(UnsafeBufferPointer(rebasing: stack[0..<kept]))
+            }
+            var all = Array(stack[0..<scanner.count]) + scanner.overflow
+            return all.withUnsafeMutableBufferPointer { ms in
+                let kept = resolve(ms)
+                return body(UnsafeBufferPointer(rebasing: ms[0..<kept]))
+            }
+        }
     }
 
-    func resolve(_ raw: [Match]) -> [Match] {
-        var ms = raw
-        if ms.contains(where: { $0.score < minScore }) { ms.removeAll { $0.score < minScore } }
-        if ms.count <= 1 { return ms }
+    /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);
+    /// returns how many matches remain at the front, sorted by start.
+    func resolve(_ ms: UnsafeMutableBufferPointer<Match>) -> Int {
+        var live = 0
+        for k in 0..<ms.count where ms[k].score >= minScore {
+            ms[live] = ms[k]
+            live += 1
+        }
+        if live <= 1 { return live }
         // Common case: the scanner emitted the hits in order and without overlap.
         var clean = true
-        for k in 1..<ms.count where ms[k].start < ms[k - 1].end {
+        for k in 1..<live where ms[k].start < ms[k - 1].end {
             clean = false
             break
         }
-        if clean { return ms }
-        ms.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
-        var out: [Match] = []
-        out.reserveCapacity(ms.count)
-        for m in ms {
-            if let last = out.last, m.start < last.end {
-                // Overlap: keep the higher score, then the longer span.
+        if clean { return live }
+        var sorted = UnsafeMutableBufferPointer(rebasing: ms[0..<live])
+        sorted.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
+        // `out` is the kept prefix; it never grows faster than the read position.
+        var out = 0
+        for r in 0..<live {
+            let m = sorted[r]
+            if out > 0, m.start < sorted[out - 1].end {
+                let last = sorted[out - 1]
                 let better = m.score > last.score || (m.score == last.score && m.end - m.start > last.end - last.start)
                 if better {
-                    out.removeLast()
-                    while let prev = out.last, m.start < prev.end { out.removeLast() }
-                    out.append(m)
+                    out -= 1
+                    while out > 0, m.start < sorted[out - 1].end { out -= 1 }
+                    sorted[out] = m
+                    out += 1
                 }
                 continue
             }
-            out.append(m)
+            sorted[out] = m
+            out += 1
         }
         return out
     }
 
     /// Detected entities with Unicode code-point offsets (end exclusive).
     public func entities(in text: String) -> [Entity] {
-        var text = text
-        return text.withUTF8 { buf in
+        Redactor.withBytes(text) { buf in
             guard let base = buf.baseAddress, buf.count > 0 else { return [] }
             return entities(base, buf.count)
         }
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes: in place for native strings (no copy, no retain),
+    /// else on the contiguous copy `withUTF8` makes.
+    @inline(__always)
+    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = text
+        return copy.withUTF8(body)
     }
 
     /// Entities in UTF-8 bytes that the caller has already validated.
@@ -144,7 +183,10 @@ public final class Redactor: @unchecked Sendable {
     }
 
     func entities(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Entity] {
-        let ms = matches(p, n)
+        withMatches(p, n) { entities(p, $0) }
+    }
+
+    func entities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>) -> [Entity] {
         if ms.isEmpty { return [] }
         // One forward walk converts byte offsets to code points (count the non-continuation bytes).
         var out: [Entity] = []
@@ -165,10 +207,11 @@ public final class Redactor: @unchecked Sendable {
             }
             return cp
         }
+        let kinds = config.kinds
         for m in ms {
             let s = advance(to: m.start)
             let e = advance(to: m.end)
-            out.append(Entity(type: config.kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
+            out.append(Entity(type: kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
                               score: (Double(m.score) * 100).rounded() / 100))
         }
         return out
@@ -194,12 +237,9 @@ public final class Redactor: @unchecked Sendable {
 
     /// One detection pass; nil when nothing was found.
     func redactOnce(_ text: String) -> String? {
-        var text = text
-        return text.withUTF8 { buf -> String? in
+        Redactor.withBytes(text) { buf -> String? in
             guard let base = buf.baseAddress, buf.count > 0 else { return nil }
-            let ms = matches(base, buf.count)
-            if ms.isEmpty { return nil }
-            return render(base, buf.count, ms)
+            return withMatches(base, buf.count) { ms in ms.isEmpty ? nil : render(base, buf.count, ms) }
         }
     }
 
@@ -226,16 +266,48 @@ public final class Redactor: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func render(_ p: UnsafePointer<UInt8>, _ n: Int, _ ms: [Match]) -> String {
+    func render(_ p: UnsafePointer<UInt8>, _ n: Int, _ ms: UnsafeBufferPointer<Match>) -> String {
+        // Common case: every replacement is fixed, so the length is known and the result is written
+        // straight into the string's storage.
+        var length = n
+        for m in ms {
+            guard let fixed = fixedReplacement[Int(m.kind)] else { return renderGeneral(p, n, ms) }
+            length += fixed.count - (m.end - m.start)
+        }
+        if length == 0 { return "" }
+        return String(unsafeUninitializedCapacity: length) { buf in
+            guard let out = buf.baseAddress else { return 0 }
+            var pos = 0
+            var w = 0
+            for m in ms {
+                (out + w).initialize(from: p + pos, count: m.start - pos)
+                w += m.start - pos
+                fixedReplacement[Int(m.kind)].unsafelyUnwrapped.withUnsafeBufferPointer { r in
+                    if let base = r.baseAddress { (out + w).initialize(from: base, count: r.count) }
+                    w += r.count
+                }
+                pos = m.end
+            }
+            (out + w).initialize(from: p + pos, count: n - pos)
+            return w + n - pos
+        }
+    }
+
+    func renderGeneral(_ p: UnsafePointer<UInt8>, _ n: Int, _ ms: UnsafeBufferPointer<Match>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(n + 16 * ms.count)
         var pos = 0
         for m in ms {
             out.append(contentsOf: UnsafeBufferPointer(start: p + pos, count: m.start - pos))
-            let type = config.kinds[Int(m.kind)]
-            let value = String(decoding: UnsafeBufferPointer(start: p + m.start, count: m.end - m.start), as: UTF8.self)
-            let replaced = Operators.apply(policy.operator(for: type), type: type, value: value, keys: keys)
-            out.append(contentsOf: replaced.utf8)
+            if let fixed = fixedReplacement[Int(m.kind)] {
+                out.append(contentsOf: fixed)
+            } else {
+                let type = config.kinds[Int(m.kind)]
+                let bytes = UnsafeBufferPointer(start: p + m.start, count: m.end - m.start)
+                let value = String(decoding: bytes, as: UTF8.self)
+                let replaced = Operators.apply(policy.operator(for: type), type: type, value: value, keys: keys)
+                out.append(contentsOf: replaced.utf8)
+            }
             pos = m.end
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + pos, count: n - pos))

@@ -179,6 +179,19 @@ enum Fixtures {
         #expect(hits("EMP-1234567 no", r).isEmpty)
     }
 
+    /// A pattern that starts with a lowercase letter is tried at every position, whatever the alignment
+    /// of the word inside the text (the skip loop must not step over its first byte).
+    @Test func lowercasePatternsAtEveryAlignment() throws {
+        let policy = try RedactionPolicy(plain: [
+            "patterns": [["name": "TICKET", "pattern": "tk-\\d{4}", "score": 0.9]]
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        for pad in 0..<40 {
+            let text = String(repeating: "x", count: pad) + " see tk-1234 for more about that issue"
+            #expect(hits(text, r).map(\.1) == ["tk-1234"], "pad \(pad)")
+        }
+    }
+
     @Test func disabledTypesAndDates() throws {
         let policy = try RedactionPolicy(plain: ["disabled": ["EMAIL_ADDRESS"], "dates": false] as [String: Any])
         let r = try Redactor(policy: policy)

@@ -17,18 +17,103 @@ enum Kind {
     static let builtInCount: UInt16 = 14
 }
 
-/// Context words looked for (case-insensitively) in a short window before a borderline candidate.
-/// Context words grouped by first byte, so a window is scanned once with one table lookup per byte.
-struct ContextSet: Sendable {
-    let byFirst: [[[UInt8]]]
+/// Context words looked for (ASCII case-insensitively) in a short window before a borderline candidate.
+/// Stored flat and grouped by first byte, so a window is scanned with plain loads — one table lookup
+/// per byte and no reference counting.
+final class ContextSet: @unchecked Sendable {
     let words: [[UInt8]]
+    /// Per first byte, the range of `offsets`/`lengths` entries (words sorted by first byte).
+    private let bucketStart: UnsafeMutablePointer<Int32>
+    private let bucketEnd: UnsafeMutablePointer<Int32>
+    private let offsets: UnsafeMutablePointer<Int32>
+    private let lengths: UnsafeMutablePointer<Int32>
+    private let arena: UnsafeMutablePointer<UInt8>
+    /// A 1024-bit filter over the first two bytes of every word: most window positions fail it
+    /// at once. Off when a word has a single byte.
+    private let pairs: UnsafeMutablePointer<UInt64>
+    private let pairFilter: Bool
+
+    @inline(__always)
+    static func pairSlot(_ b0: UInt8, _ b1: UInt8) -> Int { (Int(b0) &* 31 &+ Int(b1)) & 1023 }
+
     init(_ words: [[UInt8]]) {
-        var t = [[[UInt8]]](repeating: [], count: 256)
-        for w in words where !w.isEmpty { t[Int(w[0])].append(w) }
-        byFirst = t
         self.words = words
+        let sorted = words.filter { !$0.isEmpty }.sorted { $0[0] < $1[0] }
+        pairs = .allocate(capacity: 16)
+        pairs.initialize(repeating: 0, count: 16)
+        pairFilter = sorted.allSatisfy { $0.count >= 2 }
+        for w in sorted where w.count >= 2 {
+            let h = ContextSet.pairSlot(w[0], w[1])
+            pairs[h &>> 6] |= 1 &<< UInt64(h & 63)
+        }
+        bucketStart = .allocate(capacity: 256)
+        bucketStart.initialize(repeating: 0, count: 256)
+        bucketEnd = .allocate(capacity: 256)
+        bucketEnd.initialize(repeating: 0, count: 256)
+        offsets = .allocate(capacity: max(1, sorted.count))
+        lengths = .allocate(capacity: max(1, sorted.count))
+        let total = sorted.reduce(0) { $0 + $1.count }
+        arena = .allocate(capacity: max(1, total))
+        var at = 0
+        for (k, w) in sorted.enumerated() {
+            let b = Int(w[0])
+            if bucketEnd[b] == 0 { bucketStart[b] = Int32(k) }
+            bucketEnd[b] = Int32(k + 1)
+            offsets[k] = Int32(at)
+            lengths[k] = Int32(w.count)
+            for (j, c) in w.enumerated() { arena[at + j] = c }
+            at += w.count
+        }
     }
+
+    deinit {
+        bucketStart.deallocate()
+        bucketEnd.deallocate()
+        offsets.deallocate()
+        lengths.deallocate()
+        arena.deallocate()
+        pairs.deallocate()
+    }
+
     func contains(where pred: ([UInt8]) -> Bool) -> Bool { words.contains(where: pred) }
+
+    /// Whether a word occurs in `p[lo..<pos]`, ASCII capitals folded to lowercase. Scans from the end of
+    /// the window back, since context words usually sit right before the candidate ("hi Anna").
+    @inline(__always)
+    func occurs(_ p: UnsafePointer<UInt8>, _ lo: Int, _ pos: Int) -> Bool {
+        var k = pos &- 1
+        while k >= lo {
+            defer { k &-= 1 }
+            var b0 = p[k]
+            if b0 &- 65 < 26 { b0 |= 0x20 }
+            if pairFilter {
+                // Every word has two bytes or more, so it starts before `pos - 1`.
+                if k &+ 1 >= pos { continue }
+                var b1 = p[k &+ 1]
+                if b1 &- 65 < 26 { b1 |= 0x20 }
+                let h = ContextSet.pairSlot(b0, b1)
+                if pairs[h &>> 6] & (1 &<< UInt64(h & 63)) == 0 { continue }
+            }
+            var w = Int(bucketStart[Int(b0)])
+            let e = Int(bucketEnd[Int(b0)])
+            while w < e {
+                let len = Int(lengths[w])
+                if k &+ len <= pos {
+                    let q = arena + Int(offsets[w])
+                    var t = 1
+                    while t < len {
+                        var b = p[k &+ t]
+                        if b &- 65 < 26 { b |= 0x20 }
+                        if b != q[t] { break }
+                        t &+= 1
+                    }
+                    if t == len { return true }
+                }
+                w &+= 1
+            }
+        }
+        return false
+    }
 }
 
 enum Context {
@@ -119,6 +204,9 @@ final class DetectorConfig: @unchecked Sendable {
     let longDates: Bool
     let numericDates: Bool
     let lowercaseLookups: Bool
+    /// Whether every trigger byte is one `TriggerVector` stops at, so the main loop may skip sixteen
+    /// bytes at a time.
+    let vectorSkip: Bool
 
     init(kinds: [EntityType], enabled: [Bool], scores: [Float], words: WordTable, patterns: [UserPattern],
          dictionaryKinds: [UInt16], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
@@ -136,6 +224,8 @@ final class DetectorConfig: @unchecked Sendable {
         self.longDates = longDates
         self.numericDates = numericDates
         self.lowercaseLookups = lowercaseLookups
+        self.vectorSkip = (0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) }
+            && !patternFirst[Int(UInt8(ascii: "."))]
     }
 
     deinit { enabledFlags.deallocate() }
@@ -152,25 +242,65 @@ struct Fixed8 {
     }
 }
 
+/// Up to 24 ASCII digits inline (no heap allocation): the digit groups of a number candidate, joined.
+struct DigitBuffer {
+    var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var count = 0
+
+    /// Joins the first `k` groups; callers pass at most 24 digits in all.
+    mutating func fill(_ p: UnsafePointer<UInt8>, _ starts: Fixed8, _ lens: Fixed8, _ k: Int) {
+        var c = 0
+        withUnsafeMutableBytes(of: &storage) { raw in
+            for g in 0..<k {
+                for j in 0..<lens[g] where c < 24 {
+                    raw[c] = p[starts[g] &+ j]
+                    c &+= 1
+                }
+            }
+        }
+        count = c
+    }
+
+    var first: UInt8 { count > 0 ? UInt8(truncatingIfNeeded: storage.0) : 0 }
+
+    func check(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        withUnsafeBytes(of: storage) { raw in
+            body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+        }
+    }
+}
+
 /// One pass over UTF-8 bytes. Bytes that cannot start a candidate cost one table lookup; trigger bytes
 /// dispatch to hand-written recognisers whose validators (checksums, numbering rules, context words)
 /// decide borderline cases. Offsets are bytes; the caller converts to code points.
 struct Scanner {
     let p: UnsafePointer<UInt8>
     let n: Int
-    let cfg: DetectorConfig
+    // The redactor keeps the configuration alive for the whole scan; unowned(unsafe) spares a
+    // retain/release pair per record.
+    unowned(unsafe) let cfg: DetectorConfig
     let trig: UnsafePointer<UInt8>
     let cls: UnsafePointer<UInt8>
-    let words: WordIndex
+    unowned(unsafe) let words: WordIndex
     let enabled: UnsafeMutablePointer<Bool>
-    var out: [Match] = []
+    let vector: Bool
+    /// Matches in emission order: the first `capacity` in `buffer` (stack memory the caller provides),
+    /// the rest in `overflow`.
+    let buffer: UnsafeMutablePointer<Match>
+    let capacity: Int
+    var count = 0
+    var overflow: [Match] = []
 
-    init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
+    init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>,
+         buffer: UnsafeMutableBufferPointer<Match>) {
+        self.buffer = buffer.baseAddress!
+        self.capacity = buffer.count
         self.p = p
         self.n = n
         self.cfg = cfg
         self.words = cfg.words
         self.enabled = cfg.enabledFlags
+        self.vector = cfg.vectorSkip
         self.trig = trig
         self.cls = cls
     }
@@ -189,7 +319,13 @@ struct Scanner {
 
     @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
         guard enabled[Int(kind)], e > s else { return }
-        out.append(Match(start: s, end: e, kind: kind, score: score))
+        let m = Match(start: s, end: e, kind: kind, score: score)
+        if count < capacity {
+            buffer[count] = m
+            count &+= 1
+        } else {
+            overflow.append(m)
+        }
     }
 
     func skipWord(_ i: Int) -> Int {
@@ -214,47 +350,21 @@ struct Scanner {
     func contextBefore(_ pos: Int, _ window: Int, _ words: ContextSet) -> Bool {
         let lo = max(0, pos - window)
         if pos - lo <= 0 { return false }
-        var k = lo
-        while k < pos {
-            var b0 = p[k]
-            if b0 >= 65 && b0 <= 90 { b0 |= 0x20 }
-            let candidates = words.byFirst[Int(b0)]
-            if !candidates.isEmpty {
-                for w in candidates where k + w.count <= pos {
-                    var ok = true
-                    for t in 1..<w.count {
-                        var b = p[k + t]
-                        if b >= 65 && b <= 90 { b |= 0x20 }
-                        if b != w[t] {
-                            ok = false
-                            break
-                        }
-                    }
-                    if ok { return true }
-                }
-            }
-            k += 1
-        }
-        return false
+        return words.occurs(p, lo, pos)
     }
 
     // MARK: Main loop
 
     mutating func run() {
-        var i = 0
         let hasPatterns = !cfg.patterns.isEmpty
-        let swar = !cfg.lowercaseLookups && !cfg.patternFirst[Int(UInt8(ascii: "a"))]
+        var i = nextTrigger(0)
         while i < n {
-            // Eight bytes at a time while they are all lowercase ASCII letters or spaces — most of
-            // chat text — then byte by byte through the trigger table for at most eight bytes.
-            if swar {
-                while i &+ 8 <= n && Scanner.quiet(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i &+= 8 }
-            }
-            let limit = swar ? min(n, i &+ 8) : n
-            while i < limit && trig[Int(p[i])] == 0 { i &+= 1 }
-            if i >= limit { continue }
             let t = trig[Int(p[i])]
-            let midWord = i > 0 && cls[Int(p[i - 1])] & ByteClass.word != 0
+            if t == Trigger.none {
+                i = nextTrigger(i &+ 1)
+                continue
+            }
+            let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
             if hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
             switch t {
             case Trigger.digit:
@@ -280,22 +390,46 @@ struct Scanner {
                     i = midWord ? skipWord(i) : i + 1
                 }
             }
+            i = nextTrigger(i)
         }
     }
 
-    /// Whether all eight bytes are lowercase ASCII letters or spaces (SWAR, no branches per byte).
-    /// User patterns that start with a lowercase letter turn this off.
+    /// The position of the first trigger byte at or after `from`, or `n`. Sixteen bytes at a time
+    /// with vector compares when the configuration allows it (`DetectorConfig.vectorSkip`, which then
+    /// also passes over dots that no letter or digit follows); otherwise one trigger-table lookup per
+    /// byte. Stopping at a byte the vector test would skip is harmless: its recogniser finds nothing.
     @inline(__always)
-    static func quiet(_ x: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let x7 = x & ~high
-        let geA = (x7 &+ ones &* 0x1F) & high  // byte >= 0x61
-        let geBrace = (x7 &+ ones &* 0x05) & high  // byte >= 0x7B
-        let lower = geA & ~geBrace
-        let notSpace = ((x7 ^ (ones &* 0x20)) &+ ones &* 0x7F) & high
-        let ok = (lower | (~notSpace & high)) & ~(x & high)
-        return ok == high
+    func nextTrigger(_ from: Int) -> Int {
+        var i = from
+        if vector {
+            while i &+ 17 <= n {
+                let (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + i))
+                if lo != 0 { return i &+ lo.trailingZeroBitCount &>> 3 }
+                if hi != 0 { return i &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
+                i &+= 16
+            }
+            if i >= n { return n }
+            if n >= 17 {
+                // The block of bytes n-17 ..< n-1, overlapping what was scanned; lanes before `i` are
+                // masked. The last byte goes through the table.
+                let base = n &- 17
+                let skip = i &- base
+                if skip < 16 {
+                    var (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + base))
+                    if skip >= 8 {
+                        lo = 0
+                        hi &= ~0 &<< UInt64((skip &- 8) &* 8)
+                    } else {
+                        lo &= ~0 &<< UInt64(skip &* 8)
+                    }
+                    if lo != 0 { return base &+ lo.trailingZeroBitCount &>> 3 }
+                    if hi != 0 { return base &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
+                }
+                return trig[Int(p[n &- 1])] != 0 ? n &- 1 : n
+            }
+        }
+        while i < n && trig[Int(p[i])] == 0 { i &+= 1 }
+        return i
     }
 
     mutating func tryPatterns(_ i: Int) {
@@ -410,7 +544,6 @@ struct Scanner {
             || (before == 0xAC && at(s - 2) == 0x82)
 
         var k = ng
-        var digits = [UInt8]()
         while k >= 1 {
             defer { k -= 1 }
             let e = starts[k - 1] + lens[k - 1]
@@ -457,14 +590,14 @@ struct Scanner {
                 if let pe = nationalPhone(s, starts, lens, seps, k, sum) { return pe }
                 continue
             }
-            digits.removeAll(keepingCapacity: true)
-            for g in 0..<k { digits.append(contentsOf: UnsafeBufferPointer(start: p + starts[g], count: lens[g])) }
+            var digits = DigitBuffer()
+            if sum == 9 || sum == 10 || (sum >= 13 && sum <= 19) { digits.fill(p, starts, lens, k) }
             // Cards: 13–19 digits, one group or groups of 3–6 joined by one kind of space or dash.
             if sum >= 13 && sum <= 19 && (k == 1 || (uniform && (sep0 == 32 || sep0 == 45))) {
                 var shapeOK = true
                 if k > 1 { for g in 0..<k where lens[g] < 3 || lens[g] > 6 { shapeOK = false } }
                 if k > 1 && lens[0] != 4 { shapeOK = false }
-                if shapeOK && Checksums.plausibleCardIIN(digits) && Checksums.luhn(digits) {
+                if shapeOK && digits.check({ Checksums.plausibleCardIIN($0) && Checksums.luhn($0) }) {
                     emit(Kind.card, s, e, 1.0)
                     return e
                 }
@@ -474,12 +607,12 @@ struct Scanner {
                 let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32) && lens[0] == 3 && lens[1] == 2
                 let bare = k == 1
                 if shaped || bare {
-                    if digits[0] == 57 {
-                        if Checksums.usITIN(digits) && (shaped || contextBefore(s, 32, Context.itin)) {
+                    if digits.first == 57 {
+                        if digits.check({ Checksums.usITIN($0) }) && (shaped || contextBefore(s, 32, Context.itin)) {
                             emit(Kind.itin, s, e, shaped ? 0.95 : 0.8)
                             return e
                         }
-                    } else if Checksums.usSSN(digits) && (shaped || contextBefore(s, 32, Context.ssn)) {
+                    } else if digits.check({ Checksums.usSSN($0) }) && (shaped || contextBefore(s, 32, Context.ssn)) {
                         if !(shaped && sep0 == 32 && contextBefore(s, 24, Context.phone) && !contextBefore(s, 32, Context.ssn)) {
                             emit(Kind.ssn, s, e, shaped ? 0.95 : 0.8)
                             return e
@@ -489,7 +622,7 @@ struct Scanner {
             }
             // NHS numbers: 3-3-4 or ten digits, modulus 11, and context or the NHS spacing.
             if sum == 10 && (k == 1 || (k == 3 && uniform && (sep0 == 32 || sep0 == 45) && lens[0] == 3 && lens[1] == 3))
-                && enabled[Int(Kind.nhs)] && Checksums.ukNHS(digits)
+                && enabled[Int(Kind.nhs)] && digits.check({ Checksums.ukNHS($0) })
             {
                 let ctx = contextBefore(s, 48, Context.nhs)
                 if ctx || (k == 3 && sep0 == 32 && !contextBefore(s, 32, Context.phone)) {
@@ -1046,7 +1179,7 @@ struct Scanner {
                 score = 0.7
             }
             if score > 0, let (s3, e3) = nextCapitalized(e) {
-                let f3 = WordFlags(rawValue: words.lookup(p + s3, e3 - s3))
+                let f3 = WordFlags(rawValue: words.lookupMeaningful(p + s3, e3 - s3))
                 if f3.contains(.lastName) && !f3.contains(.stop) { e = e3 }
             }
         }
@@ -1078,7 +1211,7 @@ struct Scanner {
                 let nw = wordEnd(e + 1)
                 guard nw > e + 1 else { break }
                 e = nw
-                let pf = WordFlags(rawValue: words.lookup(p + i, e - i))
+                let pf = WordFlags(rawValue: words.lookupMeaningful(p + i, e - i))
                 if pf.contains(.location) {
                     best = e
                     bestFlags = pf
@@ -1164,7 +1297,8 @@ struct Scanner {
         if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
         guard isWord(j) else { return nil }
         let me = wordEnd(j)
-        let f = WordFlags(rawValue: words.lookup(p + j, me - j))
+        // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
+        let f = WordFlags(rawValue: words.lookupMeaningful(p + j, me - j))
         guard f.contains(.month) else { return nil }
         var e = me
         var q = me

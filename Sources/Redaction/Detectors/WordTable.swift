@@ -45,13 +45,36 @@ struct WordTable: Sendable {
 
     var count: Int { values.count }
 
+    /// A word hash from a few wide loads instead of one multiply per byte: the first and last eight
+    /// (or four) bytes, overlapping for short words, every middle eight bytes for long phrases, and
+    /// the length, mixed with multiply–xorshift rounds. Never reads outside `p[0..<len]`.
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in 0..<len {
-            h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3
+        let r = UnsafeRawPointer(p)
+        var a: UInt64
+        var b: UInt64
+        if len >= 8 {
+            a = r.loadUnaligned(as: UInt64.self)
+            b = r.loadUnaligned(fromByteOffset: len &- 8, as: UInt64.self)
+            var off = 8
+            while off &+ 8 < len {
+                a = (a ^ r.loadUnaligned(fromByteOffset: off, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                a ^= a &>> 31
+                off &+= 8
+            }
+        } else if len >= 4 {
+            a = UInt64(r.loadUnaligned(as: UInt32.self))
+            b = UInt64(r.loadUnaligned(fromByteOffset: len &- 4, as: UInt32.self))
+        } else if len > 0 {
+            a = UInt64(p[0]) | UInt64(p[len &>> 1]) &<< 8 | UInt64(p[len &- 1]) &<< 16
+            b = 0
+        } else {
+            a = 0
+            b = 0
         }
-        return h ^ (h >> 29)
+        var h = (a ^ UInt64(len) &* 0xFF51_AFD7_ED55_8CCD) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h &>> 29) ^ (b &* 0xC4CE_B9FE_1A85_EC53)) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h &>> 32)
     }
 
     /// Adds `flags` to the key (or inserts it).

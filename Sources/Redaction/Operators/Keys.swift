@@ -31,6 +31,9 @@ public struct RedactionKeys: Sendable, CustomStringConvertible {
 
     public var description: String { "RedactionKeys(id: \(keyID))" }
 
+    /// The derived encryption key's bytes (for the derivation test; never printed).
+    var encryptionKeyBytes: [UInt8] { encryptionKey.withUnsafeBytes { Array($0) } }
+
     /// Decodes a key as written in the environment or a key file: `hex:…`, `base64:…`, or the raw
     /// text (its UTF-8 bytes). Surrounding whitespace and a trailing newline are ignored.
     public static func decode(_ text: String) throws(RedactionError) -> [UInt8] {

@@ -57,19 +57,50 @@ enum Operators {
     /// design so equal values give equal tokens (joins work), and misuse-resistant so that a repeated
     /// nonce reveals only equality. The entity type is the associated data.
     static func encrypt(_ value: String, type: EntityType, keys: RedactionKeys) -> String {
-        let nonce = fixedNonce(keys)
-        guard let box = try? AES.GCM._SIV.seal(Array(value.utf8), using: keys.encryptionKey, nonce: nonce,
-                                               authenticating: Array(type.rawValue.utf8))
+        guard let sealed = try? sealSIV(Array(value.utf8), key: keys.encryptionKey, nonce: fixedNonce(keys),
+                                        aad: Array(type.rawValue.utf8))
         else { return "<\(type.rawValue)>" }
-        var bytes = Array(box.ciphertext)
-        bytes.append(contentsOf: box.tag)
-        return "\(encPrefix)\(type.rawValue)_\(RedactionKeys.hex(bytes))>"
+        return "\(encPrefix)\(type.rawValue)_\(RedactionKeys.hex(sealed))>"
     }
 
+    /// AES-GCM-SIV as the operator uses it: AES-256 (the derived key is 32 bytes), output ciphertext ‖ tag —
+    /// the "Result" of RFC 8452's test vectors.
+    static func sealSIV(
+        _ plaintext: [UInt8], key: SymmetricKey, nonce: AES.GCM._SIV.Nonce, aad: [UInt8]
+    ) throws -> [UInt8] {
+        let box = try AES.GCM._SIV.seal(plaintext, using: key, nonce: nonce, authenticating: aad)
+        var bytes = Array(box.ciphertext)
+        bytes.append(contentsOf: box.tag)
+        return bytes
+    }
+
+    /// The inverse of `sealSIV`; throws when the tag does not authenticate.
+    static func openSIV(
+        _ sealed: [UInt8], key: SymmetricKey, nonce: AES.GCM._SIV.Nonce, aad: [UInt8]
+    ) throws -> [UInt8] {
+        guard sealed.count >= 16 else { throw RedactionError.decryptionFailed("malformed token") }
+        let box = try AES.GCM._SIV.SealedBox(nonce: nonce, ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
+        return Array(try AES.GCM._SIV.open(box, using: key, authenticating: aad))
+    }
+
+    /// Byte-level forms of `sealSIV`/`openSIV` (raw key and nonce), for the RFC 8452 vector tests.
+    static func sealSIV(_ plaintext: [UInt8], keyBytes: [UInt8], nonceBytes: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+        try sealSIV(plaintext, key: SymmetricKey(data: keyBytes), nonce: AES.GCM._SIV.Nonce(data: nonceBytes), aad: aad)
+    }
+
+    static func openSIV(_ sealed: [UInt8], keyBytes: [UInt8], nonceBytes: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+        try openSIV(sealed, key: SymmetricKey(data: keyBytes), nonce: AES.GCM._SIV.Nonce(data: nonceBytes), aad: aad)
+    }
+
+    /// The fixed nonce: the first 12 bytes of HMAC-SHA-256(encryption key, "nonce").
     static func fixedNonce(_ keys: RedactionKeys) -> AES.GCM._SIV.Nonce {
-        let n = HMAC<SHA256>.authenticationCode(for: Array("nonce".utf8), using: keys.encryptionKey)
         // 12 bytes always make a valid nonce.
-        return try! AES.GCM._SIV.Nonce(data: Array(n).prefix(12))
+        try! AES.GCM._SIV.Nonce(data: fixedNonceBytes(keys))
+    }
+
+    static func fixedNonceBytes(_ keys: RedactionKeys) -> [UInt8] {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("nonce".utf8), using: keys.encryptionKey)
+        return Array(Array(mac).prefix(12))
     }
 
     static func decrypt(type: String, hex: [UInt8], keys: RedactionKeys) throws(RedactionError) -> String {
@@ -85,8 +116,7 @@ enum Operators {
             i += 2
         }
         do {
-            let box = try AES.GCM._SIV.SealedBox(nonce: fixedNonce(keys), ciphertext: bytes.dropLast(16), tag: bytes.suffix(16))
-            let plain = try AES.GCM._SIV.open(box, using: keys.encryptionKey, authenticating: Array(type.utf8))
+            let plain = try openSIV(bytes, key: keys.encryptionKey, nonce: fixedNonce(keys), aad: Array(type.utf8))
             return String(decoding: plain, as: UTF8.self)
         } catch {
             throw .decryptionFailed("token does not authenticate under this key (type \(type))")

@@ -4,7 +4,7 @@ import Crypto
 /// (digits, or the alphanumerics of an IBAN), already stripped of separators.
 enum Checksums {
     /// Luhn (ISO/IEC 7812-1) over ASCII digits.
-    static func luhn(_ digits: [UInt8]) -> Bool {
+    static func luhn(_ digits: UnsafeBufferPointer<UInt8>) -> Bool {
         var sum = 0
         var double = false
         for d in digits.reversed() {
@@ -22,7 +22,7 @@ enum Checksums {
     /// Whether the digits start with an issuer identification number of a major card network, with a
     /// length that network issues: Visa, Mastercard (51–55 and the 2-series 2221–2720), Amex, Discover,
     /// Diners, JCB, UnionPay, Maestro.
-    static func plausibleCardIIN(_ d: [UInt8]) -> Bool {
+    static func plausibleCardIIN(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = d.count
         guard n >= 13, n <= 19 else { return false }
         func prefix(_ k: Int) -> Int {
@@ -88,21 +88,21 @@ enum Checksums {
 
     /// US Social Security number rules: area not 000, 666 or 900–999; group not 00; serial not 0000;
     /// and not one of the numbers known to be published (advertising samples, all-same digits).
-    static func usSSN(_ d: [UInt8]) -> Bool {
+    static func usSSN(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
         guard d.count == 9 else { return false }
-        let v = d.map { Int($0 &- 48) }
-        let area = v[0] * 100 + v[1] * 10 + v[2]
-        let group = v[3] * 10 + v[4]
-        let serial = v[5] * 1000 + v[6] * 100 + v[7] * 10 + v[8]
+        @inline(__always) func v(_ i: Int) -> Int { Int(d[i] &- 48) }
+        let area = v(0) * 100 + v(1) * 10 + v(2)
+        let group = v(3) * 10 + v(4)
+        let serial = v(5) * 1000 + v(6) * 100 + v(7) * 10 + v(8)
         if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 { return false }
-        if v.allSatisfy({ $0 == v[0] }) { return false }
+        if d.allSatisfy({ $0 == d[0] }) { return false }
         let whole = area * 1_000_000 + group * 10_000 + serial
         if whole == 78_051_120 || whole == 219_099_999 || whole == 123_456_789 { return false }
         return true
     }
 
     /// US ITIN: 9XX-[50–65, 70–88, 90–92, 94–99]-XXXX.
-    static func usITIN(_ d: [UInt8]) -> Bool {
+    static func usITIN(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
         guard d.count == 9, d[0] == 57 else { return false }
         let group = Int(d[3] &- 48) * 10 + Int(d[4] &- 48)
         return (50...65).contains(group) || (70...88).contains(group) || (90...92).contains(group)
@@ -110,7 +110,7 @@ enum Checksums {
     }
 
     /// NHS number (England, Wales, Isle of Man) modulus-11 check digit.
-    static func ukNHS(_ d: [UInt8]) -> Bool {
+    static func ukNHS(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
         guard d.count == 10 else { return false }
         var sum = 0
         for i in 0..<9 { sum += Int(d[i] &- 48) * (10 - i) }
@@ -283,4 +283,13 @@ enum Keccak256 {
         }
         return out
     }
+}
+
+extension Checksums {
+    // Array forms, for tests and cold paths.
+    static func luhn(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { luhn($0) } }
+    static func plausibleCardIIN(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { plausibleCardIIN($0) } }
+    static func usSSN(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { usSSN($0) } }
+    static func usITIN(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { usITIN($0) } }
+    static func ukNHS(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { ukNHS($0) } }
 }
