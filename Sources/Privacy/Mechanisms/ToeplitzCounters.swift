@@ -78,8 +78,9 @@ public struct SqrtCounter: Sendable, Codable, Equatable {
     }
 }
 
-/// Shared parameters of a BLT counter for one configuration.
-public struct BLTPlan: Sendable {
+/// Shared parameters of a BLT counter for one configuration (a class: every release reads it,
+/// and copying its sampler and tables per release showed in profiles).
+public final class BLTPlan: Sendable {
     /// θᵢ and ωᵢ as numerators over 2^62.
     let theta: [Int64]
     let omega: [Int64]
