@@ -20,12 +20,14 @@ struct PrivacyBench: ParsableCommand {
     @Option(help: "Release rounds over all series.") var rounds = 200
     @Option(help: "Increments in the increment benchmark.") var increments = 100_000_000
     @Option(help: "Distinct users in the bounding benchmark.") var users = 1_000_000
+    @Option(help: "Steps per epoch (BLT horizons above 2^20 use 5 buffers instead of 4).") var horizon: Int64 = 1 << 20
 
     func run() throws {
         let key = NoiseKey.evaluationOnly(seed: 1)
-        let configuration = PrivacyConfiguration(mechanism: mechanism, rho: 0.5, horizon: 1 << 20)
+        let configuration = PrivacyConfiguration(mechanism: mechanism, rho: 0.5, horizon: horizon)
         let engine = try PrivacyEngine(configuration: configuration, key: key)
-        print("privacy bench (1 core, \(mechanism.rawValue), horizon 2^20, rho 0.5)")
+        let horizonText = horizon.nonzeroBitCount == 1 ? "2^\(horizon.trailingZeroBitCount)" : "\(horizon)"
+        print("privacy bench (1 core, \(mechanism.rawValue), horizon \(horizonText), rho 0.5)")
 
         // Increments: the hot path of counting (one add per admitted event).
         var counter = engine.makeCounter(series: "bench/increments")
