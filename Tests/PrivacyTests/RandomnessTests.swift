@@ -42,6 +42,42 @@ import Testing
         #expect(Array(ours[64..<192]) == Array(sealed.ciphertext))
     }
 
+    @Test func bitsAreTheKeystreamWordsLowestBitFirst() {
+        let noise = NoiseKey.evaluationOnly(seed: 3).series("bits")
+        var words = noise.stream(domain: 4, index: 9)
+        var bits = noise.stream(domain: 4, index: 9)
+        for _ in 0..<20 {
+            let word = words.next()
+            var rebuilt: UInt64 = 0
+            for b in 0..<64 where bits.bit() { rebuilt |= 1 << UInt64(b) }
+            #expect(rebuilt == word)
+        }
+    }
+
+    @Test func bitwiseBernoulliHasTheExactMeanAndSpendsTwoBits() {
+        var stream = NoiseKey.evaluationOnly(seed: 4).series("bernoulli").stream(domain: 1, index: 0)
+        let n = 200_000
+        // Denominators of 2, 64 and 127 bits (the last overflows if doubled).
+        let cases: [(UInt128, UInt128)] = [(1, 3), (5, 7), ((1 << 60) / 3, 1 << 63), (UInt128.max / 5, UInt128.max / 2)]
+        for (numerator, denominator) in cases {
+            let before = stream.counter * 8 - UInt32(8 - stream.used)
+            var hits = 0
+            for _ in 0..<n where stream.bernoulli(numerator, over: denominator) { hits += 1 }
+            let words = Double(stream.counter * 8 - UInt32(8 - stream.used) - before)
+            let p = Double(numerator) / Double(denominator)
+            let sd = (p * (1 - p) / Double(n)).squareRoot()
+            #expect(abs(Double(hits) / Double(n) - p) < 5 * sd, "\(numerator)/\(denominator)")
+            // Two bits per trial on average: n/32 words, give or take a few percent.
+            #expect(abs(words * 64 / Double(n) - 2) < 0.05)
+        }
+        var certain = 0
+        for _ in 0..<1000 where stream.bernoulli(UInt64(9), over: 9) { certain += 1 }
+        #expect(certain == 1000)
+        var never = 0
+        for _ in 0..<1000 where stream.bernoulli(UInt64(0), over: 9) { never += 1 }
+        #expect(never == 0)
+    }
+
     @Test func noiseIsAPureFunctionOfKeySeriesAndStep() {
         let a = NoiseKey.evaluationOnly(seed: 7)
         let b = NoiseKey.evaluationOnly(seed: 7)

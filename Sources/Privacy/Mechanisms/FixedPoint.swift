@@ -25,11 +25,15 @@ enum FixedPoint {
         return Double(high) * 0x1p64 + Double(low)
     }
 
-    /// ⌊a · c / 2^62⌋ exactly, for |c| < 2^63 and a result that fits in 128 bits.
+    /// ⌊a · c / 2^62⌋ exactly, for a result that fits in 128 bits.
+    ///
+    /// With a = high · 2^64 + low (low unsigned), a · c = high · c · 2^64 + low · c; both partial
+    /// products fit in 128 bits, and the first is a multiple of 2^62, so only the second is floored.
+    /// (Two 64 × 64 products instead of a 256-bit one.)
     @inlinable @inline(__always)
     static func multiply(_ a: Int128, by c: Int64) -> Int128 {
-        let product = a.multipliedFullWidth(by: Int128(c))
-        // Arithmetic shift of the 256-bit two's-complement product right by 62.
-        return (product.high << 66) | Int128(bitPattern: product.low >> 62)
+        let high = Int128(Int64(truncatingIfNeeded: a >> 64)) &* Int128(c)
+        let low = Int128(UInt64(truncatingIfNeeded: a)) &* Int128(c)
+        return (high &<< 2) &+ (low >> 62)
     }
 }

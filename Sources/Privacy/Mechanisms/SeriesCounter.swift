@@ -199,7 +199,8 @@ public struct SeriesCounter: Sendable {
     /// increments. Asking again for the latest released step returns the same release without
     /// spending budget; asking for an older step is an error.
     public mutating func release(step: Int64) throws(PrivacyError) -> NoisyRelease {
-        if let last = lastRelease, step == last.step { return last }
+        // Compare the step before copying the whole release (the common case is a new step).
+        if lastRelease?.step == step, let last = lastRelease { return last }
         guard step >= nextStep else {
             throw PrivacyError(.snapshot, "step \(step) of series \(series) was released before and is not kept")
         }

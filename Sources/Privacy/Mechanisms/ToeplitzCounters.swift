@@ -78,8 +78,9 @@ public struct SqrtCounter: Sendable, Codable, Equatable {
     }
 }
 
-/// Shared parameters of a BLT counter for one configuration.
-public struct BLTPlan: Sendable {
+/// Shared parameters of a BLT counter for one configuration (a class: every release reads it,
+/// and copying its sampler and tables per release showed in profiles).
+public final class BLTPlan: Sendable {
     /// θᵢ and ωᵢ as numerators over 2^62.
     let theta: [Int64]
     let omega: [Int64]
@@ -179,27 +180,52 @@ public struct SqrtPlan: Sendable {
     let cumulative: [Double]
 
     init(horizon: Int64, rho: Rational, contributionBound: Int64) {
-        var c = 1.0
         var coefficients: [Double] = []
         var scaled: [Int64] = []
         var cumulative: [Double] = [0]
-        var sens2: UInt128 = 0
-        for k in 0..<Int(horizon) {
+        let sums = Self.strategySums(horizon: horizon) { c, m in
             coefficients.append(c)
-            let m = Int64((c * 0x1p40).rounded())
             scaled.append(m)
-            sens2 += UInt128(m) * UInt128(m)
             cumulative.append(cumulative.last! + c * c)
-            c *= Double(2 * k + 1) / Double(2 * k + 2)
         }
         self.coefficients = coefficients
         self.scaled = scaled
         self.cumulative = cumulative
-        // σ² = k² Σ m_k² / (2ρ), exactly, rounded up to an integer.
+        sampler = Self.gaussian(scaledSquares: sums.scaled, rho: rho, contributionBound: contributionBound)
+    }
+
+    /// Visits c_k and m_k = round(2^40 c_k) for k < horizon; returns Σ m_k² (exact) and Σ c_k².
+    static func strategySums(horizon: Int64, visit: (Double, Int64) -> Void = { _, _ in })
+        -> (scaled: UInt128, real: Double)
+    {
+        var c = 1.0
+        var scaledSum: UInt128 = 0
+        var realSum = 0.0
+        for k in 0..<Int(horizon) {
+            let m = Int64((c * 0x1p40).rounded())
+            visit(c, m)
+            scaledSum += UInt128(m) * UInt128(m)
+            realSum += c * c
+            c *= Double(2 * k + 1) / Double(2 * k + 2)
+        }
+        return (scaledSum, realSum)
+    }
+
+    /// σ² = k² Σ m_k² / (2ρ), exactly, rounded up to an integer.
+    static func gaussian(scaledSquares: UInt128, rho: Rational, contributionBound: Int64) -> DiscreteGaussian {
         let k = UInt128(contributionBound)
-        let numerator = k * k * sens2 * rho.denominator
+        let numerator = k * k * scaledSquares * rho.denominator
         let denominator = 2 * rho.numerator
-        sampler = DiscreteGaussian(sigma2Numerator: (numerator + denominator - 1) / denominator)
+        return DiscreteGaussian(sigma2Numerator: (numerator + denominator - 1) / denominator)
+    }
+
+    /// The counter's variance after `horizon` steps (its maximum), computed in O(horizon) time and
+    /// O(1) memory from the same integer strategy and σ² as the counter itself: the exact figure
+    /// (up to double rounding of Σ c_k²) at any horizon, though the counter runs only to 2^16.
+    static func maxVariance(horizon: Int64, rho: Rational, contributionBound: Int64) -> Double {
+        let sums = strategySums(horizon: horizon)
+        return gaussian(scaledSquares: sums.scaled, rho: rho, contributionBound: contributionBound).variance
+            * 0x1p-80 * sums.real
     }
 
     func stepVariance(_ step: Int64) -> Double {

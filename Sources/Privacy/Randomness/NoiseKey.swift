@@ -124,12 +124,16 @@ public struct SeriesNoise: Sendable {
     }
 }
 
-/// A deterministic stream of uniform 64-bit words: ChaCha20 keystream blocks 0, 1, 2, ...
+/// A deterministic stream of uniform 64-bit words (ChaCha20 keystream blocks 0, 1, 2, ...) and of
+/// single bits (taken, lowest first, from words of the same stream).
 public struct NoiseStream: Sendable {
     @usableFromInline let block: ChaCha20Block
     @usableFromInline var counter: UInt32 = 0
     @usableFromInline var buffer = SIMD16<UInt32>()
     @usableFromInline var used = 8
+    /// Unused bits of the last word drawn for `bit()`, and how many remain.
+    @usableFromInline var bits: UInt64 = 0
+    @usableFromInline var bitsLeft = 0
 
     @usableFromInline
     init(block: ChaCha20Block) { self.block = block }
@@ -145,5 +149,18 @@ public struct NoiseStream: Sendable {
         let word = UInt64(buffer[2 * used]) | UInt64(buffer[2 * used + 1]) << 32
         used += 1
         return word
+    }
+
+    /// The next uniform bit (a sampler spends most of its randomness on bits, not words).
+    @inlinable
+    public mutating func bit() -> Bool {
+        if bitsLeft == 0 {
+            bits = next()
+            bitsLeft = 64
+        }
+        let value = bits & 1 == 1
+        bits >>= 1
+        bitsLeft -= 1
+        return value
     }
 }

@@ -24,7 +24,7 @@ public struct DiscreteLaplace: Sendable, Equatable {
             // An overflow needs v > 2^63 / t: probability below exp(-2^63 / t); redraw.
             if o1 || o2 { continue }
             let y = x / s
-            let negative = random.next() & 1 == 1
+            let negative = random.bit()
             if negative && y == 0 { continue }
             guard y <= UInt64(Int64.max) else { continue }
             return negative ? -Int64(y) : Int64(y)

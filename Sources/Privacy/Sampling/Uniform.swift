@@ -15,22 +15,36 @@ extension NoiseStream {
         return product.high
     }
 
-    /// A uniform integer in `0..<bound` for 128-bit bounds (masked rejection; exact).
-    @inlinable
-    mutating func uniform(below bound: UInt128) -> UInt128 {
-        precondition(bound > 0)
-        if bound <= UInt128(UInt64.max) { return UInt128(uniform(below: UInt64(bound))) }
-        let mask = UInt128.max >> (bound - 1).leadingZeroBitCount
-        while true {
-            let candidate = (UInt128(next()) << 64 | UInt128(next())) & mask
-            if candidate < bound { return candidate }
+    /// True with probability `numerator / denominator` (requires numerator <= denominator), exactly.
+    ///
+    /// Compares a uniform binary fraction 0.b₁b₂… with the binary expansion of the ratio, one bit of
+    /// each at a time, and stops at the first difference: two random bits on average, whatever the
+    /// size of the denominator (a uniform integer below it would cost one or more 64-bit words).
+    @inlinable @inline(__always)
+    mutating func bernoulli<T: FixedWidthInteger & UnsignedInteger>(_ numerator: T, over denominator: T) -> Bool {
+        precondition(numerator <= denominator && denominator > 0)
+        var remainder = numerator
+        // The bit buffer lives in registers for the loop.
+        var word = bits
+        var left = bitsLeft
+        defer {
+            bits = word
+            bitsLeft = left
         }
-    }
-
-    /// True with probability `numerator / denominator` (requires numerator <= denominator).
-    @inlinable
-    mutating func bernoulli(_ numerator: UInt128, over denominator: UInt128) -> Bool {
-        uniform(below: denominator) < numerator
+        while true {
+            if left == 0 {
+                word = next()
+                left = 64
+            }
+            // Next bit of the expansion: 2·remainder ≥ denominator, without overflowing.
+            let complement = denominator &- remainder
+            let expansionBit = remainder >= complement
+            remainder = expansionBit ? remainder &- complement : remainder &+ remainder
+            let randomBit = word & 1 == 1
+            word &>>= 1
+            left &-= 1
+            if randomBit != expansionBit { return expansionBit }
+        }
     }
 
     /// True with probability exp(-numerator/denominator) for a ratio in [0, 1]
@@ -50,9 +64,10 @@ extension NoiseStream {
     /// True with probability exp(-1).
     @inlinable
     mutating func bernoulliExpMinusOne() -> Bool {
-        // Algorithm 1 with gamma = 1: continue while a uniform draw in 0..<k is 0.
-        var k: UInt64 = 1
-        while uniform(below: k) == 0 { k += 1 }
+        // Algorithm 1 with gamma = 1: continue while a Bernoulli(1/k) trial succeeds. The first
+        // trial, Bernoulli(1/1), always does.
+        var k: UInt64 = 2
+        while bernoulli(1, over: k) { k += 1 }
         return k & 1 == 1
     }
 

@@ -78,7 +78,7 @@ public enum AccuracyTable {
             let plan = TreePlan(horizon: horizon, rho: exact, contributionBound: 1, honaker: mechanism == .honaker)
             return plan.maxVariance(horizon: horizon).squareRoot()
         case .sqrt:
-            return SqrtPlan(horizon: horizon, rho: exact, contributionBound: 1).stepVariance(horizon).squareRoot()
+            return SqrtPlan.maxVariance(horizon: horizon, rho: exact, contributionBound: 1).squareRoot()
         case .blt:
             let plan = BLTPlan(
                 parameters: try BLTParameters.fitted(forHorizon: horizon), horizon: horizon, rho: exact,
