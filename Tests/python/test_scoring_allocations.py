@@ -1,6 +1,7 @@
 """The scoring hot path allocates nothing per record: `steward bench score` is run under a malloc
 counter (scripts/scoring/malloc_count.c, LD_PRELOAD) with two record counts ten times apart, and the
-number of allocation calls must not change. No timing is asserted.
+number of allocation calls must stay the same (within the few calls that printing the rates may take).
+No timing is asserted.
 
 The claim is about optimized code, so this runs the release binary (STEWARD_RELEASE_BIN, default
 .build/release/steward) and is skipped when there is none: a debug build allocates for closure
@@ -49,4 +50,5 @@ def test_scoring_allocates_nothing_per_record(malloc_count):
     small = allocations(malloc_count, 2_000, 2_000)
     large = allocations(malloc_count, 20_000, 20_000)
     # 36,000 more records scored over three workloads: any per-record allocation would add >= 36,000.
-    assert large == small, f"{large - small} more allocation calls for 36,000 more records"
+    # A few calls may differ with the printed rates (formatting a longer number can grow a buffer).
+    assert abs(large - small) <= 10, f"{large - small} more allocation calls for 36,000 more records"
