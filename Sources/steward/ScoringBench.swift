@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Scoring
 
 #if canImport(Glibc)
@@ -13,15 +14,18 @@ private func threadCPUSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// A record with fixed fields, so the benchmark measures scoring rather than JSON parsing.
+/// A record with fixed fields, so the benchmark measures scoring rather than JSON parsing or
+/// field look-up (the JSON lines measure those too).
 private struct BenchRecord: FeatureRecord {
     let text: String?
     let numbers: [Double]
 
     func fieldValue(_ field: String) -> FieldValue? {
         if let text { return .string(text) }
-        guard field.utf8.count >= 2, let k = Int(field.dropFirst()), k < numbers.count else { return nil }
-        return .number(numbers[k])
+        // Numeric fields are named f0, f1, …: the digits after the "f" index `numbers`.
+        var k = 0
+        for b in field.utf8.dropFirst() { k = k &* 10 &+ Int(b) &- 48 }
+        return k >= 0 && k < numbers.count ? .number(numbers[k]) : nil
     }
 }
 
@@ -34,8 +38,9 @@ struct ScoreBench: ParsableCommand {
             Hashed-text linear: HashingVectorizer(n_features 2^18) + LogisticRegression-shaped LinearClassifier \
             on 200-byte texts, for unigrams and for unigrams+bigrams. Trees: TreeEnsembleClassifier of 100 \
             complete depth-6 trees on 20 numeric features. Models have random parameters; records are generated \
-            once and cycled. Rates are per second of this thread's CPU time, so other load on the machine \
-            does not count against them. Build with -c release.
+            once and cycled. The main lines are featurize + model + probability on in-memory records; the \
+            indented lines add explanations (--explain 3) or JSON parsing. Rates are per second of this \
+            thread's CPU time, so other load on the machine does not count against them. Build with -c release.
             """)
 
     @Option(help: "Records scored per measurement for the text model.")
@@ -47,8 +52,15 @@ struct ScoreBench: ParsableCommand {
     @Option(help: "Repetitions; the best is reported.")
     var repeats = 3
 
-    @Flag(help: "Also time 'explain 3' (attributions with names) on a tenth of the records.")
-    var explain = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Also time explain 3 (named attributions; TreeSHAP for trees) on 1/10 (text), 1/100 (trees) of the records.")
+    var explain = true
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Also time records read from JSON lines (parse + field look-up + score, as `steward score` does).")
+    var json = true
 
     func run() throws {
         let texts = Self.texts(count: 4096, bytes: 200)
@@ -59,6 +71,10 @@ struct ScoreBench: ParsableCommand {
             if explain {
                 report("  with --explain 3", try measure(model, records, textRecords / 10, explain: 3))
             }
+            if json {
+                let lines = texts.map { Array("{\"text\":\"\($0)\"}".utf8) }
+                report("  from JSON lines (parse included)", try measureJSON(model, lines, textRecords / 10))
+            }
         }
         var rng = SplitMix64(seed: 7)
         let rows = (0..<4096).map { _ in BenchRecord(text: nil, numbers: (0..<20).map { _ in rng.nextUniform() * 2 - 1 }) }
@@ -67,6 +83,26 @@ struct ScoreBench: ParsableCommand {
         if explain {
             report("  with --explain 3 (TreeSHAP)", try measure(trees, rows, treeRecords / 100, explain: 3))
         }
+        if json {
+            let lines = rows.map { row in
+                Array(("{" + row.numbers.enumerated().map { "\"f\($0.offset)\":\($0.element)" }.joined(separator: ",") + "}").utf8)
+            }
+            report("  from JSON lines (parse included)", try measureJSON(trees, lines, treeRecords / 10))
+        }
+    }
+
+    /// Records per CPU-second when each record is a JSON line parsed first (allocates per record).
+    private func measureJSON(_ model: ScoringModel, _ lines: [[UInt8]], _ n: Int) throws -> Double {
+        var scorer = Scorer(model: model)
+        var sink = 0.0
+        var best = 0.0
+        for _ in 0..<max(repeats, 1) {
+            let start = threadCPUSeconds()
+            for i in 0..<n { sink += try scorer.score(JSONFeatureRecord(value: try JSONParser.parse(lines[i & 4095]))) }
+            best = max(best, Double(n) / (threadCPUSeconds() - start))
+        }
+        if sink.isNaN { print("(nan)") }
+        return best
     }
 
     private func report(_ name: String, _ perSecond: Double) {

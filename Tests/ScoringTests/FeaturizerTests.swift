@@ -15,7 +15,7 @@ import Testing
         var t = TextTokenizer()
         var copy = text
         copy.withUTF8 { t.tokenize($0, lowercase: true) }
-        return (0..<t.tokenCount).map { String(decoding: t.bytes[t.starts[$0]..<t.ends[$0]], as: UTF8.self) }
+        return (0..<t.tokenCount).map { t.token($0) }
     }
 
     @Test func tokenizerMatchesScikitLearnAnalyzerOnNonASCII() {

@@ -148,15 +148,11 @@ import Testing
     }
 
     func linearNode() -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = "LinearClassifier"
-        node.domain = "ai.onnx.ml"
-        node.input = ["input"]
-        node.output = ["label", "probabilities"]
-        node.attribute = [
-            .floats("coefficients", [0.5, -0.25, 2]), .floats("intercepts", [0.125]), .ints("classlabels_ints", [0, 1]),
-            .string("post_transform", "LOGISTIC"),
-        ]
-        return node
+        SyntheticModels.classifierNode(
+            "LinearClassifier",
+            [
+                .floats("coefficients", [0.5, -0.25, 2]), .floats("intercepts", [0.125]),
+                .ints("classlabels_ints", [0, 1]), .string("post_transform", "LOGISTIC"),
+            ])
     }
 }

@@ -16,15 +16,12 @@ public enum SyntheticModels {
             w[j] = -c
             w[featureCount + j] = c
         }
-        var node = Onnx_NodeProto()
-        node.opType = "LinearClassifier"
-        node.domain = "ai.onnx.ml"
-        node.input = ["input"]
-        node.output = ["label", "probabilities"]
-        node.attribute = [
-            .floats("coefficients", w), .floats("intercepts", [0.1, -0.1]), .ints("classlabels_ints", [0, 1]),
-            .string("post_transform", "LOGISTIC"), .int("multi_class", 0),
-        ]
+        let node = classifierNode(
+            "LinearClassifier",
+            [
+                .floats("coefficients", w), .floats("intercepts", [0.1, -0.1]), .ints("classlabels_ints", [0, 1]),
+                .string("post_transform", "LOGISTIC"), .int("multi_class", 0),
+            ])
         let bytes = model([node], inputCount: featureCount)
         let card = card(
             "synthetic-hashed-text", bytes,
@@ -68,23 +65,32 @@ public enum SyntheticModels {
                 }
             }
         }
-        var node = Onnx_NodeProto()
-        node.opType = "TreeEnsembleClassifier"
-        node.domain = "ai.onnx.ml"
-        node.input = ["input"]
-        node.output = ["label", "probabilities"]
-        node.attribute = [
-            .ints("nodes_treeids", treeIDs), .ints("nodes_nodeids", nodeIDs), .ints("nodes_featureids", featureIDs),
-            .strings("nodes_modes", modes), .floats("nodes_values", values), .ints("nodes_truenodeids", trueIDs),
-            .ints("nodes_falsenodeids", falseIDs), .ints("class_treeids", classTrees),
-            .ints("class_nodeids", classNodes), .ints("class_ids", classIDs), .floats("class_weights", weights),
-            .ints("classlabels_int64s", [0, 1]), .floats("base_values", [-0.5]), .string("post_transform", "LOGISTIC"),
-        ]
+        let node = classifierNode(
+            "TreeEnsembleClassifier",
+            [
+                .ints("nodes_treeids", treeIDs), .ints("nodes_nodeids", nodeIDs), .ints("nodes_featureids", featureIDs),
+                .strings("nodes_modes", modes), .floats("nodes_values", values), .ints("nodes_truenodeids", trueIDs),
+                .ints("nodes_falsenodeids", falseIDs), .ints("class_treeids", classTrees),
+                .ints("class_nodeids", classNodes), .ints("class_ids", classIDs), .floats("class_weights", weights),
+                .ints("classlabels_int64s", [0, 1]), .floats("base_values", [-0.5]),
+                .string("post_transform", "LOGISTIC"),
+            ])
         let coverText = "[" + covers.map { "\($0)" }.joined(separator: ",") + "]"
         let bytes = model([node], inputCount: features, metadata: [GraphCompiler.coversKey: coverText])
         let numeric = (0..<features).map { NumericFeature(field: "f\($0)") }
         let card = card("synthetic-trees", bytes, FeatureSpec(numeric: numeric))
         return try ScoringModel(card: card, modelBytes: bytes)
+    }
+
+    /// An ai.onnx.ml classifier node reading `input`, writing `label` and `probabilities`.
+    static func classifierNode(_ opType: String, _ attributes: [Onnx_AttributeProto]) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = opType
+        node.domain = "ai.onnx.ml"
+        node.input = ["input"]
+        node.output = ["label", "probabilities"]
+        node.attribute = attributes
+        return node
     }
 
     static func model(_ nodes: [Onnx_NodeProto], inputCount: Int, metadata: [String: String] = [:]) -> [UInt8] {

@@ -29,16 +29,24 @@ public struct HashingVectorizer: Sendable, Hashable {
     }
 
     /// Adds the n-grams of the tokens held by `tokens` at `offset + slot`, then normalizes that block.
+    ///
+    /// An n-gram is hashed straight from the token buffer, where its tokens already sit one space
+    /// apart: no string is built.
     func accumulate(_ tokens: TextTokenizer, into vector: inout SparseAccumulator, offset: Int) {
         let start = vector.count
         let n = tokens.tokenCount
-        tokens.bytes.withUnsafeBytes { raw in
-            for size in ngramRange.min...ngramRange.max where size <= n {
-                for first in 0...(n - size) {
-                    let gram = UnsafeRawBufferPointer(rebasing: raw[tokens.starts[first]..<tokens.ends[first + size - 1]])
-                    let slot = HashedSlot(
-                        hash: MurmurHash3.hash32(gram), featureCount: featureCount, alternateSign: alternateSign)
-                    vector.add(offset + slot.index, slot.sign)
+        let slots = SlotHashing(featureCount: featureCount, alternateSign: alternateSign)
+        let (minimum, maximum) = ngramRange
+        vector.withWriter(extra: n * (maximum - minimum + 1)) { writer in
+            tokens.withTokens { raw, starts, ends in
+                let base = raw.baseAddress!
+                for size in minimum...maximum where size <= n {
+                    for first in 0...(n - size) {
+                        let from = starts[first]
+                        // The token buffer keeps 4 readable bytes past its last token.
+                        let hash = MurmurHash3.hash32(overreading: base + from, count: ends[first + size - 1] - from)
+                        writer.add(offset + slots.index(hash), slots.sign(hash))
+                    }
                 }
             }
         }
@@ -49,12 +57,12 @@ public struct HashingVectorizer: Sendable, Hashable {
     func ngrams(of tokens: TextTokenizer, hashingTo slot: Int) -> [String] {
         var names: [String] = []
         let n = tokens.tokenCount
-        tokens.bytes.withUnsafeBytes { raw in
+        let slots = SlotHashing(featureCount: featureCount, alternateSign: false)
+        tokens.withTokens { raw, starts, ends in
             for size in ngramRange.min...ngramRange.max where size <= n {
                 for first in 0...(n - size) {
-                    let gram = UnsafeRawBufferPointer(rebasing: raw[tokens.starts[first]..<tokens.ends[first + size - 1]])
-                    let h = HashedSlot(hash: MurmurHash3.hash32(gram), featureCount: featureCount, alternateSign: false)
-                    if h.index == slot {
+                    let gram = UnsafeRawBufferPointer(rebasing: raw[starts[first]..<ends[first + size - 1]])
+                    if slots.index(MurmurHash3.hash32(gram)) == slot {
                         let name = String(decoding: gram, as: UTF8.self)
                         if !names.contains(name) { names.append(name) }
                     }

@@ -4,20 +4,12 @@ public enum MurmurHash3 {
     /// The signed 32-bit hash of `bytes` with `seed`, equal to scikit-learn's `murmurhash3_32`.
     @inlinable
     public static func hash32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> Int32 {
-        let c1: UInt32 = 0xcc9e_2d51
-        let c2: UInt32 = 0x1b87_3593
         let count = bytes.count
         var h1 = seed
-        let blocks = count / 4
+        let whole = count & ~3
         var offset = 0
-        for _ in 0..<blocks {
-            var k1 = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
-            k1 &*= c1
-            k1 = (k1 << 15) | (k1 >> 17)
-            k1 &*= c2
-            h1 ^= k1
-            h1 = (h1 << 13) | (h1 >> 19)
-            h1 = h1 &* 5 &+ 0xe654_6b64
+        while offset < whole {
+            h1 = mixBlock(h1, bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
             offset += 4
         }
         var k1: UInt32 = 0
@@ -34,13 +26,45 @@ public enum MurmurHash3 {
         default:
             break
         }
-        if count & 3 != 0 {
-            k1 &*= c1
-            k1 = (k1 << 15) | (k1 >> 17)
-            k1 &*= c2
-            h1 ^= k1
+        if count & 3 != 0 { h1 ^= scramble(k1) }
+        return finish(h1, count: count)
+    }
+
+    /// `hash32(bytes, seed: 0)` of the `count` bytes at `start`, with the last partial block read
+    /// as one masked 4-byte load instead of a switch on its length: the caller guarantees that
+    /// 4 bytes past the end are readable.
+    @inline(__always)
+    static func hash32(overreading start: UnsafeRawPointer, count: Int) -> Int32 {
+        var h1: UInt32 = 0
+        let whole = count & ~3
+        var offset = 0
+        while offset < whole {
+            h1 = mixBlock(h1, start.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            offset += 4
         }
-        h1 ^= UInt32(truncatingIfNeeded: count)
+        // With no tail bytes the mask is 0, and scrambling 0 gives 0: h1 is unchanged, as if skipped.
+        let mask = UInt32(truncatingIfNeeded: (UInt64(1) << (8 * UInt64(count & 3))) &- 1)
+        h1 ^= scramble(start.loadUnaligned(fromByteOffset: whole, as: UInt32.self).littleEndian & mask)
+        return finish(h1, count: count)
+    }
+
+    @inlinable @inline(__always)
+    static func scramble(_ k: UInt32) -> UInt32 {
+        var k1 = k &* 0xcc9e_2d51
+        k1 = (k1 << 15) | (k1 >> 17)
+        return k1 &* 0x1b87_3593
+    }
+
+    @inlinable @inline(__always)
+    static func mixBlock(_ h: UInt32, _ k: UInt32) -> UInt32 {
+        var h1 = h ^ scramble(k)
+        h1 = (h1 << 13) | (h1 >> 19)
+        return h1 &* 5 &+ 0xe654_6b64
+    }
+
+    @inlinable @inline(__always)
+    static func finish(_ h: UInt32, count: Int) -> Int32 {
+        var h1 = h ^ UInt32(truncatingIfNeeded: count)
         h1 ^= h1 >> 16
         h1 &*= 0x85eb_ca6b
         h1 ^= h1 >> 13
@@ -69,4 +93,34 @@ struct HashedSlot {
         index = Int(Int64(hash).magnitude % UInt64(featureCount))
         sign = alternateSign && hash < 0 ? -1 : 1
     }
+}
+
+/// `HashedSlot` for many hashes into one block: a mask instead of a division when the block's
+/// size is a power of two (the usual `n_features`), a 32-bit division otherwise.
+struct SlotHashing {
+    let featureCount: Int
+    let mask: UInt32
+    let isPowerOfTwo: Bool
+    let fitsUInt32: Bool
+    let alternateSign: Bool
+
+    init(featureCount: Int, alternateSign: Bool) {
+        self.featureCount = featureCount
+        isPowerOfTwo = featureCount > 0 && featureCount & (featureCount - 1) == 0 && featureCount <= 1 << 31
+        mask = isPowerOfTwo ? UInt32(featureCount - 1) : 0
+        fitsUInt32 = featureCount <= Int(UInt32.max)
+        self.alternateSign = alternateSign
+    }
+
+    /// `abs(h) % n_features`, with `abs(INT32_MIN)` taken as 2^31.
+    @inline(__always)
+    func index(_ hash: Int32) -> Int {
+        let magnitude = hash.magnitude
+        if isPowerOfTwo { return Int(magnitude & mask) }
+        if fitsUInt32 { return Int(magnitude % UInt32(truncatingIfNeeded: featureCount)) }
+        return Int(magnitude)
+    }
+
+    @inline(__always)
+    func sign(_ hash: Int32) -> Double { alternateSign && hash < 0 ? -1 : 1 }
 }

@@ -8,12 +8,15 @@ public struct SparseAccumulator: Sendable {
     private var touched: [Bool]
     /// Touched indices, in first-touch order (a touched value may have summed to zero).
     public private(set) var indices: [Int]
+    /// Room for the indices a `withWriter` pass adds, before they are appended to `indices` at once.
+    private var pending: [Int]
 
     public init(dimension: Int) {
         dense = Array(repeating: 0, count: dimension)
         touched = Array(repeating: false, count: dimension)
         indices = []
         indices.reserveCapacity(256)
+        pending = Array(repeating: 0, count: 256)
     }
 
     public var dimension: Int { dense.count }
@@ -37,6 +40,24 @@ public struct SparseAccumulator: Sendable {
             indices.append(index)
         }
         dense[index] = value
+    }
+
+    /// Calls `body` with raw access for many `add`s; `extra` bounds how many times it calls `add`.
+    @inline(__always)
+    mutating func withWriter(extra: Int, _ body: (inout SparseWriter) -> Void) {
+        if pending.count < extra { pending.append(contentsOf: repeatElement(0, count: extra - pending.count)) }
+        var added = 0
+        dense.withUnsafeMutableBufferPointer { dense in
+            touched.withUnsafeMutableBufferPointer { touched in
+                pending.withUnsafeMutableBufferPointer { pending in
+                    var writer = SparseWriter(
+                        dense: dense.baseAddress!, touched: touched.baseAddress!, added: pending.baseAddress!)
+                    body(&writer)
+                    added = writer.addedCount
+                }
+            }
+        }
+        pending.withUnsafeBufferPointer { indices.append(contentsOf: $0[0..<added]) }
     }
 
     /// Scales the entries touched since `start` so their L1 or L2 norm is 1, as
@@ -72,5 +93,26 @@ extension SparseAccumulator {
     /// Rounds every value to the nearest float32, as feeding a float32 model input does.
     mutating func roundToFloat32() {
         for i in indices { dense[i] = Double(Float(dense[i])) }
+    }
+}
+
+/// Adds into a `SparseAccumulator` through raw pointers; indices must be below its dimension,
+/// and `add` may be called at most as many times as `withWriter` was told.
+struct SparseWriter {
+    let dense: UnsafeMutablePointer<Double>
+    let touched: UnsafeMutablePointer<Bool>
+    /// First-touched indices of this pass.
+    let added: UnsafeMutablePointer<Int>
+    var addedCount = 0
+
+    /// Without a branch on first touch: which slots a text hits is unpredictable, so a branch
+    /// there mispredicts often. The index is always written and counted only when new.
+    @inline(__always)
+    mutating func add(_ index: Int, _ value: Double) {
+        let isNew = touched[index] ? 0 : 1
+        added[addedCount] = index
+        addedCount &+= isNew
+        touched[index] = true
+        dense[index] += value
     }
 }

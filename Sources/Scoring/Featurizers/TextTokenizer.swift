@@ -6,102 +6,124 @@
 /// numeric), or `_`. Lowercasing is CPython's `str.lower()`: the full Unicode lowercase mapping
 /// plus the Final_Sigma rule for U+03A3. Tokens are stored lowercased, one space apart, so that a
 /// word n-gram is one contiguous byte range, exactly the string scikit-learn joins with `" "`.
+///
+/// ASCII bytes go through a 128-entry table (lowercase, word, cased, case-ignorable) and are
+/// written through raw pointers; only non-ASCII scalars take the Unicode-properties path.
 struct TextTokenizer {
-    /// Lowercased tokens separated by single spaces.
-    private(set) var bytes: [UInt8] = []
-    private(set) var starts: [Int] = []
-    private(set) var ends: [Int] = []
+    /// Lowercased tokens separated by single spaces, in `storage[0..<byteCount]`.
+    private var storage: [UInt8]
+    private(set) var byteCount = 0
+    /// Token `k` is `storage[starts[k]..<ends[k]]`, for `k < tokenCount`.
+    private var startStorage: [Int]
+    private var endStorage: [Int]
+    private(set) var tokenCount = 0
 
     init() {
-        bytes.reserveCapacity(1024)
-        starts.reserveCapacity(128)
-        ends.reserveCapacity(128)
+        storage = Array(repeating: 0, count: 1024)
+        startStorage = Array(repeating: 0, count: 256)
+        endStorage = Array(repeating: 0, count: 256)
     }
 
-    var tokenCount: Int { starts.count }
-
     mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        byteCount = 0
+        tokenCount = 0
+    }
+
+    /// Calls `body` with the token bytes and the start and end offsets of every token.
+    @inline(__always)
+    func withTokens<T>(
+        _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> T
+    ) -> T {
+        storage.withUnsafeBytes { raw in
+            startStorage.withUnsafeBufferPointer { starts in
+                endStorage.withUnsafeBufferPointer { ends in
+                    body(
+                        UnsafeRawBufferPointer(rebasing: raw[0..<byteCount]),
+                        UnsafeBufferPointer(rebasing: starts[0..<tokenCount]),
+                        UnsafeBufferPointer(rebasing: ends[0..<tokenCount]))
+                }
+            }
+        }
+    }
+
+    /// Token `k` as a string (tests and explanations).
+    func token(_ k: Int) -> String {
+        withTokens { raw, starts, ends in
+            String(decoding: UnsafeRawBufferPointer(rebasing: raw[starts[k]..<ends[k]]), as: UTF8.self)
+        }
     }
 
     /// Appends the tokens of `text` (valid UTF-8) after those already held.
     mutating func tokenize(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool) {
-        var tokenStart = -1  // byte offset in `bytes` of the current token, or -1
-        var tokenLength = 0  // in scalars
-        // Cased-ness of the last scalar that is not case-ignorable (Final_Sigma look-behind).
-        var lastSignificantIsCased = false
+        // Tokens have at least two bytes, so a text adds at most count/2 + 1 of them.
+        let tokenRoom = tokenCount + text.count / 2 + 1
+        if startStorage.count < tokenRoom {
+            startStorage.append(contentsOf: repeatElement(0, count: tokenRoom - startStorage.count))
+            endStorage.append(contentsOf: repeatElement(0, count: tokenRoom - endStorage.count))
+        }
+        var state = ScanState(byteCount: byteCount, tokenCount: tokenCount)
         var i = 0
-        let n = text.count
-        while i < n {
-            let b = text[i]
-            if b < 0x80 {
-                i += 1
-                var c = b
-                if lowercase && c >= 0x41 && c <= 0x5a { c |= 0x20 }
-                if Self.isASCIIWord(c) {
-                    if tokenStart < 0 { tokenStart = beginToken() }
-                    bytes.append(c)
-                    tokenLength += 1
-                    lastSignificantIsCased = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a
-                } else {
-                    endToken(&tokenStart, &tokenLength)
-                    // ASCII case-ignorables: ' . : ^ `
-                    if !(c == 0x27 || c == 0x2e || c == 0x3a || c == 0x5e || c == 0x60) {
-                        lastSignificantIsCased = false
+        while i < text.count {
+            // Two bytes per input byte: a byte and a separator; lowercasing grows UTF-8 by at most
+            // 1.5x. The scan checks the room again before every non-ASCII scalar and returns here to grow.
+            let room = state.byteCount + 2 * (text.count - i) + 16
+            if storage.count < room { storage.append(contentsOf: repeatElement(0, count: room - storage.count)) }
+            i = scan(text, from: i, lowercase: lowercase, &state)
+        }
+        storage.withUnsafeMutableBufferPointer { out in
+            startStorage.withUnsafeMutableBufferPointer { starts in
+                endStorage.withUnsafeMutableBufferPointer { ends in
+                    var writer = TokenWriter(out: out, starts: starts, ends: ends, state: state)
+                    writer.endToken()
+                    state = writer.state
+                }
+            }
+        }
+        byteCount = state.byteCount
+        tokenCount = state.tokenCount
+        // Hashing reads up to 4 bytes past the last token (`MurmurHash3.hash32(overreading:count:)`).
+        if storage.count < byteCount + 4 { storage.append(contentsOf: repeatElement(0, count: byteCount + 4 - storage.count)) }
+    }
+
+    /// Scans from `start` until the end of the text or until the buffer may be too small;
+    /// returns where it stopped.
+    private mutating func scan(
+        _ text: UnsafeBufferPointer<UInt8>, from start: Int, lowercase: Bool, _ state: inout ScanState
+    ) -> Int {
+        let current = state
+        var stoppedAt = start
+        var next = current
+        storage.withUnsafeMutableBufferPointer { out in
+            startStorage.withUnsafeMutableBufferPointer { starts in
+                endStorage.withUnsafeMutableBufferPointer { ends in
+                    (lowercase ? Self.asciiTable : Self.asciiTableKeepingCase).withUnsafeBufferPointer { table in
+                        var writer = TokenWriter(out: out, starts: starts, ends: ends, state: current)
+                        stoppedAt = writer.scan(text, from: start, lowercase: lowercase, table: table)
+                        next = writer.state
                     }
                 }
-                continue
             }
-            let (scalar, width) = Self.decode(text, at: i)
-            i += width
-            let properties = scalar.properties
-            if lowercase {
-                if scalar.value == 0x3a3 {
-                    let final = lastSignificantIsCased && Self.noCasedLetterFollows(text, from: i)
-                    feed(Unicode.Scalar(final ? 0x3c2 : 0x3c3)!, &tokenStart, &tokenLength)
-                } else if properties.changesWhenLowercased {
-                    for lowered in properties.lowercaseMapping.unicodeScalars {
-                        feed(lowered, &tokenStart, &tokenLength)
-                    }
-                } else {
-                    feed(scalar, &tokenStart, &tokenLength)
-                }
-            } else {
-                feed(scalar, &tokenStart, &tokenLength)
-            }
-            if !properties.isCaseIgnorable { lastSignificantIsCased = properties.isCased }
         }
-        endToken(&tokenStart, &tokenLength)
+        state = next
+        return stoppedAt
     }
 
-    private mutating func feed(_ scalar: Unicode.Scalar, _ tokenStart: inout Int, _ tokenLength: inout Int) {
-        if Self.isWord(scalar) {
-            if tokenStart < 0 { tokenStart = beginToken() }
-            Self.appendUTF8(scalar, to: &bytes)
-            tokenLength += 1
-        } else {
-            endToken(&tokenStart, &tokenLength)
-        }
-    }
+    /// Per ASCII byte: bits 0–6 the byte lowercased, bit 8 word character (`[0-9A-Za-z_]`),
+    /// bit 9 cased letter, bit 10 case-ignorable (`' . : ^ \``).
+    static let asciiTable = makeASCIITable(lowercase: true)
+    /// The same with bits 0–6 the byte itself, for `lowercase: false`.
+    static let asciiTableKeepingCase = makeASCIITable(lowercase: false)
 
-    private mutating func beginToken() -> Int {
-        if !starts.isEmpty { bytes.append(0x20) }
-        return bytes.count
-    }
-
-    private mutating func endToken(_ tokenStart: inout Int, _ tokenLength: inout Int) {
-        guard tokenStart >= 0 else { return }
-        if tokenLength >= 2 {
-            starts.append(tokenStart)
-            ends.append(bytes.count)
-        } else {
-            // Too short for `\w\w+`: drop it and the separator written before it.
-            bytes.removeSubrange((starts.isEmpty ? tokenStart : tokenStart - 1)..<bytes.count)
+    private static func makeASCIITable(lowercase: Bool) -> [UInt16] {
+        (0..<128).map { (b: Int) -> UInt16 in
+            let c = UInt8(b)
+            let folded = c | 0x20
+            let isLetter = folded >= 0x61 && folded <= 0x7a
+            let isWord = isLetter || (c >= 0x30 && c <= 0x39) || c == 0x5f
+            let isIgnorable = c == 0x27 || c == 0x2e || c == 0x3a || c == 0x5e || c == 0x60
+            let lowered = lowercase && c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+            return UInt16(lowered) | (isWord ? 0x100 : 0) | (isLetter ? 0x200 : 0) | (isIgnorable ? 0x400 : 0)
         }
-        tokenStart = -1
-        tokenLength = 0
     }
 
     /// CPython's `\w` for `str` patterns.
@@ -124,7 +146,7 @@ struct TextTokenizer {
     }
 
     /// Final_Sigma look-ahead: after skipping case-ignorables, the text ends or a non-cased scalar follows.
-    private static func noCasedLetterFollows(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
+    static func noCasedLetterFollows(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
         var i = start
         while i < text.count {
             let (scalar, width) = decode(text, at: i)
@@ -153,24 +175,157 @@ struct TextTokenizer {
             | (UInt32(text[i + 3]) & 0x3f)
         return (Unicode.Scalar(v) ?? "\u{fffd}", 4)
     }
+}
+
+/// Where a scan stands between calls: output sizes and the token being built.
+struct ScanState {
+    var byteCount: Int
+    var tokenCount: Int
+    /// Offset of the current token's first byte, or -1 between tokens.
+    var tokenStart = -1
+    /// Length of the current token in scalars.
+    var tokenLength = 0
+    /// Cased-ness of the last scalar that is not case-ignorable (Final_Sigma look-behind).
+    var lastSignificantIsCased = false
+
+    init(byteCount: Int, tokenCount: Int) {
+        self.byteCount = byteCount
+        self.tokenCount = tokenCount
+    }
+}
+
+/// Writes tokens through raw pointers whose room the caller has checked.
+private struct TokenWriter {
+    let out: UnsafeMutableBufferPointer<UInt8>
+    let starts: UnsafeMutableBufferPointer<Int>
+    let ends: UnsafeMutableBufferPointer<Int>
+    var state: ScanState
+
+    /// Processes `text` from `start`; stops early (returning the offset reached) before a
+    /// non-ASCII scalar when the room left might not hold the rest of the text.
+    mutating func scan(
+        _ text: UnsafeBufferPointer<UInt8>, from start: Int, lowercase: Bool, table: UnsafeBufferPointer<UInt16>
+    ) -> Int {
+        // `table` is `asciiTable` or `asciiTableKeepingCase`, matching `lowercase`.
+        var i = start
+        let n = text.count
+        let out = out.baseAddress!
+        while i < n {
+            var b = text[i]
+            if b < 0x80 {
+                var entry = table[Int(b)]
+                if entry & 0x100 != 0 {
+                    // A run of ASCII word bytes: copied (lowercased by the table) in a tight loop.
+                    if state.tokenStart < 0 { beginToken() }
+                    var position = state.byteCount
+                    let runStart = i
+                    repeat {
+                        out[position] = UInt8(truncatingIfNeeded: entry)
+                        position += 1
+                        i += 1
+                        if i == n { break }
+                        b = text[i]
+                        if b >= 0x80 { break }
+                        entry = table[Int(b)]
+                    } while entry & 0x100 != 0
+                    state.byteCount = position
+                    state.tokenLength += i - runStart
+                    state.lastSignificantIsCased = table[Int(text[i - 1])] & 0x200 != 0
+                } else {
+                    // A run of ASCII non-word bytes: ends the token; any byte that is not
+                    // case-ignorable resets the Final_Sigma look-behind.
+                    endToken()
+                    repeat {
+                        if entry & 0x400 == 0 { state.lastSignificantIsCased = false }
+                        i += 1
+                        if i == n { break }
+                        b = text[i]
+                        if b >= 0x80 { break }
+                        entry = table[Int(b)]
+                    } while entry & 0x100 == 0
+                }
+                continue
+            }
+            // Keeps room >= 2 bytes per remaining input byte + 16: an ASCII byte writes at most
+            // two (itself and a separator), a scalar's lowercase mapping at most 16.
+            if state.byteCount + 2 * (n - i) + 16 > self.out.count { return i }
+            let (scalar, width) = TextTokenizer.decode(text, at: i)
+            i += width
+            let properties = scalar.properties
+            if lowercase {
+                if scalar.value == 0x3a3 {
+                    let final = state.lastSignificantIsCased && TextTokenizer.noCasedLetterFollows(text, from: i)
+                    feed(Unicode.Scalar(final ? 0x3c2 : 0x3c3)!)
+                } else if properties.changesWhenLowercased {
+                    for lowered in properties.lowercaseMapping.unicodeScalars { feed(lowered) }
+                } else {
+                    feed(scalar)
+                }
+            } else {
+                feed(scalar)
+            }
+            if !properties.isCaseIgnorable { state.lastSignificantIsCased = properties.isCased }
+        }
+        return i
+    }
+
+    private mutating func feed(_ scalar: Unicode.Scalar) {
+        if TextTokenizer.isWord(scalar) {
+            if state.tokenStart < 0 { beginToken() }
+            appendUTF8(scalar)
+            state.tokenLength += 1
+        } else {
+            endToken()
+        }
+    }
 
     @inline(__always)
-    static func appendUTF8(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
-        let v = scalar.value
-        if v < 0x80 {
-            bytes.append(UInt8(v))
-        } else if v < 0x800 {
-            bytes.append(UInt8(0xc0 | (v >> 6)))
-            bytes.append(UInt8(0x80 | (v & 0x3f)))
-        } else if v < 0x10000 {
-            bytes.append(UInt8(0xe0 | (v >> 12)))
-            bytes.append(UInt8(0x80 | ((v >> 6) & 0x3f)))
-            bytes.append(UInt8(0x80 | (v & 0x3f)))
-        } else {
-            bytes.append(UInt8(0xf0 | (v >> 18)))
-            bytes.append(UInt8(0x80 | ((v >> 12) & 0x3f)))
-            bytes.append(UInt8(0x80 | ((v >> 6) & 0x3f)))
-            bytes.append(UInt8(0x80 | (v & 0x3f)))
+    private mutating func beginToken() {
+        if state.tokenCount > 0 {
+            out[state.byteCount] = 0x20
+            state.byteCount += 1
         }
+        state.tokenStart = state.byteCount
+    }
+
+    /// Keeps the current token if it has two scalars or more (`\w\w+`), else drops it and the
+    /// separator written before it.
+    @inline(__always)
+    mutating func endToken() {
+        guard state.tokenStart >= 0 else { return }
+        if state.tokenLength >= 2 {
+            starts[state.tokenCount] = state.tokenStart
+            ends[state.tokenCount] = state.byteCount
+            state.tokenCount += 1
+        } else {
+            state.byteCount = state.tokenCount == 0 ? state.tokenStart : state.tokenStart - 1
+        }
+        state.tokenStart = -1
+        state.tokenLength = 0
+    }
+
+    private mutating func appendUTF8(_ scalar: Unicode.Scalar) {
+        let v = scalar.value
+        var k = state.byteCount
+        if v < 0x80 {
+            out[k] = UInt8(v)
+            k += 1
+        } else if v < 0x800 {
+            out[k] = UInt8(0xc0 | (v >> 6))
+            out[k + 1] = UInt8(0x80 | (v & 0x3f))
+            k += 2
+        } else if v < 0x10000 {
+            out[k] = UInt8(0xe0 | (v >> 12))
+            out[k + 1] = UInt8(0x80 | ((v >> 6) & 0x3f))
+            out[k + 2] = UInt8(0x80 | (v & 0x3f))
+            k += 3
+        } else {
+            out[k] = UInt8(0xf0 | (v >> 18))
+            out[k + 1] = UInt8(0x80 | ((v >> 12) & 0x3f))
+            out[k + 2] = UInt8(0x80 | ((v >> 6) & 0x3f))
+            out[k + 3] = UInt8(0x80 | (v & 0x3f))
+            k += 4
+        }
+        state.byteCount = k
     }
 }

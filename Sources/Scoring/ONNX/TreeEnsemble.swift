@@ -54,6 +54,8 @@ struct TreeEnsembleKernel: Sendable {
     /// Node sample weights (TreeSHAP covers), parallel to `nodes`, when the model carries them.
     let covers: [Double]?
     let maxDepth: Int
+    /// The same trees laid out for branch-free descent, when they allow it (see `CompleteTrees`).
+    var complete: CompleteTrees?
 
     var outputCount: Int { targets }
 
@@ -67,6 +69,22 @@ struct TreeEnsembleKernel: Sendable {
         case .max: initial = -.infinity
         }
         for t in 0..<targets { raw[t] = initial }
+        if let complete, aggregate == .sum || aggregate == .average {
+            raw[complete.column] = complete.sum(x.values, initial: raw[complete.column])
+        } else {
+            walk(x, raw)
+        }
+        if aggregate == .average && !roots.isEmpty {
+            for t in 0..<targets { raw[t] /= Double(roots.count) }
+        }
+        for t in 0..<targets {
+            if raw[t].isInfinite { raw[t] = 0 }
+            if t < baseValues.count { raw[t] += baseValues[t] }
+        }
+    }
+
+    /// Node-by-node descent of every tree, for any modes, aggregates and leaf layouts.
+    private func walk(_ x: Row, _ raw: UnsafeMutablePointer<Double>) {
         nodes.withUnsafeBufferPointer { nodes in
             leafWeights.withUnsafeBufferPointer { weights in
                 leafTargets.withUnsafeBufferPointer { targetsOf in
@@ -90,13 +108,6 @@ struct TreeEnsembleKernel: Sendable {
                     }
                 }
             }
-        }
-        if aggregate == .average && !roots.isEmpty {
-            for t in 0..<targets { raw[t] /= Double(roots.count) }
-        }
-        for t in 0..<targets {
-            if raw[t].isInfinite { raw[t] = 0 }
-            if t < baseValues.count { raw[t] += baseValues[t] }
         }
     }
 

@@ -131,12 +131,14 @@ enum TreeEnsembleBuilder {
             }
             aggregate = value
         }
+        let complete = CompleteTrees(
+            nodes: nodes, roots: roots, leafTargets: leafTargets, leafWeights: leafWeights, maxDepth: maxDepth)
         return TreeEnsembleKernel(
             featureCount: featureCount, targets: labelsCount, nodes: nodes, roots: roots, leafTargets: leafTargets,
             leafWeights: leafWeights, baseValues: base,
             post: try PostTransform(attribute: try a.string("post_transform", default: "NONE"), node: a.label),
             aggregate: aggregate, isClassifier: isClassifier, binaryExpansion: binary, binaryColumn: binaryColumn,
-            covers: nil, maxDepth: maxDepth)
+            covers: nil, maxDepth: maxDepth, complete: complete)
     }
 }
 
@@ -146,6 +148,6 @@ extension TreeEnsembleKernel {
             featureCount: featureCount, targets: targets, nodes: nodes, roots: roots, leafTargets: leafTargets,
             leafWeights: leafWeights, baseValues: baseValues, post: post, aggregate: aggregate,
             isClassifier: isClassifier, binaryExpansion: binaryExpansion, binaryColumn: binaryColumn, covers: covers,
-            maxDepth: maxDepth)
+            maxDepth: maxDepth, complete: complete)
     }
 }
