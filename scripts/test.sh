@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift build --build-tests
+# The allocation test (Tests/python/test_scoring_allocations.py) is about optimized code: build the
+# release binary too and require it there.
+swift build -c release --product steward
+export STEWARD_RELEASE_BIN="$PWD/.build/release/steward"
 
 workdir=$(mktemp -d)
 broker_pid=""
