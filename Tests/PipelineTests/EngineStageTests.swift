@@ -88,6 +88,35 @@ func events(_ messages: [OutputMessage]?) throws -> [[String: Any]] {
         #expect(result.counters.sanitized == 9)
     }
 
+    /// One event adds 1 to each of its series in every overlapping window it falls in (W steps of the
+    /// same counter), which costs up to W² per-series budgets: `series_per_event` must cover 6 × W².
+    @Test(arguments: [(Int64(12), false), (Int64(23), false), (Int64(24), true)])
+    func overlappingWindowsChargeTheSquareOfTheWindowsPerEvent(seriesPerEvent: Int64, accepted: Bool) {
+        let hopping =
+            yaml
+            .replacingOccurrences(of: "mode: raw", with: "mode: private")
+            .replacingOccurrences(of: "window: {type: tumbling, size: 1m}", with: "window: {type: hopping, size: 2m, advance: 1m}")
+            + """
+
+            privacy:
+              mechanism: blt
+              rho: 0.1
+              horizon: 1024
+              release_interval: 1m
+              series_per_event: \(seriesPerEvent)
+            """
+        let key = String(repeating: "ab", count: 32)
+        do {
+            _ = try buildProcessor(hopping, variables: ["STEWARD_NOISE_KEY": key])
+            #expect(accepted, "series_per_event \(seriesPerEvent) was accepted for 2 windows per event")
+        } catch let errors as TopologyErrors {
+            #expect(!accepted, "rejected: \(errors)")
+            #expect(errors.issues.first?.message.contains("set it to 24") == true)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test func privateModeWithoutAPrivacySectionIsRejectedAtTheSection() {
         let privateYAML = yaml.replacingOccurrences(of: "mode: raw", with: "mode: private")
         do {

@@ -93,8 +93,12 @@ extension Topology {
     }
 
     /// In private mode one event updates up to 6 count series (total, predicted positive, one
-    /// label cell, one confusion cell, scored, score sum) per sensitive attribute and per window it
-    /// falls in; the accountant composes over `series_per_event`, so it must cover them all.
+    /// label cell, one confusion cell, scored, score sum) per sensitive attribute. A series steps
+    /// once per window, so with overlapping (hopping, sliding) windows one event adds 1 to the same
+    /// series at W = ⌈size / advance⌉ steps: its change in the mechanism's noise space is at most W
+    /// times a one-step change (triangle inequality), which costs up to W² times the per-series ρ
+    /// (zCDP scales with the squared sensitivity). The accountant composes over
+    /// `series_per_event`, so it must be at least 6 × attributes × W².
     static func checkPrivacyCovers(_ fairness: FairnessConfig, privacy: PrivacyConfiguration) throws {
         guard privacy.unit == .event else {
             throw EngineConfigurationError(
@@ -103,11 +107,12 @@ extension Topology {
         let size = fairness.window.size.milliseconds
         let advance = fairness.window.advance?.milliseconds ?? size
         let windowsPerEvent = (size + advance - 1) / max(advance, 1)
-        let needed = Int64(6 * fairness.sensitive.count) * windowsPerEvent
+        let needed = Int64(6 * fairness.sensitive.count) * windowsPerEvent * windowsPerEvent
         guard privacy.seriesPerEvent >= needed else {
             throw EngineConfigurationError(
-                "privacy.series_per_event is \(privacy.seriesPerEvent) but one event updates up to \(needed) series "
-                    + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent) windows); set it to \(needed)")
+                "privacy.series_per_event is \(privacy.seriesPerEvent) but one event costs up to \(needed) series' budgets "
+                    + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent)² for the \(windowsPerEvent) "
+                    + "overlapping windows each count falls in); set it to \(needed)")
         }
     }
 
