@@ -235,3 +235,16 @@ extension Double {
         return (self * p).rounded() / p
     }
 }
+
+/// The plain reference for the slot of a hash: `abs(h) % n_features` in 64 bits (with
+/// `abs(INT32_MIN)` taken as 2^31), sign from the hash's sign when `alternateSign`, as
+/// `sklearn.feature_extraction._hashing_fast.transform` does.
+private struct HashedSlot {
+    var index: Int
+    var sign: Double
+
+    init(hash: Int32, featureCount: Int, alternateSign: Bool) {
+        index = Int(Int64(hash).magnitude % UInt64(featureCount))
+        sign = alternateSign && hash < 0 ? -1 : 1
+    }
+}

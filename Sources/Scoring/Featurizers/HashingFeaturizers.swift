@@ -90,21 +90,21 @@ public struct DictFeatureHasher: Sendable, Hashable {
         scratch.append(contentsOf: field.utf8)
         scratch.append(0x3d)
         scratch.append(contentsOf: value.utf8)
-        let slot = scratch.withUnsafeBytes {
-            HashedSlot(hash: MurmurHash3.hash32($0), featureCount: featureCount, alternateSign: alternateSign)
-        }
-        vector.add(offset + slot.index, slot.sign)
+        let slots = SlotHashing(featureCount: featureCount, alternateSign: alternateSign)
+        let hash = scratch.withUnsafeBytes { MurmurHash3.hash32($0) }
+        vector.add(offset + slots.index(hash), slots.sign(hash))
     }
 
     /// Adds one numeric feature named `field`.
     func addNumber(field: String, value: Double, into vector: inout SparseAccumulator, offset: Int) {
         guard value != 0 else { return }
-        let slot = HashedSlot(hash: MurmurHash3.hash32(field), featureCount: featureCount, alternateSign: alternateSign)
-        vector.add(offset + slot.index, slot.sign * value)
+        let slots = SlotHashing(featureCount: featureCount, alternateSign: alternateSign)
+        let hash = MurmurHash3.hash32(field)
+        vector.add(offset + slots.index(hash), slots.sign(hash) * value)
     }
 
     /// The hashed slot of a named feature, without sign.
     func slot(of name: String) -> Int {
-        HashedSlot(hash: MurmurHash3.hash32(name), featureCount: featureCount, alternateSign: false).index
+        SlotHashing(featureCount: featureCount, alternateSign: false).index(MurmurHash3.hash32(name))
     }
 }

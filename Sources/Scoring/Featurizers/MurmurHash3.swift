@@ -80,23 +80,10 @@ public enum MurmurHash3 {
     }
 }
 
-/// Where scikit-learn's `FeatureHasher` puts a hashed feature and with which sign.
-@usableFromInline
-struct HashedSlot {
-    @usableFromInline var index: Int
-    @usableFromInline var sign: Double
-
-    /// `abs(h) % n_features` (with `abs(INT32_MIN)` taken as 2^31), sign from the hash's sign when
-    /// `alternateSign`, as `sklearn.feature_extraction._hashing_fast.transform` does.
-    @inlinable
-    init(hash: Int32, featureCount: Int, alternateSign: Bool) {
-        index = Int(Int64(hash).magnitude % UInt64(featureCount))
-        sign = alternateSign && hash < 0 ? -1 : 1
-    }
-}
-
-/// `HashedSlot` for many hashes into one block: a mask instead of a division when the block's
-/// size is a power of two (the usual `n_features`), a 32-bit division otherwise.
+/// Where scikit-learn's hashers put a hashed feature and with which sign
+/// (`sklearn.feature_extraction._hashing_fast.transform`): `abs(h) % n_features`, sign from the
+/// hash's sign when `alternate_sign`. A mask instead of a division when the block's size is a power
+/// of two (the usual `n_features`), a 32-bit division otherwise.
 struct SlotHashing {
     let featureCount: Int
     let mask: UInt32
