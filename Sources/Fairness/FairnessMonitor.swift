@@ -177,13 +177,12 @@ public struct FairnessMonitor: Sendable, Codable {
             attribute: attribute, metric: metric, value: disparity.value, baseline: nil, gap: nil,
             statistic: state.shift?.statistic ?? state.detector.statistic,
             threshold: state.shift?.threshold ?? state.detector.threshold, phase: .learning)
+        let ready = state.shift?.isReady ?? state.baseline.isReady
         guard let estimate = disparity.value.estimate else {
-            let ready = state.shift?.isReady ?? state.baseline.isReady
             status.phase = state.drift.isFiring ? .firing : (ready ? .watching : .learning)
             return (status, [])
         }
         var alerts: [AlertEvent] = []
-        let ready = state.shift?.isReady ?? state.baseline.isReady
         let baselineValue = ready ? (state.shift?.level ?? state.baseline.value) : nil
         func event(_ rule: AlertEvent.Rule, severity: String, threshold: Double, summary: String) -> AlertEvent {
             AlertEvent(
