@@ -120,7 +120,7 @@ public struct Scorer: Sendable {
     /// Runs the model on the row last featurized (first rounded to float32 when the model reads float32).
     public mutating func evaluate() -> Double {
         if model.onnx.inputIsFloat32 { scratch.vector.roundToFloat32() }
-        let offset = model.onnx.run(scratch.vector, workspace: &workspace)
+        let offset = model.onnx.run(&scratch.vector, workspace: &workspace)
         return workspace[offset + positiveIndex]
     }
 
@@ -135,20 +135,22 @@ public struct Scorer: Sendable {
 
     /// Contribution of every input slot of the row last featurized (margin space), and the base value.
     public mutating func contributions() -> (values: [(index: Int, contribution: Double)], base: Double)? {
-        let v = scratch.vector
         switch model.onnx.explainer {
         case .linear(let k, let target)?:
-            let values = v.indices.compactMap { j -> (Int, Double)? in
-                let c = k.weight(target: target, feature: j) * v.dense[j]
-                return c == 0 ? nil : (j, c)
+            let values = scratch.vector.withEntries { indices, x in
+                (0..<indices.count).compactMap { n -> (Int, Double)? in
+                    let c = k.weight(target: target, feature: indices[n]) * x[n]
+                    return c == 0 ? nil : (indices[n], c)
+                }
             }
             return (values, k.intercepts.isEmpty ? 0 : k.intercepts[target])
         case .trees(let k, let target)?:
             if phi.count != k.featureCount { phi = Array(repeating: 0, count: k.featureCount) }
             for i in 0..<phi.count { phi[i] = 0 }
             var base = 0.0
-            v.dense.withUnsafeBufferPointer { x in
-                let row = Row(values: x.baseAddress!, count: x.count, nonzeros: nil)
+            scratch.vector.materializeDense()
+            scratch.vector.withDenseStorage { x in
+                let row = Row(values: x.baseAddress!, count: x.count)
                 base = shap!.explain(k, covers: k.covers!, target: target, x: row, phi: &phi)
             }
             var values: [(index: Int, contribution: Double)] = []

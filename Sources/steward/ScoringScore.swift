@@ -110,13 +110,13 @@ private func writeError(code: String, message: String, _ out: inout JSONWriter) 
 }
 
 private func writeFeatures(_ v: SparseAccumulator, _ out: inout JSONWriter) {
-    let nonzero = v.indices.filter { v.dense[$0] != 0 }.sorted()
+    let nonzero = zip(v.indices, v.values).filter { $0.1 != 0 }.sorted { $0.0 < $1.0 }
     out.appendASCII("{\"indices\":[")
-    out.appendRaw(nonzero.map(String.init).joined(separator: ",").utf8)
+    out.appendRaw(nonzero.map { String($0.0) }.joined(separator: ",").utf8)
     out.appendASCII("],\"values\":[")
-    for (i, j) in nonzero.enumerated() {
+    for (i, entry) in nonzero.enumerated() {
         if i > 0 { out.appendASCII(",") }
-        writeNumber(v.dense[j], &out)
+        writeNumber(entry.1, &out)
     }
     out.appendASCII("]}")
 }

@@ -67,6 +67,61 @@ import Testing
         }
     }
 
+    /// ASCII only, so the vector path runs: lengths across block (16) and chunk (64) boundaries,
+    /// one-letter runs, underscores, digits, runs of separators.
+    static let asciiAlphabet: [String] = ["a", "B", "z", "Q", "0", "7", "_", " ", " ", ",", ".", "'", "\n", "-", "é"]
+
+    static func randomASCIIText(_ rng: inout SplitMix64, maxLength: Int) -> String {
+        let length = Int(rng.next() % UInt64(maxLength + 1))
+        var s = ""
+        while s.utf8.count < length {
+            // Words of 1–9 letters between separators, or single random characters.
+            if rng.next() % 3 == 0 {
+                s += asciiAlphabet[Int(rng.next() % UInt64(asciiAlphabet.count - 1))]
+            } else {
+                let word = (0..<Int(1 + rng.next() % 9)).map { _ in asciiAlphabet[Int(rng.next() % 7)] }.joined()
+                s += word + asciiAlphabet[7 + Int(rng.next() % 7)]
+            }
+        }
+        return s
+    }
+
+    @Test func overreadingHashMatchesThePlainHashAtEveryLength() {
+        var rng = SplitMix64(seed: 45)
+        for length in 0...40 {
+            for _ in 0..<50 {
+                let bytes = (0..<(length + 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                let plain = bytes.withUnsafeBytes { MurmurHash3.hash32(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+                let fast = bytes.withUnsafeBytes { MurmurHash3.hash32(overreading: $0.baseAddress!, count: length) }
+                #expect(fast == plain, "length \(length)")
+            }
+        }
+    }
+
+    @Test func asciiVectorPathMatchesThePlainReference() {
+        var rng = SplitMix64(seed: 43)
+        for trial in 0..<3000 {
+            var text = Self.randomASCIIText(&rng, maxLength: 300)
+            // Now and then a non-ASCII letter somewhere: the vector path must give up cleanly.
+            if trial % 7 == 0 && !text.isEmpty {
+                let at = text.index(text.startIndex, offsetBy: Int(rng.next() % UInt64(text.count)))
+                text.insert("É", at: at)
+            }
+            let lowercase = trial % 5 != 0
+            #expect(Self.tokens([text], lowercase: lowercase) == Self.referenceTokens(text, lowercase: lowercase), "\(text)")
+        }
+    }
+
+    @Test func asciiAndOtherFieldsAppendAsIfJoinedWithASpace() {
+        var rng = SplitMix64(seed: 44)
+        for _ in 0..<1000 {
+            let fields = (0..<3).map { k in
+                k == 1 && rng.next() % 2 == 0 ? Self.randomText(&rng, maxLength: 12) : Self.randomASCIIText(&rng, maxLength: 70)
+            }
+            #expect(Self.tokens(fields) == Self.referenceTokens(fields.joined(separator: " ")), "\(fields)")
+        }
+    }
+
     @Test func tokenizerAppendsFieldsAsIfJoinedWithASpace() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<500 {
@@ -118,10 +173,10 @@ import Testing
         var scratch = FeaturizerScratch(dimension: f.dimension)
         var rng = SplitMix64(seed: UInt64(features))
         for _ in 0..<400 {
-            let text = Self.randomText(&rng, maxLength: 60)
+            let text = rng.next() % 2 == 0 ? Self.randomText(&rng, maxLength: 60) : Self.randomASCIIText(&rng, maxLength: 200)
             try f.featurize(["t": FieldValue.string(text)], into: &scratch)
             var got: [Int: Double] = [:]
-            for j in scratch.vector.indices where scratch.vector.dense[j] != 0 { got[j] = scratch.vector.dense[j] }
+            for j in scratch.vector.indices where scratch.vector.value(at: j) != 0 { got[j] = scratch.vector.value(at: j) }
             let expected = Self.referenceVector(text, vectorizer).filter { $0.value != 0 }
             #expect(got == expected, "\(text)")
         }
@@ -207,7 +262,7 @@ import Testing
                 }
             }
             x.withUnsafeBufferPointer { p in
-                let row = Row(values: p.baseAddress!, count: features, nonzeros: nil)
+                let row = Row(values: p.baseAddress!, count: features)
                 fast.run(row, label: nil, scores: &a)
                 walk.run(row, label: nil, scores: &b)
             }

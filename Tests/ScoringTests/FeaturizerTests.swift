@@ -39,7 +39,7 @@ import Testing
         let f = try RecordFeaturizer(spec: spec, policy: .useDefault)
         var scratch = FeaturizerScratch(dimension: f.dimension)
         try f.featurize(["t": FieldValue.string("spam spam spam eggs")], into: &scratch)
-        let values = scratch.vector.indices.map { scratch.vector.dense[$0] }
+        let values = scratch.vector.values
         // Unigrams spam(x3), eggs; bigrams "spam spam"(x2), "spam eggs".
         let squares = values.map { $0 * $0 }.reduce(0, +)
         #expect(abs(squares - 1) < 1e-12)
@@ -55,7 +55,7 @@ import Testing
         try f.featurize(record, into: &scratch)
         let h = MurmurHash3.hash32("country=de")
         let slot = Int(Int64(h).magnitude % (1 << 20))
-        #expect(scratch.vector.dense[slot] == (h < 0 ? -1 : 1))
+        #expect(scratch.vector.value(at: slot) == (h < 0 ? -1 : 1))
         #expect(f.featureName(of: slot, record: record, scratch: scratch) == "country=de")
     }
 
@@ -64,7 +64,7 @@ import Testing
         let lenient = try RecordFeaturizer(spec: spec, policy: .useDefault)
         var scratch = FeaturizerScratch(dimension: 1)
         try lenient.featurize([String: FieldValue](), into: &scratch)
-        #expect(scratch.vector.dense[0] == 2)
+        #expect(scratch.vector.value(at: 0) == 2)
         let strict = try RecordFeaturizer(spec: spec, policy: .deadLetter)
         #expect(throws: ScoringError.self) { try strict.featurize([String: FieldValue](), into: &scratch) }
         #expect(throws: ScoringError.self) { try lenient.featurize(["x": FieldValue.string("abc")], into: &scratch) }

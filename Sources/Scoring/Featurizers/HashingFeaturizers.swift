@@ -30,8 +30,8 @@ public struct HashingVectorizer: Sendable, Hashable {
 
     /// Adds the n-grams of the tokens held by `tokens` at `offset + slot`, then normalizes that block.
     ///
-    /// An n-gram is hashed straight from the token buffer, where its tokens already sit one space
-    /// apart: no string is built.
+    /// An n-gram is hashed straight from the token buffer when its tokens sit one space apart there
+    /// (always for unigrams), else from a joined copy on the stack: no string is built.
     func accumulate(_ tokens: TextTokenizer, into vector: inout SparseAccumulator, offset: Int) {
         let start = vector.count
         let n = tokens.tokenCount
@@ -39,15 +39,37 @@ public struct HashingVectorizer: Sendable, Hashable {
         let (minimum, maximum) = ngramRange
         vector.withWriter(extra: n * (maximum - minimum + 1)) { writer in
             tokens.withTokens { raw, starts, ends in
+                // A local copy of the writer stays in registers: through the `writer` parameter every
+                // store to the index array might alias its count, which would be reloaded per token.
+                var w = writer
                 let base = raw.baseAddress!
                 for size in minimum...maximum where size <= n {
+                    if size == 1 {
+                        // Hashes first, a block at a time, then the adds: the hashes' multiply chains
+                        // overlap instead of waiting behind each table update.
+                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { hashes in
+                            var done = 0
+                            while done < n {
+                                let block = min(64, n - done)
+                                for k in 0..<block {
+                                    let t = done &+ k
+                                    // The token buffer keeps 8 readable bytes past its last token.
+                                    hashes[k] = MurmurHash3.hash32(overreading: base + starts[t], count: ends[t] &- starts[t])
+                                }
+                                for k in 0..<block { w.add(offset &+ slots.index(hashes[k]), slots.sign(hashes[k])) }
+                                done += block
+                            }
+                        }
+                        continue
+                    }
                     for first in 0...(n - size) {
-                        let from = starts[first]
-                        // The token buffer keeps 4 readable bytes past its last token.
-                        let hash = MurmurHash3.hash32(overreading: base + from, count: ends[first + size - 1] - from)
-                        writer.add(offset + slots.index(hash), slots.sign(hash))
+                        let hash = TextTokenizer.withGram(raw, starts, ends, first: first, size: size) {
+                            MurmurHash3.hash32(overreading: $0, count: $1)
+                        }
+                        w.add(offset &+ slots.index(hash), slots.sign(hash))
                     }
                 }
+                writer = w
             }
         }
         vector.normalize(from: start, norm: norm)
@@ -61,11 +83,11 @@ public struct HashingVectorizer: Sendable, Hashable {
         tokens.withTokens { raw, starts, ends in
             for size in ngramRange.min...ngramRange.max where size <= n {
                 for first in 0...(n - size) {
-                    let gram = UnsafeRawBufferPointer(rebasing: raw[starts[first]..<ends[first + size - 1]])
-                    if slots.index(MurmurHash3.hash32(gram)) == slot {
-                        let name = String(decoding: gram, as: UTF8.self)
-                        if !names.contains(name) { names.append(name) }
+                    let name = TextTokenizer.withGram(raw, starts, ends, first: first, size: size) { start, count in
+                        let gram = UnsafeRawBufferPointer(start: start, count: count)
+                        return slots.index(MurmurHash3.hash32(gram)) == slot ? String(decoding: gram, as: UTF8.self) : nil
                     }
+                    if let name, !names.contains(name) { names.append(name) }
                 }
             }
         }

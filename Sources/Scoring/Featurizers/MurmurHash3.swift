@@ -32,15 +32,26 @@ public enum MurmurHash3 {
 
     /// `hash32(bytes, seed: 0)` of the `count` bytes at `start`, with the last partial block read
     /// as one masked 4-byte load instead of a switch on its length: the caller guarantees that
-    /// 4 bytes past the end are readable.
+    /// 8 bytes past the end are readable.
+    ///
+    /// Keys of up to 8 bytes (most words) take no branch on their length: both blocks are mixed and
+    /// the right intermediate kept by selection, since token lengths are unpredictable.
     @inline(__always)
     static func hash32(overreading start: UnsafeRawPointer, count: Int) -> Int32 {
-        var h1: UInt32 = 0
         let whole = count & ~3
-        var offset = 0
-        while offset < whole {
-            h1 = mixBlock(h1, start.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-            offset += 4
+        var h1: UInt32 = 0
+        if count <= 8 {
+            let once = mixBlock(0, start.loadUnaligned(as: UInt32.self).littleEndian)
+            let twice = mixBlock(once, start.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+            // Masks, not a conditional: the compiler would branch on the length.
+            let blocks = UInt32(truncatingIfNeeded: whole >> 2)  // 0, 1 or 2
+            h1 = (once & (0 &- (blocks & 1))) | (twice & (0 &- (blocks >> 1)))
+        } else {
+            var offset = 0
+            while offset < whole {
+                h1 = mixBlock(h1, start.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+                offset += 4
+            }
         }
         // With no tail bytes the mask is 0, and scrambling 0 gives 0: h1 is unchanged, as if skipped.
         let mask = UInt32(truncatingIfNeeded: (UInt64(1) << (8 * UInt64(count & 3))) &- 1)

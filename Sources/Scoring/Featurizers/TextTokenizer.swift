@@ -7,10 +7,15 @@
 /// plus the Final_Sigma rule for U+03A3. Tokens are stored lowercased, one space apart, so that a
 /// word n-gram is one contiguous byte range, exactly the string scikit-learn joins with `" "`.
 ///
-/// ASCII bytes go through a 128-entry table (lowercase, word, cased, case-ignorable) and are
-/// written through raw pointers; only non-ASCII scalars take the Unicode-properties path.
+/// A text that is all ASCII takes a vector path (`tokenizeASCII`): sixteen bytes at a time are
+/// classified and lowercased with SIMD compares and copied whole (non-word bytes become spaces), and
+/// token boundaries come from a 64-bit word mask, so there is no branch per byte or per token
+/// boundary. Other text goes byte by byte: ASCII bytes through a 128-entry table (lowercase, word,
+/// cased, case-ignorable), non-ASCII scalars through the Unicode-properties path.
 struct TextTokenizer {
-    /// Lowercased tokens separated by single spaces, in `storage[0..<byteCount]`.
+    /// Lowercased tokens in `storage[0..<byteCount]`, in order. Consecutive tokens are either one
+    /// space apart (then an n-gram is one contiguous byte range, exactly the string scikit-learn joins
+    /// with `" "`) or further apart, with spaces between (`withGram` then joins them).
     private var storage: [UInt8]
     private(set) var byteCount = 0
     /// Token `k` is `storage[starts[k]..<ends[k]]`, for `k < tokenCount`.
@@ -53,8 +58,43 @@ struct TextTokenizer {
         }
     }
 
+    /// Calls `body` with the bytes of the n-gram of `size` tokens starting at token `first`, joined by
+    /// single spaces, followed by 8 readable bytes (`MurmurHash3.hash32(overreading:count:)`).
+    @inline(__always)
+    static func withGram<T>(
+        _ raw: UnsafeRawBufferPointer, _ starts: UnsafeBufferPointer<Int>, _ ends: UnsafeBufferPointer<Int>,
+        first: Int, size: Int, _ body: (UnsafeRawPointer, Int) -> T
+    ) -> T {
+        let last = first + size - 1
+        var contiguous = true
+        var k = first
+        while k < last {
+            contiguous = contiguous && starts[k + 1] == ends[k] &+ 1
+            k += 1
+        }
+        let base = raw.baseAddress!
+        if contiguous { return body(base + starts[first], ends[last] - starts[first]) }
+        var length = size - 1
+        for k in first...last { length += ends[k] - starts[k] }
+        return withUnsafeTemporaryAllocation(byteCount: length + 8, alignment: 8) { joined in
+            let out = joined.baseAddress!
+            var at = 0
+            for k in first...last {
+                if k > first {
+                    out.storeBytes(of: 0x20, toByteOffset: at, as: UInt8.self)
+                    at += 1
+                }
+                out.advanced(by: at).copyMemory(from: base + starts[k], byteCount: ends[k] - starts[k])
+                at += ends[k] - starts[k]
+            }
+            out.storeBytes(of: 0, toByteOffset: at, as: UInt64.self)
+            return body(UnsafeRawPointer(out), length)
+        }
+    }
+
     /// Appends the tokens of `text` (valid UTF-8) after those already held.
     mutating func tokenize(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool) {
+        if tokenizeASCII(text, lowercase: lowercase) { return }
         // Tokens have at least two bytes, so a text adds at most count/2 + 1 of them.
         let tokenRoom = tokenCount + text.count / 2 + 1
         if startStorage.count < tokenRoom {
@@ -81,8 +121,97 @@ struct TextTokenizer {
         }
         byteCount = state.byteCount
         tokenCount = state.tokenCount
-        // Hashing reads up to 4 bytes past the last token (`MurmurHash3.hash32(overreading:count:)`).
-        if storage.count < byteCount + 4 { storage.append(contentsOf: repeatElement(0, count: byteCount + 4 - storage.count)) }
+        // Hashing reads up to 8 bytes past the last token (`MurmurHash3.hash32(overreading:count:)`).
+        if storage.count < byteCount + 8 { storage.append(contentsOf: repeatElement(0, count: byteCount + 8 - storage.count)) }
+    }
+
+    /// The vector path for all-ASCII `text`; returns false, having changed nothing, at the first
+    /// non-ASCII byte.
+    ///
+    /// The text is copied to the buffer sixteen bytes at a time, lowercased, with every non-word byte
+    /// turned into a space; a bit per byte says "word byte", and a token starts or ends where that bit
+    /// changes, found with trailing-zero counts over 64 bits at once. A run of one byte is written and
+    /// then not counted (`\w\w+`), without a branch.
+    private mutating func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool) -> Bool {
+        let n = text.count
+        guard n > 0, let source = text.baseAddress else { return true }
+        // A separator, the text rounded up to a whole block, and 8 bytes for hashing past the end.
+        let room = byteCount + 1 + n + 16 + 8
+        if storage.count < room { storage.append(contentsOf: repeatElement(0, count: room - storage.count)) }
+        let tokenRoom = tokenCount + n / 2 + 2
+        if startStorage.count < tokenRoom {
+            startStorage.append(contentsOf: repeatElement(0, count: tokenRoom - startStorage.count))
+            endStorage.append(contentsOf: repeatElement(0, count: tokenRoom - endStorage.count))
+        }
+        var base = byteCount
+        let previousTokens = tokenCount
+        var count = tokenCount
+        let isASCII = storage.withUnsafeMutableBytes { storage in
+            startStorage.withUnsafeMutableBufferPointer { starts in
+                endStorage.withUnsafeMutableBufferPointer { ends in
+                    let out = storage.baseAddress!
+                    // After earlier tokens, a space: a token at the start of this text then follows
+                    // the last one contiguously, as if the texts were joined with a space.
+                    if previousTokens > 0 {
+                        out.storeBytes(of: 0x20, toByteOffset: base, as: UInt8.self)
+                        base += 1
+                    }
+                    var open = false
+                    var tokenStart = 0
+                    var carry: UInt64 = 0
+                    var chunk = 0
+                    while chunk < n {
+                        // Up to four blocks of sixteen bytes: one bit per byte in `word`.
+                        var word: UInt64 = 0
+                        var block = 0
+                        while block < 4 && chunk + 16 * block < n {
+                            let at = chunk + 16 * block
+                            let v: SIMD16<UInt8>
+                            if at + 16 <= n {
+                                v = UnsafeRawPointer(source + at).loadUnaligned(as: SIMD16<UInt8>.self)
+                            } else {
+                                var tail = SIMD16<UInt8>(repeating: 0)
+                                withUnsafeMutableBytes(of: &tail) {
+                                    $0.baseAddress!.copyMemory(from: source + at, byteCount: n - at)
+                                }
+                                v = tail
+                            }
+                            guard ASCIIBlock.isASCII(v) else { return false }
+                            let (lowered, mask) = ASCIIBlock.classify(v, lowercase: lowercase)
+                            (out + base + at).storeBytes(of: lowered, as: SIMD16<UInt8>.self)
+                            word |= mask << (16 * UInt64(block))
+                            block += 1
+                        }
+                        // Bit i of `changes`: byte chunk + i differs from the byte before it (word or not).
+                        var changes = word ^ (word << 1 | carry)
+                        carry = word >> 63
+                        while changes != 0 {
+                            let at = chunk + changes.trailingZeroBitCount
+                            changes &= changes &- 1
+                            if open {
+                                starts[count] = base + tokenStart
+                                ends[count] = base + at
+                                count &+= at - tokenStart >= 2 ? 1 : 0
+                            } else {
+                                tokenStart = at
+                            }
+                            open.toggle()
+                        }
+                        chunk += 64
+                    }
+                    if open {
+                        starts[count] = base + tokenStart
+                        ends[count] = base + n
+                        count &+= n - tokenStart >= 2 ? 1 : 0
+                    }
+                    return true
+                }
+            }
+        }
+        guard isASCII else { return false }
+        byteCount = base + n
+        tokenCount = count
+        return true
     }
 
     /// Scans from `start` until the end of the text or until the buffer may be too small;
@@ -174,6 +303,42 @@ struct TextTokenizer {
             ((b0 & 0x07) << 18) | ((UInt32(text[i + 1]) & 0x3f) << 12) | ((UInt32(text[i + 2]) & 0x3f) << 6)
             | (UInt32(text[i + 3]) & 0x3f)
         return (Unicode.Scalar(v) ?? "\u{fffd}", 4)
+    }
+}
+
+/// Sixteen ASCII bytes at a time, for `TextTokenizer.tokenizeASCII`.
+enum ASCIIBlock {
+    typealias V = SIMD16<UInt8>
+
+    @inline(__always)
+    static func isASCII(_ v: V) -> Bool {
+        let halves = unsafeBitCast(v, to: SIMD2<UInt64>.self)
+        return (halves[0] | halves[1]) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The bytes lowercased (when asked) with every byte that is not `[0-9A-Za-z_]` replaced by a
+    /// space, and a mask with bit i set when byte i is such a word byte.
+    @inline(__always)
+    static func classify(_ v: V, lowercase: Bool) -> (V, UInt64) {
+        // Unsigned range tests as (v - lo) <= (hi - lo), one compare each.
+        let upper = (v &- V(repeating: 0x41)) .<= V(repeating: 25)
+        let lower = (v &- V(repeating: 0x61)) .<= V(repeating: 25)
+        let digit = (v &- V(repeating: 0x30)) .<= V(repeating: 9)
+        let word = upper .| lower .| digit .| (v .== V(repeating: 0x5F))
+        let cased = lowercase ? v | V(repeating: 0).replacing(with: V(repeating: 0x20), where: upper) : v
+        let out = V(repeating: 0x20).replacing(with: cased, where: word)
+        return (out, bitmask(word))
+    }
+
+    /// Bit i set when lane i is set. Each half's lanes, as 0x80 or 0 bytes of a 64-bit word, are
+    /// gathered into its top byte by one multiply (the products land on distinct bits, so nothing carries).
+    @inline(__always)
+    static func bitmask(_ m: SIMDMask<SIMD16<Int8>>) -> UInt64 {
+        let bytes = V(repeating: 0).replacing(with: V(repeating: 0x80), where: m)
+        let halves = unsafeBitCast(bytes, to: SIMD2<UInt64>.self)
+        let low = (halves[0] &* 0x0002_0408_1020_4081) >> 56
+        let high = (halves[1] &* 0x0002_0408_1020_4081) >> 56
+        return low | high << 8
     }
 }
 

@@ -8,9 +8,27 @@ enum Operand: Sendable, Equatable {
 
 /// A row the kernels read: dense values, and the indices of its non-zeros when known (sparse input).
 struct Row {
+    /// Dense values; for the model input, filled only when the model reads it densely
+    /// (`ONNXModel.readsDenseInput`).
     let values: UnsafePointer<Double>
     let count: Int
+    /// The indices that may be nonzero, and their values (parallel), when the row is sparse.
     let nonzeros: UnsafeBufferPointer<Int>?
+    let nonzeroValues: UnsafePointer<Double>?
+
+    init(values: UnsafePointer<Double>, count: Int) {
+        self.values = values
+        self.count = count
+        nonzeros = nil
+        nonzeroValues = nil
+    }
+
+    init(values: UnsafePointer<Double>, count: Int, nonzeros: UnsafeBufferPointer<Int>, nonzeroValues: UnsafePointer<Double>) {
+        self.values = values
+        self.count = count
+        self.nonzeros = nonzeros
+        self.nonzeroValues = nonzeroValues
+    }
 }
 
 /// `post_transform` of the ONNX-ML classifiers and regressors.
@@ -120,28 +138,64 @@ enum Kernels {
 struct LinearKernel: Sendable {
     let featureCount: Int
     let targets: Int
-    /// Row-major `[targets × featureCount]`.
-    let coefficients: [Double]
+    /// Feature-major `[featureCount × targets]`, as the float32 values the model stores: the weights
+    /// of one input for every target sit together (one cache line for a sparse input's slot), and
+    /// half the size of doubles. Each is widened to double exactly before use.
+    let weights: [Float]
     let intercepts: [Double]
     let post: PostTransform
     /// One score for two classes: the output is expanded to `[negative, positive]` as onnxruntime does.
     let binaryExpansion: Bool
     let isClassifier: Bool
 
+    /// `coefficients` row-major `[targets × featureCount]`, each a float32 value (ONNX stores them so).
+    init(
+        featureCount: Int, targets: Int, coefficients: [Double], intercepts: [Double], post: PostTransform,
+        binaryExpansion: Bool, isClassifier: Bool
+    ) {
+        self.featureCount = featureCount
+        self.targets = targets
+        var weights = [Float](repeating: 0, count: coefficients.count)
+        for t in 0..<targets {
+            for j in 0..<featureCount { weights[j * targets + t] = Float(coefficients[t * featureCount + j]) }
+        }
+        self.weights = weights
+        self.intercepts = intercepts
+        self.post = post
+        self.binaryExpansion = binaryExpansion
+        self.isClassifier = isClassifier
+    }
+
     var outputCount: Int { binaryExpansion ? 2 : targets }
 
     /// Writes the label index (classifiers) and the scores.
+    ///
+    /// Each target's sum adds the same terms in the same order (intercept, then the inputs in row
+    /// order) whatever the layout, so scores do not depend on it.
     func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
-        coefficients.withUnsafeBufferPointer { w in
-            for t in 0..<targets {
-                var s = intercepts.isEmpty ? 0 : intercepts[t]
-                let base = t * featureCount
-                if let nz = x.nonzeros {
-                    for j in nz { s += w[base + j] * x.values[j] }
+        let targets = targets
+        weights.withUnsafeBufferPointer { w in
+            for t in 0..<targets { scores[t] = intercepts.isEmpty ? 0 : intercepts[t] }
+            if let nz = x.nonzeros, let v = x.nonzeroValues {
+                if targets == 2 {
+                    var s0 = scores[0], s1 = scores[1]
+                    for k in 0..<nz.count {
+                        let j = nz[k] &* 2
+                        s0 += Double(w[j]) * v[k]
+                        s1 += Double(w[j &+ 1]) * v[k]
+                    }
+                    scores[0] = s0
+                    scores[1] = s1
                 } else {
-                    for j in 0..<featureCount { s += w[base + j] * x.values[j] }
+                    for k in 0..<nz.count {
+                        let j = nz[k] &* targets
+                        for t in 0..<targets { scores[t] += Double(w[j &+ t]) * v[k] }
+                    }
                 }
-                scores[t] = s
+            } else {
+                for j in 0..<featureCount {
+                    for t in 0..<targets { scores[t] += Double(w[j * targets + t]) * x.values[j] }
+                }
             }
         }
         if binaryExpansion {
@@ -160,7 +214,7 @@ struct LinearKernel: Sendable {
 
     /// The margin-space contribution of input `j` to target `t`.
     @inline(__always)
-    func weight(target t: Int, feature j: Int) -> Double { coefficients[t * featureCount + j] }
+    func weight(target t: Int, feature j: Int) -> Double { Double(weights[j * targets + t]) }
 }
 
 /// Dense layer `y = x · W + b` (MatMul, Gemm, or Add of a constant when W is nil).
@@ -179,9 +233,10 @@ struct AffineKernel: Sendable {
         }
         for i in 0..<outputCount { y[i] = bias.isEmpty ? 0 : bias[i] }
         weights.withUnsafeBufferPointer { w in
-            if let nz = x.nonzeros {
-                for k in nz {
-                    let xk = x.values[k]
+            if let nz = x.nonzeros, let v = x.nonzeroValues {
+                for n in 0..<nz.count {
+                    let k = nz[n]
+                    let xk = v[n]
                     let row = k * outputCount
                     for i in 0..<outputCount { y[i] += xk * w[row + i] }
                 }

@@ -24,6 +24,15 @@ public struct ONNXModel: Sendable {
     public let metadata: [String: String]
 
     let program: [Instruction]
+    /// `program` as executed: operands resolved, each kernel's parameters in its kind's table.
+    let steps: [Step]
+    let linearKernels: [LinearKernel]
+    let treeKernels: [TreeEnsembleKernel]
+    let affineKernels: [AffineKernel]
+    let normalizers: [NormalizerKernel]
+    let scalers: [ScalerKernel]
+    /// Some operator reads the input row densely: linear and affine kernels read only its nonzeros.
+    let readsDenseInput: Bool
     let slotOffsets: [Int]
     let slotSizes: [Int]
     let workspaceSize: Int
@@ -71,6 +80,52 @@ public struct ONNXModel: Sendable {
         classLabels = compiler.classLabels
         isClassifier = compiler.isClassifier
         program = compiler.program
+        var steps: [Step] = []
+        var linear: [LinearKernel] = [], trees: [TreeEnsembleKernel] = [], affine: [AffineKernel] = []
+        var normalizers: [NormalizerKernel] = [], scalers: [ScalerKernel] = []
+        for ins in compiler.program {
+            let kind: Step.Kind
+            var table = 0
+            switch ins.kernel {
+            case .linear(let k): (kind, table) = (.linear, linear.count); linear.append(k)
+            case .trees(let k): (kind, table) = (.trees, trees.count); trees.append(k)
+            case .affine(let k): (kind, table) = (.affine, affine.count); affine.append(k)
+            case .normalizer(let norm):
+                (kind, table) = (.normalizer, normalizers.count)
+                normalizers.append(NormalizerKernel(norm: norm))
+            case .scaler(let offset, let scale):
+                (kind, table) = (.scaler, scalers.count)
+                scalers.append(ScalerKernel(offset: offset, scale: scale))
+            case .addRows: kind = .addRows
+            case .copy: kind = .copy
+            case .roundToFloat: kind = .roundToFloat
+            case .relu: kind = .relu
+            case .sigmoid: kind = .sigmoid
+            case .tanh: kind = .tanh
+            case .softmax: kind = .softmax
+            }
+            let offsets = compiler.slotOffsets
+            let hasLabel = ins.outputs.count > 1
+            steps.append(
+                Step(
+                    kind: kind, table: table, input: ins.inputs[0], secondInput: ins.inputs.count > 1 ? ins.inputs[1] : nil,
+                    label: hasLabel ? offsets[ins.outputs[0]] : nil, output: offsets[ins.outputs.last!],
+                    outputSize: compiler.slotSizes[ins.outputs.last!]))
+        }
+        self.steps = steps
+        linearKernels = linear
+        treeKernels = trees
+        affineKernels = affine
+        self.normalizers = normalizers
+        self.scalers = scalers
+        readsDenseInput = compiler.program.contains { instruction in
+            guard instruction.inputs.contains(.input) else { return false }
+            switch instruction.kernel {
+            case .linear: return false
+            case .affine(let k): return k.weights == nil
+            default: return true
+            }
+        }
         slotOffsets = compiler.slotOffsets
         slotSizes = compiler.slotSizes
         workspaceSize = compiler.slotOffsets.last.map { $0 + compiler.slotSizes.last! } ?? 0
@@ -91,24 +146,16 @@ public struct ONNXModel: Sendable {
     /// Fresh buffers for `run`; make one per worker and reuse it.
     public func makeWorkspace() -> [Double] { Array(repeating: 0, count: max(workspaceSize, 1)) }
 
-    /// Runs the graph on one row whose dense values are `input.dense` (zero except at `input.indices`),
-    /// leaving every value in `workspace`; returns the offset of the score output.
-    @inlinable
-    public func run(_ input: SparseAccumulator, workspace: inout [Double]) -> Int {
-        _run(input.dense, input.indices, &workspace)
-    }
-
-    @usableFromInline
-    func _run(_ dense: [Double], _ indices: [Int], _ workspace: inout [Double]) -> Int {
-        dense.withUnsafeBufferPointer { x in
-            indices.withUnsafeBufferPointer { nz in
-                workspace.withUnsafeMutableBufferPointer { ws in
-                    let base = ws.baseAddress!
-                    let inputRow = Row(values: x.baseAddress!, count: x.count, nonzeros: nz)
-                    for instruction in program {
-                        execute(instruction, inputRow, base)
-                    }
-                }
+    /// Runs the graph on one sparse row, leaving every value in `workspace`; returns the offset of
+    /// the score output. The dense row is filled first only when some operator reads it.
+    public func run(_ input: inout SparseAccumulator, workspace: inout [Double]) -> Int {
+        if readsDenseInput { input.materializeDense() }
+        input.withRow { dense, nonzeros, values in
+            workspace.withUnsafeMutableBufferPointer { ws in
+                let base = ws.baseAddress!
+                let inputRow = Row(
+                    values: dense.baseAddress!, count: dense.count, nonzeros: nonzeros, nonzeroValues: values.baseAddress!)
+                for i in steps.indices { execute(steps[i], inputRow, base) }
             }
         }
         return slotOffsets[scoreSlot]
@@ -118,58 +165,83 @@ public struct ONNXModel: Sendable {
     private func row(_ operand: Operand, _ input: Row, _ ws: UnsafeMutablePointer<Double>) -> Row {
         switch operand {
         case .input: return input
-        case .slot(let s): return Row(values: UnsafePointer(ws + slotOffsets[s]), count: slotSizes[s], nonzeros: nil)
+        case .slot(let s): return Row(values: UnsafePointer(ws + slotOffsets[s]), count: slotSizes[s])
         }
     }
 
-    private func execute(_ ins: Instruction, _ input: Row, _ ws: UnsafeMutablePointer<Double>) {
-        let x = row(ins.inputs[0], input, ws)
-        switch ins.kernel {
-        case .linear(let k):
-            k.run(x, label: ins.outputs.count > 1 ? ws + slotOffsets[ins.outputs[0]] : nil,
-                  scores: ws + slotOffsets[ins.outputs.last!])
-        case .trees(let k):
-            k.run(x, label: ins.outputs.count > 1 ? ws + slotOffsets[ins.outputs[0]] : nil,
-                  scores: ws + slotOffsets[ins.outputs.last!])
-        case .affine(let k):
-            k.run(x, ws + slotOffsets[ins.outputs[0]])
+    /// Runs one step. Kernels are called in place in their tables (`linearKernels[k].run`), never
+    /// copied: a copy would retain every array the kernel holds, per record.
+    private func execute(_ step: Step, _ input: Row, _ ws: UnsafeMutablePointer<Double>) {
+        let x = row(step.input, input, ws)
+        let out = ws + step.output
+        let n = step.outputSize
+        switch step.kind {
+        case .linear: linearKernels[step.table].run(x, label: step.label.map { ws + $0 }, scores: out)
+        case .trees: treeKernels[step.table].run(x, label: step.label.map { ws + $0 }, scores: out)
+        case .affine: affineKernels[step.table].run(x, out)
+        case .normalizer: normalizers[step.table].run(x, out, n)
+        case .scaler: scalers[step.table].run(x, out, n)
         case .addRows:
-            let y = row(ins.inputs[1], input, ws)
-            let out = ws + slotOffsets[ins.outputs[0]]
-            for i in 0..<slotSizes[ins.outputs[0]] { out[i] = x.values[i] + y.values[i] }
-        case .normalizer(let norm):
-            let n = slotSizes[ins.outputs[0]]
-            let out = ws + slotOffsets[ins.outputs[0]]
-            var d = 0.0
-            switch norm {
-            case "L1": for i in 0..<n { d += abs(x.values[i]) }
-            case "L2":
-                for i in 0..<n { d += x.values[i] * x.values[i] }
-                d = d.squareRoot()
-            default:
-                d = -.infinity
-                for i in 0..<n { d = max(d, x.values[i]) }
-            }
-            for i in 0..<n { out[i] = d == 0 ? x.values[i] : x.values[i] / d }
-        case .scaler(let offset, let scale):
-            let n = slotSizes[ins.outputs[0]]
-            let out = ws + slotOffsets[ins.outputs[0]]
-            for i in 0..<n {
-                let o = offset.count == 1 ? offset[0] : offset[i]
-                let s = scale.count == 1 ? scale[0] : scale[i]
-                out[i] = (x.values[i] - o) * s
-            }
-        case .copy, .roundToFloat, .relu, .sigmoid, .tanh, .softmax:
-            let n = slotSizes[ins.outputs[0]]
-            let out = ws + slotOffsets[ins.outputs[0]]
-            switch ins.kernel {
-            case .roundToFloat: for i in 0..<n { out[i] = Double(Float(x.values[i])) }
-            case .relu: for i in 0..<n { out[i] = max(0, x.values[i]) }
-            case .sigmoid: for i in 0..<n { out[i] = PostTransform.sigmoid(x.values[i]) }
-            case .tanh: for i in 0..<n { out[i] = Foundation.tanh(x.values[i]) }
-            default: for i in 0..<n { out[i] = x.values[i] }
-            }
-            if case .softmax = ins.kernel { Kernels.softmax(out, n, zeroStaysZero: false) }
+            let y = row(step.secondInput!, input, ws)
+            for i in 0..<n { out[i] = x.values[i] + y.values[i] }
+        case .roundToFloat: for i in 0..<n { out[i] = Double(Float(x.values[i])) }
+        case .relu: for i in 0..<n { out[i] = max(0, x.values[i]) }
+        case .sigmoid: for i in 0..<n { out[i] = PostTransform.sigmoid(x.values[i]) }
+        case .tanh: for i in 0..<n { out[i] = Foundation.tanh(x.values[i]) }
+        case .copy: for i in 0..<n { out[i] = x.values[i] }
+        case .softmax:
+            for i in 0..<n { out[i] = x.values[i] }
+            Kernels.softmax(out, n, zeroStaysZero: false)
+        }
+    }
+}
+
+/// One instruction of `ONNXModel.program`, ready to run: trivially copyable.
+struct Step: Sendable {
+    enum Kind: Sendable {
+        case linear, trees, affine, normalizer, scaler, addRows, copy, roundToFloat, relu, sigmoid, tanh, softmax
+    }
+
+    let kind: Kind
+    /// Index of the kernel in its kind's table (linear, trees, affine, normalizer, scaler).
+    let table: Int
+    let input: Operand
+    let secondInput: Operand?
+    /// Workspace offsets of the label (classifiers), and of the result.
+    let label: Int?
+    let output: Int
+    let outputSize: Int
+}
+
+/// `Normalizer`: divides by the row's L1 or L2 norm or its maximum (`MAX`).
+struct NormalizerKernel: Sendable {
+    let norm: String
+
+    func run(_ x: Row, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        var d = 0.0
+        switch norm {
+        case "L1": for i in 0..<n { d += abs(x.values[i]) }
+        case "L2":
+            for i in 0..<n { d += x.values[i] * x.values[i] }
+            d = d.squareRoot()
+        default:
+            d = -.infinity
+            for i in 0..<n { d = max(d, x.values[i]) }
+        }
+        for i in 0..<n { out[i] = d == 0 ? x.values[i] : x.values[i] / d }
+    }
+}
+
+/// `Scaler`: `(x - offset) * scale`, each one value or one per input.
+struct ScalerKernel: Sendable {
+    let offset: [Double]
+    let scale: [Double]
+
+    func run(_ x: Row, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n {
+            let o = offset.count == 1 ? offset[0] : offset[i]
+            let s = scale.count == 1 ? scale[0] : scale[i]
+            out[i] = (x.values[i] - o) * s
         }
     }
 }
