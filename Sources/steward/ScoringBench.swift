@@ -76,6 +76,12 @@ struct ScoreBench: ParsableCommand {
                 report("  from JSON lines (parse included)", try measureJSON(model, lines, textRecords / 10))
             }
         }
+        // Non-ASCII text skips the tokenizer's vector path (one accented word per text suffices).
+        let accented = Self.texts(count: 4096, bytes: 200, extraWords: ["café", "müller", "señal", "naïve"])
+        let unigrams = try SyntheticModels.hashedTextLinear(ngrams: [1, 1])
+        report(
+            "hashed-text linear, ngram_range [1, 1], 200-byte texts with accented words",
+            try measure(unigrams, accented.map { BenchRecord(text: $0, numbers: []) }, textRecords))
         var rng = SplitMix64(seed: 7)
         let rows = (0..<4096).map { _ in BenchRecord(text: nil, numbers: (0..<20).map { _ in rng.nextUniform() * 2 - 1 }) }
         let trees = try SyntheticModels.treeEnsemble()
@@ -127,13 +133,13 @@ struct ScoreBench: ParsableCommand {
         return best
     }
 
-    /// Chat-like texts of exactly `bytes` UTF-8 bytes (ASCII words, some capitalized).
-    static func texts(count: Int, bytes: Int) -> [String] {
+    /// Chat-like texts of about `bytes` UTF-8 bytes (ASCII words, some capitalized, plus `extraWords`).
+    static func texts(count: Int, bytes: Int, extraWords: [String] = []) -> [String] {
         let words = [
             "order", "refund", "please", "account", "delivery", "the", "my", "was", "again", "manager", "thanks",
             "invoice", "charged", "twice", "today", "support", "cancel", "subscription", "address", "Hello",
             "URGENT", "help", "waiting", "days", "package", "missing", "email", "update", "service", "quick",
-        ]
+        ] + extraWords
         var rng = SplitMix64(seed: 3)
         return (0..<count).map { _ in
             var s = ""
@@ -141,7 +147,7 @@ struct ScoreBench: ParsableCommand {
                 if !s.isEmpty { s += " " }
                 s += words[Int(rng.next() % UInt64(words.count))]
             }
-            return String(s.utf8.prefix(bytes))!
+            return String(decoding: s.utf8.prefix(bytes), as: UTF8.self)
         }
     }
 }

@@ -135,6 +135,8 @@ struct TextTokenizer {
     private mutating func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool) -> Bool {
         let n = text.count
         guard n > 0, let source = text.baseAddress else { return true }
+        // All ASCII? Checked first, sixteen bytes at a time: giving up halfway would waste the work.
+        guard ASCIIBlock.isASCII(source, count: n) else { return false }
         // A separator, the text rounded up to a whole block, and 8 bytes for hashing past the end.
         let room = byteCount + 1 + n + 16 + 8
         if storage.count < room { storage.append(contentsOf: repeatElement(0, count: room - storage.count)) }
@@ -143,13 +145,19 @@ struct TextTokenizer {
             startStorage.append(contentsOf: repeatElement(0, count: tokenRoom - startStorage.count))
             endStorage.append(contentsOf: repeatElement(0, count: tokenRoom - endStorage.count))
         }
-        var base = byteCount
+        let firstByte = byteCount
         let previousTokens = tokenCount
-        var count = tokenCount
-        let isASCII = storage.withUnsafeMutableBytes { storage in
+        // The closures keep base and count in their own locals: captured variables live in memory,
+        // and every store to `starts`/`ends` would make the compiler reload them.
+        let scanned: (base: Int, count: Int)? = storage.withUnsafeMutableBytes { storage in
             startStorage.withUnsafeMutableBufferPointer { starts in
                 endStorage.withUnsafeMutableBufferPointer { ends in
                     let out = storage.baseAddress!
+                    // Plain pointers: the buffers are `inout` parameters, reloaded after every store.
+                    let starts = starts.baseAddress!
+                    let ends = ends.baseAddress!
+                    var base = firstByte
+                    var count = previousTokens
                     // After earlier tokens, a space: a token at the start of this text then follows
                     // the last one contiguously, as if the texts were joined with a space.
                     if previousTokens > 0 {
@@ -176,7 +184,7 @@ struct TextTokenizer {
                                 }
                                 v = tail
                             }
-                            guard ASCIIBlock.isASCII(v) else { return false }
+                            guard ASCIIBlock.isASCII(v) else { return nil }
                             let (lowered, mask) = ASCIIBlock.classify(v, lowercase: lowercase)
                             (out + base + at).storeBytes(of: lowered, as: SIMD16<UInt8>.self)
                             word |= mask << (16 * UInt64(block))
@@ -186,12 +194,12 @@ struct TextTokenizer {
                         var changes = word ^ (word << 1 | carry)
                         carry = word >> 63
                         while changes != 0 {
-                            let at = chunk + changes.trailingZeroBitCount
+                            let at = chunk &+ changes.trailingZeroBitCount
                             changes &= changes &- 1
                             if open {
-                                starts[count] = base + tokenStart
-                                ends[count] = base + at
-                                count &+= at - tokenStart >= 2 ? 1 : 0
+                                starts[count] = base &+ tokenStart
+                                ends[count] = base &+ at
+                                count &+= at &- tokenStart >= 2 ? 1 : 0
                             } else {
                                 tokenStart = at
                             }
@@ -200,17 +208,17 @@ struct TextTokenizer {
                         chunk += 64
                     }
                     if open {
-                        starts[count] = base + tokenStart
-                        ends[count] = base + n
-                        count &+= n - tokenStart >= 2 ? 1 : 0
+                        starts[count] = base &+ tokenStart
+                        ends[count] = base &+ n
+                        count &+= n &- tokenStart >= 2 ? 1 : 0
                     }
-                    return true
+                    return (base, count)
                 }
             }
         }
-        guard isASCII else { return false }
-        byteCount = base + n
-        tokenCount = count
+        guard let scanned else { return false }
+        byteCount = scanned.base + n
+        tokenCount = scanned.count
         return true
     }
 
@@ -309,6 +317,22 @@ struct TextTokenizer {
 /// Sixteen ASCII bytes at a time, for `TextTokenizer.tokenizeASCII`.
 enum ASCIIBlock {
     typealias V = SIMD16<UInt8>
+
+    /// Whether the `count` bytes at `p` are all below 0x80.
+    static func isASCII(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var any = V(repeating: 0)
+        var at = 0
+        while at + 16 <= count {
+            any |= UnsafeRawPointer(p + at).loadUnaligned(as: V.self)
+            at += 16
+        }
+        var tail: UInt8 = 0
+        while at < count {
+            tail |= p[at]
+            at += 1
+        }
+        return isASCII(any) && tail < 0x80
+    }
 
     @inline(__always)
     static func isASCII(_ v: V) -> Bool {

@@ -174,29 +174,11 @@ struct LinearKernel: Sendable {
     /// order) whatever the layout, so scores do not depend on it.
     func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
         let targets = targets
+        let featureCount = featureCount
+        for t in 0..<targets { scores[t] = intercepts.isEmpty ? 0 : intercepts[t] }
+        // The closure captures only locals: capturing `self` copies the kernel (a retain per array).
         weights.withUnsafeBufferPointer { w in
-            for t in 0..<targets { scores[t] = intercepts.isEmpty ? 0 : intercepts[t] }
-            if let nz = x.nonzeros, let v = x.nonzeroValues {
-                if targets == 2 {
-                    var s0 = scores[0], s1 = scores[1]
-                    for k in 0..<nz.count {
-                        let j = nz[k] &* 2
-                        s0 += Double(w[j]) * v[k]
-                        s1 += Double(w[j &+ 1]) * v[k]
-                    }
-                    scores[0] = s0
-                    scores[1] = s1
-                } else {
-                    for k in 0..<nz.count {
-                        let j = nz[k] &* targets
-                        for t in 0..<targets { scores[t] += Double(w[j &+ t]) * v[k] }
-                    }
-                }
-            } else {
-                for j in 0..<featureCount {
-                    for t in 0..<targets { scores[t] += Double(w[j * targets + t]) * x.values[j] }
-                }
-            }
+            Self.addProducts(w.baseAddress!, targets: targets, featureCount: featureCount, x, scores)
         }
         if binaryExpansion {
             let s = scores[0]
@@ -208,6 +190,33 @@ struct LinearKernel: Sendable {
                 var best = 0
                 for t in 1..<max(targets, 1) where scores[t] > scores[best] { best = t }
                 label.pointee = Double(best)
+            }
+        }
+    }
+
+    /// `scores[t] += Σ_j w[j, t] · x[j]`, over the row's nonzeros when it is sparse.
+    private static func addProducts(
+        _ w: UnsafePointer<Float>, targets: Int, featureCount: Int, _ x: Row, _ scores: UnsafeMutablePointer<Double>
+    ) {
+        if let nz = x.nonzeros, let v = x.nonzeroValues {
+            if targets == 2 {
+                var s0 = scores[0], s1 = scores[1]
+                for k in 0..<nz.count {
+                    let j = nz[k] &* 2
+                    s0 += Double(w[j]) * v[k]
+                    s1 += Double(w[j &+ 1]) * v[k]
+                }
+                scores[0] = s0
+                scores[1] = s1
+            } else {
+                for k in 0..<nz.count {
+                    let j = nz[k] &* targets
+                    for t in 0..<targets { scores[t] += Double(w[j &+ t]) * v[k] }
+                }
+            }
+        } else {
+            for j in 0..<featureCount {
+                for t in 0..<targets { scores[t] += Double(w[j * targets + t]) * x.values[j] }
             }
         }
     }
