@@ -1297,7 +1297,7 @@ struct Scanner {
         guard at(j) == 32 else { return nil }
         j += 1
         if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
-        guard isWord(j) else { return nil }
+        guard isWord(j), words.mayStartMonth(p[j], at(j + 1)) else { return nil }
         let me = wordEnd(j)
         // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
         let f = WordFlags(rawValue: words.lookupMeaningful(p + j, me - j))
