@@ -12,6 +12,12 @@ extension Scanner {
     /// buffer, and the last byte goes through the trigger table.
     @inline(__always)
     func stopBits(_ b: Int) -> UInt64 {
+        if b &+ 65 <= n {
+            // Inside the buffer: four windows, no clamping.
+            let q = UnsafeRawPointer(p + b)
+            return TriggerVector.bits(q) | TriggerVector.bits(q + 16) &<< 16 | TriggerVector.bits(q + 32) &<< 32
+                | TriggerVector.bits(q + 48) &<< 48
+        }
         var m: UInt64 = 0
         let end = min(b &+ 64, n &- 1)
         var s = b
