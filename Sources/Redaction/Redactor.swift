@@ -104,9 +104,12 @@ public final class Redactor: @unchecked Sendable {
 
     /// Calls `body` with the matches in byte offsets, overlaps resolved, below-threshold hits dropped,
     /// sorted by start. Up to 32 raw matches live in stack memory, so a scan allocates nothing.
-    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
+    /// `reference` runs the scanner's stop-at-every-trigger loop instead of the bitmask loop (for tests).
+    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, reference: Bool = false,
+                        _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
-            var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable, buffer: stack)
+            var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable, buffer: stack,
+                                  reference: reference)
             scanner.run()
             if scanner.overflow.isEmpty {
                 let kept = resolve(UnsafeMutableBufferPointer(rebasing: stack[0..<scanner.count]))
@@ -164,6 +167,14 @@ public final class Redactor: @unchecked Sendable {
         Redactor.withBytes(text) { buf in
             guard let base = buf.baseAddress, buf.count > 0 else { return [] }
             return entities(base, buf.count)
+        }
+    }
+
+    /// `entities(in:)` through the scanner's reference loop, which stops at every trigger byte.
+    func referenceEntities(in text: String) -> [Entity] {
+        Redactor.withBytes(text) { buf in
+            guard let base = buf.baseAddress, buf.count > 0 else { return [] }
+            return withMatches(base, buf.count, reference: true) { entities(base, $0) }
         }
     }
 

@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Byte classes for the scanner, one table lookup per byte.
 enum ByteClass {
     static let digit: UInt8 = 1
@@ -63,6 +67,29 @@ enum TriggerVector {
     /// elsewhere. Reads seventeen bytes (the byte after the block decides its last `.`).
     @inline(__always)
     static func lanes(_ p: UnsafeRawPointer) -> (UInt64, UInt64) {
+        let bytes = SIMD16<UInt8>(repeating: 0).replacing(with: SIMD16<UInt8>(repeating: 0xFF), where: stops(p))
+        let q = unsafeBitCast(bytes, to: SIMD2<UInt64>.self)
+        return (q[0], q[1])
+    }
+
+    /// The same sixteen stops as a bitmask, bit k for byte k.
+    @inline(__always)
+    static func bits(_ p: UnsafeRawPointer) -> UInt64 {
+        let m = stops(p)
+        #if arch(x86_64)
+        // SSE2 `pmovmskb`.
+        return UInt64(UInt16(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(m, to: __m128i.self))))
+        #else
+        let ones = SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: m)
+        let q = unsafeBitCast(ones, to: SIMD2<UInt64>.self)
+        // Multiplying bytes of 0/1 by this constant gathers byte k's bit at bit 56 + k, without carries.
+        return (q[0] &* 0x0102_0408_1020_4080) &>> 56 | ((q[1] &* 0x0102_0408_1020_4080) &>> 56) &<< 8
+        #endif
+    }
+
+    /// The vector test itself: which of the sixteen bytes at `p` are stops (reads `p[16]` too).
+    @inline(__always)
+    static func stops(_ p: UnsafeRawPointer) -> SIMDMask<SIMD16<Int8>> {
         typealias V = SIMD16<UInt8>
         let v = p.loadUnaligned(as: V.self)
         let next = p.loadUnaligned(fromByteOffset: 1, as: V.self)
@@ -77,8 +104,6 @@ enum TriggerVector {
         let nextDigit = (next &- V(repeating: 0x30)) .<= V(repeating: 0x09)
         let nextLetter = ((next | V(repeating: 0x20)) &- V(repeating: 0x61)) .<= V(repeating: 0x19)
         m .|= (v .== V(repeating: 0x2E)) .& (nextDigit .| nextLetter)
-        let bytes = V(repeating: 0).replacing(with: V(repeating: 0xFF), where: m)
-        let q = unsafeBitCast(bytes, to: SIMD2<UInt64>.self)
-        return (q[0], q[1])
+        return m
     }
 }

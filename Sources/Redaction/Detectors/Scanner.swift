@@ -207,6 +207,7 @@ final class DetectorConfig: @unchecked Sendable {
     /// Whether every trigger byte is one `TriggerVector` stops at, so the main loop may skip sixteen
     /// bytes at a time.
     let vectorSkip: Bool
+    let hasPatterns: Bool
 
     init(kinds: [EntityType], enabled: [Bool], scores: [Float], words: WordTable, patterns: [UserPattern],
          dictionaryKinds: [UInt16], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
@@ -226,6 +227,7 @@ final class DetectorConfig: @unchecked Sendable {
         self.lowercaseLookups = lowercaseLookups
         self.vectorSkip = (0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) }
             && !patternFirst[Int(UInt8(ascii: "."))]
+        self.hasPatterns = !patterns.isEmpty
     }
 
     deinit { enabledFlags.deallocate() }
@@ -284,6 +286,8 @@ struct Scanner {
     unowned(unsafe) let words: WordIndex
     let enabled: UnsafeMutablePointer<Bool>
     let vector: Bool
+    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `vector`.
+    let blocks: Bool
     /// Matches in emission order: the first `capacity` in `buffer` (stack memory the caller provides),
     /// the rest in `overflow`.
     let buffer: UnsafeMutablePointer<Match>
@@ -292,7 +296,7 @@ struct Scanner {
     var overflow: [Match] = []
 
     init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>,
-         buffer: UnsafeMutableBufferPointer<Match>) {
+         buffer: UnsafeMutableBufferPointer<Match>, reference: Bool = false) {
         self.buffer = buffer.baseAddress!
         self.capacity = buffer.count
         self.p = p
@@ -301,6 +305,7 @@ struct Scanner {
         self.words = cfg.words
         self.enabled = cfg.enabledFlags
         self.vector = cfg.vectorSkip
+        self.blocks = cfg.vectorSkip && !reference
         self.trig = trig
         self.cls = cls
     }
@@ -356,41 +361,38 @@ struct Scanner {
     // MARK: Main loop
 
     mutating func run() {
-        let hasPatterns = !cfg.patterns.isEmpty
+        if blocks { runBlocks() } else { runStops() }
+    }
+
+    /// The reference main loop: stop at every trigger byte (`nextTrigger`) and dispatch it.
+    mutating func runStops() {
         var i = nextTrigger(0)
         while i < n {
-            let t = trig[Int(p[i])]
-            if t == Trigger.none {
-                i = nextTrigger(i &+ 1)
-                continue
-            }
-            let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
-            if hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
-            switch t {
-            case Trigger.digit:
-                i = midWord ? midWordDigit(i) : numeric(i)
-            case Trigger.upper, Trigger.nonASCII:
-                i = midWord ? skipWord(i) : capitalized(i)
-            case Trigger.at:
-                i = email(i)
-            case Trigger.colon:
-                i = colon(i)
-            case Trigger.plus:
-                i = plus(i)
-            case Trigger.lparen:
-                i = lparen(i)
-            case Trigger.dot:
-                i = dot(i)
-            case Trigger.dash:
-                i = dash(i)
-            default:
-                if !midWord && cfg.lowercaseLookups && words.firstBytes[Int(p[i])] {
-                    i = capitalized(i)
-                } else {
-                    i = midWord ? skipWord(i) : i + 1
-                }
-            }
-            i = nextTrigger(i)
+            i = nextTrigger(step(i))
+        }
+    }
+
+    /// Runs the recogniser for the byte at `i` and returns where scanning resumes (always past `i`).
+    @inline(__always)
+    mutating func step(_ i: Int) -> Int {
+        let t = trig[Int(p[i])]
+        if t == Trigger.none { return i &+ 1 }
+        let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
+        if cfg.hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
+        switch t {
+        case Trigger.digit:
+            return midWord ? midWordDigit(i) : numeric(i)
+        case Trigger.upper, Trigger.nonASCII:
+            return midWord ? skipWord(i) : capitalized(i)
+        case Trigger.at: return email(i)
+        case Trigger.colon: return colon(i)
+        case Trigger.plus: return plus(i)
+        case Trigger.lparen: return lparen(i)
+        case Trigger.dot: return dot(i)
+        case Trigger.dash: return dash(i)
+        default:
+            if !midWord && cfg.lowercaseLookups && words.firstBytes[Int(p[i])] { return capitalized(i) }
+            return midWord ? skipWord(i) : i &+ 1
         }
     }
 
@@ -1295,7 +1297,7 @@ struct Scanner {
         guard at(j) == 32 else { return nil }
         j += 1
         if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
-        guard isWord(j) else { return nil }
+        guard isWord(j), words.mayStartMonth(p[j], at(j + 1)) else { return nil }
         let me = wordEnd(j)
         // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
         let f = WordFlags(rawValue: words.lookupMeaningful(p + j, me - j))

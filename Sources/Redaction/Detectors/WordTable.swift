@@ -175,6 +175,11 @@ final class WordIndex: @unchecked Sendable {
     /// most capitalised words in chat are sentence starts that are not names, and the filter turns
     /// them away without touching the large table.
     private let bloom: UnsafeMutablePointer<UInt64>
+    /// A 1024-bit filter over the first two bytes of every month name, so that most words after a
+    /// day number ("10 minutes") are turned away before their end is found and hashed. Off when a
+    /// month key has a single byte.
+    private let monthPairs: UnsafeMutablePointer<UInt64>
+    private let monthPairFilter: Bool
 
     init(_ t: WordTable) {
         let parts = t.parts()
@@ -202,6 +207,27 @@ final class WordIndex: @unchecked Sendable {
             bloom[a >> 6] |= 1 << UInt64(a & 63)
             bloom[b >> 6] |= 1 << UInt64(b & 63)
         }
+        monthPairs = .allocate(capacity: 16)
+        monthPairs.initialize(repeating: 0, count: 16)
+        var filter = true
+        for (i, v) in parts.values.enumerated() where v & WordFlags.month.rawValue != 0 {
+            let at = Int(parts.keyStart[i])
+            guard parts.keyLength[i] >= 2 else {
+                filter = false
+                continue
+            }
+            let h = ContextSet.pairSlot(parts.arena[at], parts.arena[at + 1])
+            monthPairs[h >> 6] |= 1 << UInt64(h & 63)
+        }
+        monthPairFilter = filter
+    }
+
+    /// False when no month name starts with the bytes `b0 b1`; true when one may.
+    @inline(__always)
+    func mayStartMonth(_ b0: UInt8, _ b1: UInt8) -> Bool {
+        if !monthPairFilter { return true }
+        let h = ContextSet.pairSlot(b0, b1)
+        return monthPairs[h &>> 6] & (1 &<< UInt64(h & 63)) != 0
     }
 
     /// Like `lookup`, but returns 0 at once for words the Bloom filter rules out (those are either
@@ -224,6 +250,7 @@ final class WordIndex: @unchecked Sendable {
     }
 
     deinit {
+        monthPairs.deallocate()
         bloom.deallocate()
         slots.deallocate()
         keyStart.deallocate()

@@ -1,0 +1,81 @@
+/// The block-at-a-time main loop. The trigger bytes of up to sixty-four bytes are found at once as a
+/// bitmask (vector compares, one `pmovmskb` per sixteen bytes), and the recognisers run from that mask
+/// with a trailing-zero loop: after a recogniser returns, the bits before its end are cleared, so a stop
+/// costs no new vector search and no dependent reload, as `runStops()` pays for after every stop.
+///
+/// The loop also passes over capitalised words that no recogniser can start, without dispatching them
+/// (`ordinaryCapitalEnd`): sentence starts such as "The", "Can", "I". Everything else goes through `step`,
+/// the same dispatch as `runStops()`, so both loops find the same entities (property-tested).
+extension Scanner {
+    /// The trigger bytes among `b ..< min(b + 64, n)`, bit k for byte `b + k`, as `nextTrigger` finds
+    /// them. Needs `n >= 17`: the last window is read overlapping the one before, never past the
+    /// buffer, and the last byte goes through the trigger table.
+    @inline(__always)
+    func stopBits(_ b: Int) -> UInt64 {
+        if b &+ 65 <= n {
+            // Inside the buffer: four windows, no clamping.
+            let q = UnsafeRawPointer(p + b)
+            return TriggerVector.bits(q) | TriggerVector.bits(q + 16) &<< 16 | TriggerVector.bits(q + 32) &<< 32
+                | TriggerVector.bits(q + 48) &<< 48
+        }
+        var m: UInt64 = 0
+        let end = min(b &+ 64, n &- 1)
+        var s = b
+        while s < end {
+            let q = min(s, n &- 17)
+            let w = TriggerVector.bits(UnsafeRawPointer(p + q))
+            let off = q &- b
+            m |= off >= 0 ? w &<< UInt64(off) : w &>> UInt64(-off)
+            s &+= 16
+        }
+        if n &- 1 &- b < 64 && trig[Int(p[n &- 1])] != 0 { m |= 1 &<< UInt64(n &- 1 &- b) }
+        return m
+    }
+
+    /// Where `capitalized(i)` returns when it can be told cheaply that it finds nothing, else 0. That
+    /// is so for a capital at a word start whose word is ASCII letters only, starts no IBAN, bech32 or
+    /// hex address, is not joined to more word bytes (digits, `_`, non-ASCII letters, `'`/`-` + capital)
+    /// and is ruled out by the Bloom filter: `capitalized` then returns the word's end.
+    @inline(__always)
+    func ordinaryCapitalEnd(_ i: Int) -> Int {
+        if cfg.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
+        let c1 = cls[Int(at(i &+ 1))]
+        if c1 & ByteClass.upper != 0 && isDigit(i &+ 2) && isDigit(i &+ 3) { return 0 }
+        if at(i &+ 2) == 0x31 && ((p[i] == 66 && at(i &+ 1) == 67) || (p[i] == 84 && at(i &+ 1) == 66)) { return 0 }
+        if cls[Int(p[i])] & ByteClass.hex != 0 && c1 & ByteClass.hex != 0 {
+            var h = i
+            while isHex(h) && h &- i < 4 { h &+= 1 }
+            let after = at(h)
+            if after == 58 || (h == i &+ 2 && after == 45) || (h == i &+ 4 && after == 46) { return 0 }
+        }
+        var j = i &+ 1
+        while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
+        let e = at(j)
+        if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
+            return 0
+        }
+        return words.lookupMeaningful(p + i, j &- i) == 0 ? j : 0
+    }
+
+    /// The main loop over stop bitmasks; `runStops()` for inputs shorter than one vector window.
+    mutating func runBlocks() {
+        if n < 17 {
+            runStops()
+            return
+        }
+        var b = 0
+        var pos = 0
+        while b < n {
+            var m = stopBits(b)
+            while m != 0 {
+                let i = b &+ m.trailingZeroBitCount
+                let plain = cls[Int(p[i])] & ByteClass.upper != 0 && !isWord(i &- 1) ? ordinaryCapitalEnd(i) : 0
+                pos = plain > 0 ? plain : step(i)
+                let d = pos &- b
+                if d >= 64 { break }
+                m &= ~0 &<< UInt64(d)
+            }
+            b = max(b &+ 64, pos)
+        }
+    }
+}
