@@ -193,17 +193,29 @@ struct TextTokenizer {
                         // Bit i of `changes`: byte chunk + i differs from the byte before it (word or not).
                         var changes = word ^ (word << 1 | carry)
                         carry = word >> 63
-                        while changes != 0 {
-                            let at = chunk &+ changes.trailingZeroBitCount
+                        // A token left open by the previous chunk ends at the first change.
+                        if open && changes != 0 {
+                            let end = chunk &+ changes.trailingZeroBitCount
                             changes &= changes &- 1
-                            if open {
-                                starts[count] = base &+ tokenStart
-                                ends[count] = base &+ at
-                                count &+= at &- tokenStart >= 2 ? 1 : 0
-                            } else {
-                                tokenStart = at
+                            starts[count] = base &+ tokenStart
+                            ends[count] = base &+ end
+                            count &+= end &- tokenStart >= 2 ? 1 : 0
+                            open = false
+                        }
+                        // Then changes come in pairs, start and end; a start without its end stays open.
+                        while changes != 0 {
+                            let start = chunk &+ changes.trailingZeroBitCount
+                            changes &= changes &- 1
+                            if changes == 0 {
+                                tokenStart = start
+                                open = true
+                                break
                             }
-                            open.toggle()
+                            let end = chunk &+ changes.trailingZeroBitCount
+                            changes &= changes &- 1
+                            starts[count] = base &+ start
+                            ends[count] = base &+ end
+                            count &+= end &- start >= 2 ? 1 : 0
                         }
                         chunk += 64
                     }

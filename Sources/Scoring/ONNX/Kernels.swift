@@ -171,7 +171,9 @@ struct LinearKernel: Sendable {
     /// Writes the label index (classifiers) and the scores.
     ///
     /// Each target's sum adds the same terms in the same order (intercept, then the inputs in row
-    /// order) whatever the layout, so scores do not depend on it.
+    /// order) whatever the layout, so scores do not depend on it. Inlined into the caller, which
+    /// then reads the kernel in place rather than copying it (a retain per array, per record).
+    @inline(__always)
     func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
         let targets = targets
         let featureCount = featureCount
