@@ -122,6 +122,20 @@ import Testing
         }
     }
 
+    /// Every two-byte scalar (the tokenizer's table) in words, alone, doubled and after capitals.
+    @Test func everyTwoByteScalarMatchesThePlainReference() {
+        for v in UInt32(0x80)..<0x800 {
+            let c = String(Character(Unicode.Scalar(v)!))
+            for text in ["ab\(c)cd x", "\(c)\(c) \(c)", "A\(c)", "ΑΣ\(c) σ", "\(c)z 7\(c)"] {
+                for lowercase in [true, false] {
+                    #expect(
+                        Self.tokens([text], lowercase: lowercase) == Self.referenceTokens(text, lowercase: lowercase),
+                        "U+\(String(v, radix: 16)) in \(text)")
+                }
+            }
+        }
+    }
+
     @Test func tokenizerAppendsFieldsAsIfJoinedWithASpace() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<500 {

@@ -378,6 +378,30 @@ enum ASCIIBlock {
     }
 }
 
+/// What the tokenizer needs of a scalar U+0080–U+07FF (two UTF-8 bytes), computed once from
+/// `Unicode.Scalar.Properties` exactly as the general path uses them.
+struct TwoByteScalar: Sendable {
+    /// The lowercase mapping, when it is one scalar.
+    let lowered: UInt32
+    let isWord: Bool
+    let loweredIsWord: Bool
+    let isCased: Bool
+    let isCaseIgnorable: Bool
+    /// Needs the general path: a lowercase mapping of several scalars, or Σ (Final_Sigma).
+    let isSpecial: Bool
+
+    static let table: [TwoByteScalar] = (0x80..<0x800).map { (v: UInt32) in
+        let scalar = Unicode.Scalar(v)!
+        let properties = scalar.properties
+        let mapping = properties.changesWhenLowercased ? Array(properties.lowercaseMapping.unicodeScalars) : [scalar]
+        let lowered = mapping.count == 1 ? mapping[0] : scalar
+        return TwoByteScalar(
+            lowered: lowered.value, isWord: TextTokenizer.isWord(scalar), loweredIsWord: TextTokenizer.isWord(lowered),
+            isCased: properties.isCased, isCaseIgnorable: properties.isCaseIgnorable,
+            isSpecial: mapping.count != 1 || v == 0x3A3)
+    }
+}
+
 /// Where a scan stands between calls: output sizes and the token being built.
 struct ScanState {
     var byteCount: Int
@@ -450,6 +474,25 @@ private struct TokenWriter {
             // Keeps room >= 2 bytes per remaining input byte + 16: an ASCII byte writes at most
             // two (itself and a separator), a scalar's lowercase mapping at most 16.
             if state.byteCount + 2 * (n - i) + 16 > self.out.count { return i }
+            // Two-byte scalars (Latin, Greek, Cyrillic, Hebrew, Arabic…) from a table computed
+            // from the same Unicode properties, except the few that need the general path.
+            if b >= 0xC2 && b < 0xE0 && i + 1 < n {
+                let value = (UInt32(b & 0x1F) << 6) | UInt32(text[i + 1] & 0x3F)
+                let entry = TwoByteScalar.table[Int(value) - 0x80]
+                if !entry.isSpecial {
+                    i += 2
+                    let out = lowercase ? entry.lowered : value
+                    if lowercase ? entry.loweredIsWord : entry.isWord {
+                        if state.tokenStart < 0 { beginToken() }
+                        appendUTF8(Unicode.Scalar(out)!)
+                        state.tokenLength += 1
+                    } else {
+                        endToken()
+                    }
+                    if !entry.isCaseIgnorable { state.lastSignificantIsCased = entry.isCased }
+                    continue
+                }
+            }
             let (scalar, width) = TextTokenizer.decode(text, at: i)
             i += width
             let properties = scalar.properties
