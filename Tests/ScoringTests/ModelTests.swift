@@ -21,6 +21,21 @@ import Testing
         #expect(throws: ScoringError.self) { try ONNXModel(serialized: []) }
     }
 
+    /// The sparse row is rounded to float32 and, for trees, spread into the dense row: evaluating
+    /// the same row again, or explaining it, must see the same values.
+    @Test func evaluatingARowAgainGivesTheSameScore() throws {
+        let trees = try SyntheticModels.treeEnsemble(trees: 5, depth: 3, features: 20)
+        var scorer = Scorer(model: trees)
+        let record = Dictionary(uniqueKeysWithValues: (0..<20).map { ("f\($0)", FieldValue.number(Double($0) / 7 - 1.3)) })
+        let first = try scorer.score(record)
+        #expect(scorer.evaluate() == first)
+        #expect(try scorer.score(record, explain: 3).score == first)
+        let text = try SyntheticModels.hashedTextLinear(featureCount: 1 << 10)
+        var textScorer = Scorer(model: text)
+        let firstText = try textScorer.score(["text": FieldValue.string("Refund my order, the order was late")])
+        #expect(textScorer.evaluate() == firstText)
+    }
+
     @Test func unsupportedOperatorIsNamedAtLoad() {
         var node = linearNode()
         node.opType = "SVMClassifier"

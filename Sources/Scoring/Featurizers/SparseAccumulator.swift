@@ -182,10 +182,12 @@ public enum HashingNorm: String, Codable, Sendable {
 extension SparseAccumulator {
     /// Rounds every value to the nearest float32, as feeding a float32 model input does.
     mutating func roundToFloat32() {
-        precondition(!denseIsFilled, "SparseAccumulator: round before materializeDense()")
         let n = count
         valueStorage.withUnsafeMutableBufferPointer { v in
             for k in 0..<n { v[k] = Double(Float(v[k])) }
+        }
+        if denseIsFilled {
+            for k in 0..<n { denseStorage[indexStorage[k]] = valueStorage[k] }
         }
     }
 }

@@ -125,8 +125,8 @@ struct TextTokenizer {
         if storage.count < byteCount + 8 { storage.append(contentsOf: repeatElement(0, count: byteCount + 8 - storage.count)) }
     }
 
-    /// The vector path for all-ASCII `text`; returns false, having changed nothing, at the first
-    /// non-ASCII byte.
+    /// The vector path for all-ASCII `text`; returns false, having changed nothing, when `text` has
+    /// a non-ASCII byte.
     ///
     /// The text is copied to the buffer sixteen bytes at a time, lowercased, with every non-word byte
     /// turned into a space; a bit per byte says "word byte", and a token starts or ends where that bit
@@ -149,7 +149,7 @@ struct TextTokenizer {
         let previousTokens = tokenCount
         // The closures keep base and count in their own locals: captured variables live in memory,
         // and every store to `starts`/`ends` would make the compiler reload them.
-        let scanned: (base: Int, count: Int)? = storage.withUnsafeMutableBytes { storage in
+        let scanned: (base: Int, count: Int) = storage.withUnsafeMutableBytes { storage in
             startStorage.withUnsafeMutableBufferPointer { starts in
                 endStorage.withUnsafeMutableBufferPointer { ends in
                     let out = storage.baseAddress!
@@ -184,7 +184,6 @@ struct TextTokenizer {
                                 }
                                 v = tail
                             }
-                            guard ASCIIBlock.isASCII(v) else { return nil }
                             let (lowered, mask) = ASCIIBlock.classify(v, lowercase: lowercase)
                             (out + base + at).storeBytes(of: lowered, as: SIMD16<UInt8>.self)
                             word |= mask << (16 * UInt64(block))
@@ -228,7 +227,6 @@ struct TextTokenizer {
                 }
             }
         }
-        guard let scanned else { return false }
         byteCount = scanned.base + n
         tokenCount = scanned.count
         return true
