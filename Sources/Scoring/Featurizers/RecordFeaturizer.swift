@@ -21,6 +21,8 @@ public struct RecordFeaturizer: Sendable {
     public let spec: FeatureSpec
     public let policy: MissingFeaturePolicy
     let text: HashingVectorizer?
+    /// `spec.text?.fields`, or empty.
+    let textFields: [String]
     let categorical: DictFeatureHasher?
     let categoricalOffset: Int
     let numericOffset: Int
@@ -39,6 +41,7 @@ public struct RecordFeaturizer: Sendable {
         } else {
             text = nil
         }
+        textFields = spec.text?.fields ?? []
         if let c = spec.categorical {
             guard c.nFeatures >= 1 else {
                 throw ScoringError(.invalidCard, "features.categorical.n_features must be >= 1")
@@ -59,9 +62,11 @@ public struct RecordFeaturizer: Sendable {
     /// Writes the features of `record` into `scratch.vector` (cleared first).
     public func featurize<R: FeatureRecord>(_ record: R, into scratch: inout FeaturizerScratch) throws(ScoringError) {
         scratch.vector.clear()
-        if let text, let spec = spec.text {
+        if let text {
             scratch.tokens.removeAll()
-            for field in spec.fields {
+            // By index into a stored array: binding `spec.text` would copy it (and retain its arrays).
+            for k in textFields.indices {
+                let field = textFields[k]
                 switch record.fieldValue(field) {
                 case .string(var s):
                     s.withUTF8 { scratch.tokens.tokenize($0, lowercase: text.lowercase) }

@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Splits text into scikit-learn's word tokens: `doc.lower()` followed by
 /// `re.findall(r"(?u)\b\w\w+\b", doc)`, on bytes, with no per-call allocation once warm.
 ///
@@ -364,15 +368,20 @@ enum ASCIIBlock {
         return (out, bitmask(word))
     }
 
-    /// Bit i set when lane i is set. Each half's lanes, as 0x80 or 0 bytes of a 64-bit word, are
-    /// gathered into its top byte by one multiply (the products land on distinct bits, so nothing carries).
+    /// Bit i set when lane i is set: SSE2 `pmovmskb` on x86-64. Elsewhere each half's lanes, as 0x80
+    /// or 0 bytes of a 64-bit word, are gathered into its top byte by one multiply (the products land
+    /// on distinct bits, so nothing carries).
     @inline(__always)
     static func bitmask(_ m: SIMDMask<SIMD16<Int8>>) -> UInt64 {
+        #if arch(x86_64)
+        return UInt64(UInt16(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(m, to: __m128i.self))))
+        #else
         let bytes = V(repeating: 0).replacing(with: V(repeating: 0x80), where: m)
         let halves = unsafeBitCast(bytes, to: SIMD2<UInt64>.self)
         let low = (halves[0] &* 0x0002_0408_1020_4081) >> 56
         let high = (halves[1] &* 0x0002_0408_1020_4081) >> 56
         return low | high << 8
+        #endif
     }
 }
 
