@@ -489,13 +489,7 @@ private struct TokenWriter {
                 if !entry.isSpecial {
                     i += 2
                     let out = lowercase ? entry.lowered : value
-                    if lowercase ? entry.loweredIsWord : entry.isWord {
-                        if state.tokenStart < 0 { beginToken() }
-                        appendUTF8(Unicode.Scalar(out)!)
-                        state.tokenLength += 1
-                    } else {
-                        endToken()
-                    }
+                    feed(Unicode.Scalar(out)!, isWord: lowercase ? entry.loweredIsWord : entry.isWord)
                     if !entry.isCaseIgnorable { state.lastSignificantIsCased = entry.isCased }
                     continue
                 }
@@ -521,7 +515,12 @@ private struct TokenWriter {
     }
 
     private mutating func feed(_ scalar: Unicode.Scalar) {
-        if TextTokenizer.isWord(scalar) {
+        feed(scalar, isWord: TextTokenizer.isWord(scalar))
+    }
+
+    @inline(__always)
+    private mutating func feed(_ scalar: Unicode.Scalar, isWord: Bool) {
+        if isWord {
             if state.tokenStart < 0 { beginToken() }
             appendUTF8(scalar)
             state.tokenLength += 1

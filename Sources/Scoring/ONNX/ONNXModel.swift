@@ -83,6 +83,7 @@ public struct ONNXModel: Sendable {
         var steps: [Step] = []
         var linear: [LinearKernel] = [], trees: [TreeEnsembleKernel] = [], affine: [AffineKernel] = []
         var normalizers: [NormalizerKernel] = [], scalers: [ScalerKernel] = []
+        let offsets = compiler.slotOffsets
         for ins in compiler.program {
             let kind: Step.Kind
             var table = 0
@@ -104,7 +105,6 @@ public struct ONNXModel: Sendable {
             case .tanh: kind = .tanh
             case .softmax: kind = .softmax
             }
-            let offsets = compiler.slotOffsets
             let hasLabel = ins.outputs.count > 1
             steps.append(
                 Step(
