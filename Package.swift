@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy"], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Runtime"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Runtime", "Scoring"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "Runtime", "Kafka"], swiftSettings: strict),
     ]
 )

@@ -143,7 +143,7 @@ public struct Scorer: Sendable {
                     return c == 0 ? nil : (indices[n], c)
                 }
             }
-            return (values, k.intercepts.isEmpty ? 0 : k.intercepts[target])
+            return (values, k.intercept(target))
         case .trees(let k, let target)?:
             if phi.count != k.featureCount { phi = Array(repeating: 0, count: k.featureCount) }
             for i in 0..<phi.count { phi[i] = 0 }

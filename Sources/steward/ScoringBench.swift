@@ -27,6 +27,12 @@ private struct BenchRecord: FeatureRecord {
         for b in field.utf8.dropFirst() { k = k &* 10 &+ Int(b) &- 48 }
         return k >= 0 && k < numbers.count ? .number(numbers[k]) : nil
     }
+
+    func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
+        guard let text else { return fieldValue(field) == nil ? .missing : .notAString }
+        FieldValue.withUTF8(of: text, body)
+        return .read
+    }
 }
 
 /// `steward bench score`: single-thread scoring throughput on generated records.

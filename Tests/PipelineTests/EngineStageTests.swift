@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import Scoring
 import Testing
 
 @testable import Pipeline
@@ -127,6 +128,29 @@ func events(_ messages: [OutputMessage]?) throws -> [[String: Any]] {
             #expect(errors.issues.first?.message.contains("privacy") == true)
         } catch {
             Issue.record("unexpected \(error)")
+        }
+    }
+}
+
+@Suite struct ScoringRecordFields {
+    /// The text featurizer reads string fields through `withUTF8(ofField:_:)`: it must agree with
+    /// `fieldValue` on every kind of JSON value (strings lent in place, arrays and objects as their
+    /// JSON text, numbers and bools not strings, null and absent missing).
+    @Test func lentStringFieldsAgreeWithFieldValue() throws {
+        let line = #"{"s":"Grüße, café 12","e":"","long":"a string longer than fifteen bytes","n":1.5,"b":true,"z":null,"a":[1,"x"],"o":{"k":2}}"#
+        let record = JSONFeatureRecord(value: try JSONParser.parse(Array(line.utf8)))
+        for field in ["s", "e", "long", "n", "b", "z", "a", "o", "absent"] {
+            var lent: [UInt8]?
+            let read = record.withUTF8(ofField: field) { lent = Array($0) }
+            switch record.fieldValue(field) {
+            case .string(let text):
+                #expect(read == .read, "\(field)")
+                #expect(lent == Array(text.utf8), "\(field)")
+            case nil:
+                #expect(read == .missing && lent == nil, "\(field)")
+            case .some:
+                #expect(read == .notAString && lent == nil, "\(field)")
+            }
         }
     }
 }

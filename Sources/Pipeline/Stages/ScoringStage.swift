@@ -65,4 +65,20 @@ public struct JSONFeatureRecord: FeatureRecord {
         case .null?, nil: return nil
         }
     }
+
+    public func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
+        switch value[field] {
+        case .string(let text)?:
+            FieldValue.withUTF8(of: text, body)
+            return .read
+        case .number(let text)?: return Double(text) == nil ? .missing : .notAString  // as `fieldValue`
+        case .bool?: return .notAString
+        case .null?, nil: return .missing
+        case .array?, .object?:
+            // Encoded as JSON text, as `fieldValue` gives it.
+            var text = String(decoding: JSONWriter.encode(value[field]!), as: UTF8.self)
+            text.withUTF8(body)
+            return .read
+        }
+    }
 }

@@ -31,31 +31,37 @@ public enum MurmurHash3 {
     }
 
     /// `hash32(bytes, seed: 0)` of the `count` bytes at `start`, with the last partial block read
-    /// as one masked 4-byte load instead of a switch on its length: the caller guarantees that
-    /// 8 bytes past the end are readable.
+    /// as one masked load instead of a switch on its length: the caller guarantees that 8 bytes
+    /// past the end are readable.
     ///
-    /// Keys of up to 8 bytes (most words) take no branch on their length: both blocks are mixed and
-    /// the right intermediate kept by selection, since token lengths are unpredictable.
+    /// Keys of up to 8 bytes (most words) take no branch on their length. They are one masked
+    /// 8-byte load, two blocks `k1`, `k2` (zero past the key), and with `s = scramble`:
+    /// 0–3 bytes hash `s(k1)`; 4–7 bytes `mix(0, k1) ^ s(k2)` (`s(0) = 0` covers 4); 8 bytes
+    /// `mix(mix(0, k1), k2)`, which is the 4–7 value rotated and stepped once more. Two scrambles
+    /// instead of three, and the choices are selections the compiler makes without branches.
     @inline(__always)
     static func hash32(overreading start: UnsafeRawPointer, count: Int) -> Int32 {
-        let whole = count & ~3
-        var h1: UInt32 = 0
+        var h1: UInt32
         if count <= 8 {
-            let once = mixBlock(0, start.loadUnaligned(as: UInt32.self).littleEndian)
-            let twice = mixBlock(once, start.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
-            // Masks, not a conditional: the compiler would branch on the length.
-            let blocks = UInt32(truncatingIfNeeded: whole >> 2)  // 0, 1 or 2
-            h1 = (once & (0 &- (blocks & 1))) | (twice & (0 &- (blocks >> 1)))
+            // Smart shift: by 64 (an empty key) gives 0.
+            let key = start.loadUnaligned(as: UInt64.self).littleEndian & (UInt64.max >> (64 &- 8 &* count))
+            let s1 = scramble(UInt32(truncatingIfNeeded: key))
+            let s2 = scramble(UInt32(truncatingIfNeeded: key >> 32))
+            let fourToSeven = step(rotate(s1)) ^ s2
+            let upToSeven = count < 4 ? s1 : fourToSeven
+            h1 = count == 8 ? step(rotate(fourToSeven)) : upToSeven
         } else {
+            h1 = 0
+            let whole = count & ~3
             var offset = 0
             while offset < whole {
                 h1 = mixBlock(h1, start.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
                 offset += 4
             }
+            // With no tail bytes the mask is 0, and scrambling 0 gives 0: h1 is unchanged, as if skipped.
+            let mask = UInt32(truncatingIfNeeded: (UInt64(1) << (8 * UInt64(count & 3))) &- 1)
+            h1 ^= scramble(start.loadUnaligned(fromByteOffset: whole, as: UInt32.self).littleEndian & mask)
         }
-        // With no tail bytes the mask is 0, and scrambling 0 gives 0: h1 is unchanged, as if skipped.
-        let mask = UInt32(truncatingIfNeeded: (UInt64(1) << (8 * UInt64(count & 3))) &- 1)
-        h1 ^= scramble(start.loadUnaligned(fromByteOffset: whole, as: UInt32.self).littleEndian & mask)
         return finish(h1, count: count)
     }
 
@@ -68,10 +74,14 @@ public enum MurmurHash3 {
 
     @inlinable @inline(__always)
     static func mixBlock(_ h: UInt32, _ k: UInt32) -> UInt32 {
-        var h1 = h ^ scramble(k)
-        h1 = (h1 << 13) | (h1 >> 19)
-        return h1 &* 5 &+ 0xe654_6b64
+        step(rotate(h ^ scramble(k)))
     }
+
+    @inlinable @inline(__always)
+    static func rotate(_ h: UInt32) -> UInt32 { (h << 13) | (h >> 19) }
+
+    @inlinable @inline(__always)
+    static func step(_ h: UInt32) -> UInt32 { h &* 5 &+ 0xe654_6b64 }
 
     @inlinable @inline(__always)
     static func finish(_ h: UInt32, count: Int) -> Int32 {

@@ -9,6 +9,46 @@ public enum FieldValue: Sendable, Equatable {
 public protocol FeatureRecord {
     /// The value of a top-level field, or nil when it is absent or null.
     func fieldValue(_ field: String) -> FieldValue?
+
+    /// Calls `body` with the UTF-8 bytes of field `field` when `fieldValue(field)` is a string,
+    /// and says which case it was. The default goes through `fieldValue`; a record holding its
+    /// strings can lend their bytes in place (`FieldValue.withUTF8(of:_:)`), which saves the text
+    /// featurizer a reference-count increment and decrement per record.
+    func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead
+}
+
+/// What `FeatureRecord.withUTF8(ofField:_:)` found.
+public enum StringFieldRead: Sendable, Equatable {
+    /// A string: `body` was called with its bytes.
+    case read
+    /// Absent or null (`fieldValue` is nil).
+    case missing
+    /// A number or bool.
+    case notAString
+}
+
+extension FeatureRecord {
+    public func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
+        switch fieldValue(field) {
+        case .string(let s):
+            FieldValue.withUTF8(of: s, body)
+            return .read
+        case nil: return .missing
+        case .some: return .notAString
+        }
+    }
+}
+
+extension FieldValue {
+    /// Calls `body` with the UTF-8 bytes of `text`, in place when its storage is contiguous
+    /// (native strings), else from a copy.
+    @inline(__always)
+    public static func withUTF8(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if text.utf8.withContiguousStorageIfAvailable(body) == nil {
+            var copy = text
+            copy.withUTF8(body)
+        }
+    }
 }
 
 extension Dictionary: FeatureRecord where Key == String, Value == FieldValue {
@@ -65,14 +105,15 @@ public struct RecordFeaturizer: Sendable {
         if let text {
             scratch.tokens.removeAll()
             // By index into a stored array: binding `spec.text` would copy it (and retain its arrays).
+            let lowercase = text.lowercase
             for k in textFields.indices {
                 let field = textFields[k]
-                switch record.fieldValue(field) {
-                case .string(var s):
-                    s.withUTF8 { scratch.tokens.tokenize($0, lowercase: text.lowercase) }
-                case nil:
+                switch record.withUTF8(ofField: field, { scratch.tokens.tokenize($0, lowercase: lowercase) }) {
+                case .read:
+                    break
+                case .missing:
                     if policy == .deadLetter { throw ScoringError(.missingFeature, "missing text field '\(field)'") }
-                case .some:
+                case .notAString:
                     throw ScoringError(.invalidFeature, "text field '\(field)' is not a string")
                 }
             }

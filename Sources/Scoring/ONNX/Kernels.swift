@@ -117,6 +117,13 @@ enum PostTransform: String, Sendable {
 }
 
 enum Kernels {
+    /// The index of the largest of `scores[0..<count]` (the first on ties), as a double: a classifier's label output.
+    static func storeArgmax(_ scores: UnsafeMutablePointer<Double>, _ count: Int, into label: UnsafeMutablePointer<Double>) {
+        var best = 0
+        for t in 1..<max(count, 1) where scores[t] > scores[best] { best = t }
+        label.pointee = Double(best)
+    }
+
     static func softmax(_ v: UnsafeMutablePointer<Double>, _ count: Int, zeroStaysZero: Bool) {
         guard count > 0 else { return }
         var m = -Double.infinity
@@ -134,6 +141,25 @@ enum Kernels {
     }
 }
 
+/// Parameters with a stable address, written once at model load and never changed: kernels on
+/// the hot path read them through plain pointers (`LinearKernel.Unowned`), which copy without
+/// reference counting.
+final class ParameterStorage<Element: BitwiseCopyable>: @unchecked Sendable {
+    // @unchecked: `base` is initialized in init and only read afterwards.
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ values: [Element]) {
+        count = values.count
+        base = .allocate(capacity: max(values.count, 1))
+        values.withUnsafeBufferPointer { base.initialize(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { base.deallocate() }
+
+    var pointer: UnsafePointer<Element> { UnsafePointer(base) }
+}
+
 /// `LinearClassifier` / `LinearRegressor`: scores = coefficients · x + intercepts, then post_transform.
 struct LinearKernel: Sendable {
     let featureCount: Int
@@ -141,8 +167,9 @@ struct LinearKernel: Sendable {
     /// Feature-major `[featureCount × targets]`, as the float32 values the model stores: the weights
     /// of one input for every target sit together (one cache line for a sparse input's slot), and
     /// half the size of doubles. Each is widened to double exactly before use.
-    let weights: [Float]
-    let intercepts: [Double]
+    let weights: ParameterStorage<Float>
+    /// One per target, or none.
+    let intercepts: ParameterStorage<Double>
     let post: PostTransform
     /// One score for two classes: the output is expanded to `[negative, positive]` as onnxruntime does.
     let binaryExpansion: Bool
@@ -159,8 +186,8 @@ struct LinearKernel: Sendable {
         for t in 0..<targets {
             for j in 0..<featureCount { weights[j * targets + t] = Float(coefficients[t * featureCount + j]) }
         }
-        self.weights = weights
-        self.intercepts = intercepts
+        self.weights = ParameterStorage(weights)
+        self.intercepts = ParameterStorage(intercepts)
         self.post = post
         self.binaryExpansion = binaryExpansion
         self.isClassifier = isClassifier
@@ -168,36 +195,52 @@ struct LinearKernel: Sendable {
 
     var outputCount: Int { binaryExpansion ? 2 : targets }
 
-    /// Writes the label index (classifiers) and the scores.
-    ///
-    /// Each target's sum adds the same terms in the same order (intercept, then the inputs in row
-    /// order) whatever the layout, so scores do not depend on it. Inlined into the caller, which
-    /// then reads the kernel in place rather than copying it (a retain per array, per record).
-    @inline(__always)
-    func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
-        let targets = targets
-        let featureCount = featureCount
-        for t in 0..<targets { scores[t] = intercepts.isEmpty ? 0 : intercepts[t] }
-        // The closure captures only locals: capturing `self` copies the kernel (a retain per array).
-        weights.withUnsafeBufferPointer { w in
-            Self.addProducts(w.baseAddress!, targets: targets, featureCount: featureCount, x, scores)
-        }
-        if binaryExpansion {
-            let s = scores[0]
-            post.expandBinary(s, into: scores, noneIsProbability: false)
-            label?.pointee = s > 0 ? 1 : 0
-        } else {
-            post.apply(scores, targets)
-            if let label {
-                var best = 0
-                for t in 1..<max(targets, 1) where scores[t] > scores[best] { best = t }
-                label.pointee = Double(best)
+    /// The margin-space contribution of input `j` to target `t`.
+    func weight(target t: Int, feature j: Int) -> Double { Double(weights.base[j * targets + t]) }
+
+    /// Target `t`'s intercept (0 when the model has none).
+    func intercept(_ t: Int) -> Double { intercepts.count == 0 ? 0 : intercepts.base[t] }
+
+    /// The kernel without its storage references, for the hot path: valid while this kernel (or a
+    /// copy) is alive — `ONNXModel` keeps its kernels next to their views.
+    var unowned: Unowned {
+        Unowned(
+            featureCount: featureCount, targets: targets, weights: weights.pointer,
+            intercepts: intercepts.count == 0 ? nil : intercepts.pointer, post: post, binaryExpansion: binaryExpansion)
+    }
+
+    /// Trivially copyable: reading one from a table and running it retains nothing (a copy of the
+    /// kernel itself would retain its storage, per record). Sendable because the memory it points
+    /// to is never written after load.
+    struct Unowned: @unchecked Sendable {
+        let featureCount: Int
+        let targets: Int
+        let weights: UnsafePointer<Float>
+        let intercepts: UnsafePointer<Double>?
+        let post: PostTransform
+        let binaryExpansion: Bool
+
+        /// Writes the label index (classifiers) and the scores.
+        ///
+        /// Each target's sum adds the same terms in the same order (intercept, then the inputs in
+        /// row order) whatever the layout, so scores do not depend on it.
+        @inline(__always)
+        func run(_ x: Row, label: UnsafeMutablePointer<Double>?, scores: UnsafeMutablePointer<Double>) {
+            for t in 0..<targets { scores[t] = intercepts?[t] ?? 0 }
+            LinearKernel.addProducts(weights, targets: targets, featureCount: featureCount, x, scores)
+            if binaryExpansion {
+                let s = scores[0]
+                post.expandBinary(s, into: scores, noneIsProbability: false)
+                label?.pointee = s > 0 ? 1 : 0
+            } else {
+                post.apply(scores, targets)
+                if let label { Kernels.storeArgmax(scores, targets, into: label) }
             }
         }
     }
 
     /// `scores[t] += Σ_j w[j, t] · x[j]`, over the row's nonzeros when it is sparse.
-    private static func addProducts(
+    fileprivate static func addProducts(
         _ w: UnsafePointer<Float>, targets: Int, featureCount: Int, _ x: Row, _ scores: UnsafeMutablePointer<Double>
     ) {
         if let nz = x.nonzeros, let v = x.nonzeroValues {
@@ -223,9 +266,6 @@ struct LinearKernel: Sendable {
         }
     }
 
-    /// The margin-space contribution of input `j` to target `t`.
-    @inline(__always)
-    func weight(target t: Int, feature j: Int) -> Double { Double(weights[j * targets + t]) }
 }
 
 /// Dense layer `y = x · W + b` (MatMul, Gemm, or Add of a constant when W is nil).

@@ -26,7 +26,9 @@ public struct ONNXModel: Sendable {
     let program: [Instruction]
     /// `program` as executed: operands resolved, each kernel's parameters in its kind's table.
     let steps: [Step]
+    /// Owns the parameters `linearSteps` point into.
     let linearKernels: [LinearKernel]
+    let linearSteps: [LinearKernel.Unowned]
     let treeKernels: [TreeEnsembleKernel]
     let affineKernels: [AffineKernel]
     let normalizers: [NormalizerKernel]
@@ -114,6 +116,7 @@ public struct ONNXModel: Sendable {
         }
         self.steps = steps
         linearKernels = linear
+        linearSteps = linear.map(\.unowned)
         treeKernels = trees
         affineKernels = affine
         self.normalizers = normalizers
@@ -169,14 +172,15 @@ public struct ONNXModel: Sendable {
         }
     }
 
-    /// Runs one step. Kernels are called in place in their tables (`linearKernels[k].run`), never
-    /// copied: a copy would retain every array the kernel holds, per record.
+    /// Runs one step. Linear steps run from trivially copyable views (`linearSteps`); the other
+    /// kernels are called in place in their tables (`treeKernels[k].run`), never copied on purpose:
+    /// a copy retains every array the kernel holds, per record.
     private func execute(_ step: Step, _ input: Row, _ ws: UnsafeMutablePointer<Double>) {
         let x = row(step.input, input, ws)
         let out = ws + step.output
         let n = step.outputSize
         switch step.kind {
-        case .linear: linearKernels[step.table].run(x, label: step.label.map { ws + $0 }, scores: out)
+        case .linear: linearSteps[step.table].run(x, label: step.label.map { ws + $0 }, scores: out)
         case .trees: treeKernels[step.table].run(x, label: step.label.map { ws + $0 }, scores: out)
         case .affine: affineKernels[step.table].run(x, out)
         case .normalizer: normalizers[step.table].run(x, out, n)

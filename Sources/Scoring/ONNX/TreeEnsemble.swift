@@ -118,11 +118,7 @@ struct TreeEnsembleKernel: Sendable {
         } else {
             post.apply(scores, targets)
         }
-        if let label {
-            var best = 0
-            for t in 1..<max(targets, 1) where scores[t] > scores[best] { best = t }
-            label.pointee = Double(best)
-        }
+        if let label { Kernels.storeArgmax(scores, targets, into: label) }
     }
 
     /// The leaf value of `node` for score column `target`.
