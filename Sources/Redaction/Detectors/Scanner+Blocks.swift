@@ -38,7 +38,7 @@ extension Scanner {
     /// and is ruled out by the Bloom filter: `capitalized` then returns the word's end.
     @inline(__always)
     func ordinaryCapitalEnd(_ i: Int) -> Int {
-        if hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
+        if setup.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
         let c1 = cls[Int(at(i &+ 1))]
         if c1 & ByteClass.upper != 0 && isDigit(i &+ 2) && isDigit(i &+ 3) { return 0 }
         if at(i &+ 2) == 0x31 && ((p[i] == 66 && at(i &+ 1) == 67) || (p[i] == 84 && at(i &+ 1) == 66)) { return 0 }

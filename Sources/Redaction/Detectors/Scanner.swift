@@ -307,21 +307,10 @@ struct ScanSetup {
 struct Scanner {
     let p: UnsafePointer<UInt8>
     let n: Int
-    let cfgRef: Unmanaged<DetectorConfig>
-    let trig: UnsafePointer<UInt8>
-    let cls: UnsafePointer<UInt8>
-    /// The gazetteer index, called through `_withUnsafeGuaranteedRef` (`lookup`, `lookupMeaningful`…):
-    /// a method call through an unowned reference retains and releases the object around the call.
-    let wordsRef: Unmanaged<WordIndex>
-    let enabled: UnsafeMutablePointer<Bool>
-    let vector: Bool
-    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `vector`.
+    /// Tables, flags and unretained references of the configuration (see `ScanSetup`).
+    let setup: ScanSetup
+    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `setup.vector`.
     let blocks: Bool
-    // Configuration flags read on hot paths, copied so that reading them touches no object.
-    let hasPatterns: Bool
-    let longDates: Bool
-    let numericDates: Bool
-    let lowercaseLookups: Bool
     /// Matches in emission order. `buffer` is memory the caller provides (stack or a `Workspace`);
     /// when it fills up, `grow()` moves the matches to a larger heap block, which the caller then owns
     /// (`grown` is true) — so a scan uses no `Array` and the scanner holds no reference.
@@ -336,21 +325,16 @@ struct Scanner {
         self.capacity = buffer.count
         self.p = p
         self.n = n
-        self.cfgRef = setup.config
-        self.wordsRef = setup.words
-        self.enabled = setup.enabled
-        self.vector = setup.vector
+        self.setup = setup
         self.blocks = setup.vector && !reference
-        self.hasPatterns = setup.hasPatterns
-        self.longDates = setup.longDates
-        self.numericDates = setup.numericDates
-        self.lowercaseLookups = setup.lowercaseLookups
-        self.trig = setup.trig
-        self.cls = setup.cls
     }
 
+    @inline(__always) var cls: UnsafePointer<UInt8> { setup.cls }
+    @inline(__always) var trig: UnsafePointer<UInt8> { setup.trig }
+    @inline(__always) var enabled: UnsafeMutablePointer<Bool> { setup.enabled }
+
     /// The configuration, for the rarer paths (user patterns and dictionaries).
-    var cfg: DetectorConfig { cfgRef.takeUnretainedValue() }
+    var cfg: DetectorConfig { setup.config.takeUnretainedValue() }
 
     /// The matches found, in emission order.
     var matches: UnsafeMutableBufferPointer<Match> { UnsafeMutableBufferPointer(start: buffer, count: count) }
@@ -358,21 +342,21 @@ struct Scanner {
     // MARK: Gazetteer look-ups
 
     @inline(__always) func lookup(_ q: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
-        wordsRef._withUnsafeGuaranteedRef { $0.lookup(q, len) }
+        setup.words._withUnsafeGuaranteedRef { $0.lookup(q, len) }
     }
 
     @inline(__always) func lookupMeaningful(_ q: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
-        wordsRef._withUnsafeGuaranteedRef { $0.lookupMeaningful(q, len) }
+        setup.words._withUnsafeGuaranteedRef { $0.lookupMeaningful(q, len) }
     }
 
     @inline(__always) func mayStartMonth(_ b0: UInt8, _ b1: UInt8) -> Bool {
-        wordsRef._withUnsafeGuaranteedRef { $0.mayStartMonth(b0, b1) }
+        setup.words._withUnsafeGuaranteedRef { $0.mayStartMonth(b0, b1) }
     }
 
-    @inline(__always) var maxKeyLength: Int { wordsRef._withUnsafeGuaranteedRef { $0.maxKeyLength } }
+    @inline(__always) var maxKeyLength: Int { setup.words._withUnsafeGuaranteedRef { $0.maxKeyLength } }
 
     @inline(__always) func isFirstByteOfWord(_ b: UInt8) -> Bool {
-        wordsRef._withUnsafeGuaranteedRef { $0.firstBytes[Int(b)] }
+        setup.words._withUnsafeGuaranteedRef { $0.firstBytes[Int(b)] }
     }
 
     // MARK: Byte helpers
@@ -450,7 +434,7 @@ struct Scanner {
         let t = trig[Int(p[i])]
         if t == Trigger.none { return i &+ 1 }
         let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
-        if hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
+        if setup.hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
         switch t {
         case Trigger.digit:
             return midWord ? midWordDigit(i) : numeric(i)
@@ -463,7 +447,7 @@ struct Scanner {
         case Trigger.dot: return dot(i)
         case Trigger.dash: return dash(i)
         default:
-            if !midWord && lowercaseLookups && isFirstByteOfWord(p[i]) { return capitalized(i) }
+            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) { return capitalized(i) }
             return midWord ? skipWord(i) : i &+ 1
         }
     }
@@ -475,7 +459,7 @@ struct Scanner {
     @inline(__always)
     func nextTrigger(_ from: Int) -> Int {
         var i = from
-        if vector {
+        if setup.vector {
             while i &+ 17 <= n {
                 let (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + i))
                 if lo != 0 { return i &+ lo.trailingZeroBitCount &>> 3 }
@@ -570,7 +554,7 @@ struct Scanner {
         // Fast exit: a lone short number ("10 minutes", "12:30", "#4521") can only start a day-first
         // date; everything else needs at least nine digits or a second group.
         if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
-            if d - s <= 2 && longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
+            if d - s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
                 if let e = dayFirstDate(s, d, d) { return e }
             }
             return d
@@ -650,7 +634,7 @@ struct Scanner {
                 continue
             }
             // Numeric dates, optionally followed by a time.
-            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && numericDates && !phoneX {
+            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && setup.numericDates && !phoneX {
                 if let de = numericDate(starts, lens, sep0) {
                     let te = timeAfter(de)
                     if !(dateT && te == de) {
@@ -710,7 +694,7 @@ struct Scanner {
             }
         }
         // "15 July 1982", "3. März 2020", "15 de julio de 1982"
-        if lens[0] <= 2 && longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
+        if lens[0] <= 2 && setup.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
         return groupsEnd
     }
 
@@ -1168,7 +1152,7 @@ struct Scanner {
         let f = WordFlags(rawValue: lookupMeaningful(p + i, we - i))
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
-        if f.contains(.month) && longDates, let e = monthFirstDate(i, we) { return e }
+        if f.contains(.month) && setup.longDates, let e = monthFirstDate(i, we) { return e }
         if f.contains(.stop) && !f.contains(.locationPrefix) && !f.contains(.location) { return we }
         if f.contains(.title) { return titledName(i, we) }
         let locCtx = (f.contains(.location) || f.contains(.locationPrefix)) && contextBefore(i, 14, Context.locationBefore)
@@ -1366,7 +1350,7 @@ struct Scanner {
     /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982". `d` ends the day digits,
     /// `r` ends the day token (after an ordinal suffix).
     mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
-        guard longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
+        guard setup.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
         var j = r
         if at(j) == 46 { j += 1 }
         guard at(j) == 32 else { return nil }
