@@ -22,7 +22,7 @@ extension Redactor {
         var matchBuffer: UnsafeMutableBufferPointer<Match> { UnsafeMutableBufferPointer(start: matches, count: capacity) }
 
         /// Takes over a larger block the scanner grew into (its contents are moved out by then).
-        func adopt(_ block: UnsafeMutablePointer<Match>, capacity: Int) {
+        func adopt(_ block: UnsafeMutablePointer<Match>, _ capacity: Int) {
             matches.deallocate()
             matches = block
             self.capacity = capacity
@@ -54,7 +54,10 @@ extension Redactor {
     public func entities(in text: String, workspace: Workspace) -> [Entity] {
         Redactor.withBytes(text) { buf in
             guard let base = buf.baseAddress, buf.count > 0 else { return [] }
-            return withMatches(base, buf.count, workspace: workspace) { entities(base, $0) }
+            return withMatches(base, buf.count, into: workspace.matchBuffer,
+                               adopt: { workspace.adopt($0, $1) }) {
+                entities(base, $0)
+            }
         }
     }
 
@@ -80,14 +83,22 @@ extension Redactor {
     public func entities(inEach texts: ArraySlice<String>, workspace: Workspace, into batch: inout EntityBatch) {
         batch.removeAll()
         batch.ends.reserveCapacity(texts.count)
-        for k in texts.indices {
-            Redactor.withBytes(texts[k]) { buf in
-                guard let base = buf.baseAddress, buf.count > 0 else { return }
-                withMatches(base, buf.count, workspace: workspace) { ms in
-                    if !ms.isEmpty { appendEntities(base, ms, to: &batch.entities) }
+        // The buffer is read from the workspace only when a scan outgrew it: touching the workspace
+        // object per record would retain and release it.
+        var buffer = workspace.matchBuffer
+        texts.withUnsafeBufferPointer { texts in
+            for k in texts.indices {
+                Redactor.withBytes(texts[k]) { buf in
+                    guard let base = buf.baseAddress, buf.count > 0 else { return }
+                    withMatches(base, buf.count, into: buffer, adopt: { block, capacity in
+                        workspace.adopt(block, capacity)
+                        buffer = workspace.matchBuffer
+                    }) { ms in
+                        if !ms.isEmpty { appendEntities(base, ms, to: &batch.entities) }
+                    }
                 }
+                batch.ends.append(batch.entities.count)
             }
-            batch.ends.append(batch.entities.count)
         }
     }
 

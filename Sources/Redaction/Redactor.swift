@@ -109,26 +109,28 @@ public final class Redactor: @unchecked Sendable {
     // MARK: Detection
 
     /// Calls `body` with the matches in byte offsets, overlaps resolved, below-threshold hits dropped,
-    /// sorted by start. Up to 32 raw matches live in stack memory (or the workspace's buffer), so a scan
-    /// allocates nothing. `reference` runs the scanner's stop-at-every-trigger loop instead of the
-    /// bitmask loop (for tests).
+    /// sorted by start. Up to 32 raw matches live in stack memory, so a scan allocates nothing.
+    /// `reference` runs the scanner's stop-at-every-trigger loop instead of the bitmask loop (for tests).
     @inline(__always)
-    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, workspace: Workspace? = nil, reference: Bool = false,
+    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, reference: Bool = false,
                         _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
-        if let workspace {
-            var scanner = Scanner(p: p, n: n, setup: setup, buffer: workspace.matchBuffer, reference: reference)
-            scanner.run()
-            if scanner.grown { workspace.adopt(scanner.buffer, capacity: scanner.capacity) }
-            let kept = resolve(scanner.matches)
-            return body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
+        withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
+            withMatches(p, n, into: stack, reference: reference, adopt: { block, _ in block.deallocate() }, body)
         }
-        return withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
-            var scanner = Scanner(p: p, n: n, setup: setup, buffer: stack, reference: reference)
-            scanner.run()
-            defer { if scanner.grown { scanner.buffer.deallocate() } }
-            let kept = resolve(scanner.matches)
-            return body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
-        }
+    }
+
+    /// The same with the raw matches in `buffer` (a workspace's). When a scan outgrows it, `adopt`
+    /// receives the larger heap block the matches moved to, after `body` has run.
+    @inline(__always)
+    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, into buffer: UnsafeMutableBufferPointer<Match>,
+                        reference: Bool = false, adopt: (UnsafeMutablePointer<Match>, Int) -> Void,
+                        _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
+        var scanner = Scanner(p: p, n: n, setup: setup, buffer: buffer, reference: reference)
+        scanner.run()
+        let kept = resolve(scanner.matches)
+        let result = body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
+        if scanner.grown { adopt(scanner.buffer, scanner.capacity) }
+        return result
     }
 
     /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);
@@ -278,10 +280,19 @@ public final class Redactor: @unchecked Sendable {
     }
 
     /// One detection pass; nil when nothing was found.
-    func redactOnce(_ text: String, workspace: Workspace? = nil) -> String? {
+    func redactOnce(_ text: String) -> String? {
         Redactor.withBytes(text) { buf -> String? in
             guard let base = buf.baseAddress, buf.count > 0 else { return nil }
-            return withMatches(base, buf.count, workspace: workspace) { ms in
+            return withMatches(base, buf.count) { ms in ms.isEmpty ? nil : render(base, buf.count, ms) }
+        }
+    }
+
+    /// `redactOnce` with the workspace's match buffer.
+    func redactOnce(_ text: String, workspace: Workspace) -> String? {
+        Redactor.withBytes(text) { buf -> String? in
+            guard let base = buf.baseAddress, buf.count > 0 else { return nil }
+            return withMatches(base, buf.count, into: workspace.matchBuffer,
+                               adopt: { workspace.adopt($0, $1) }) { ms in
                 ms.isEmpty ? nil : render(base, buf.count, ms)
             }
         }
