@@ -18,6 +18,8 @@ public final class Redactor: @unchecked Sendable {
     private let triggerTable: UnsafeMutablePointer<UInt8>
     private let classTable: UnsafeMutablePointer<UInt8>
     private let minScore: Float
+    /// Everything a scan reads from the configuration, built once (see `ScanSetup`).
+    private let setup: ScanSetup
     /// Per kind index: the replacement when the operator does not depend on the value (`replace`,
     /// `redact`, `drop`), so free text is rendered without building a `String` per match; nil
     /// for value-dependent operators.
@@ -77,7 +79,8 @@ public final class Redactor: @unchecked Sendable {
                 }
             }
         }
-        self.config = cfg.build()
+        let config = cfg.build()
+        self.config = config
         self.minScore = Float(policy.minScore)
         fixedReplacement = config.kinds.map { type -> [UInt8]? in
             switch policy.operator(for: type) {
@@ -87,12 +90,15 @@ public final class Redactor: @unchecked Sendable {
                 return nil
             }
         }
-        triggerTable = .allocate(capacity: 256)
-        classTable = .allocate(capacity: 256)
+        let trig = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        let cls = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         for i in 0..<256 {
-            triggerTable[i] = config.trigger[i]
-            classTable[i] = ByteClass.table[i]
+            trig[i] = config.trigger[i]
+            cls[i] = ByteClass.table[i]
         }
+        triggerTable = trig
+        classTable = cls
+        setup = ScanSetup(config: config, trig: trig, cls: cls)
     }
 
     deinit {
@@ -105,22 +111,26 @@ public final class Redactor: @unchecked Sendable {
     /// Calls `body` with the matches in byte offsets, overlaps resolved, below-threshold hits dropped,
     /// sorted by start. Up to 32 raw matches live in stack memory, so a scan allocates nothing.
     /// `reference` runs the scanner's stop-at-every-trigger loop instead of the bitmask loop (for tests).
+    @inline(__always)
     func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, reference: Bool = false,
                         _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
-            var scanner = Scanner(p: p, n: n, cfg: config, trig: triggerTable, cls: classTable, buffer: stack,
-                                  reference: reference)
-            scanner.run()
-            if scanner.overflow.isEmpty {
-                let kept = resolve(UnsafeMutableBufferPointer(rebasing: stack[0..<scanner.count]))
-                return body(UnsafeBufferPointer(rebasing: stack[0..<kept]))
-            }
-            var all = Array(stack[0..<scanner.count]) + scanner.overflow
-            return all.withUnsafeMutableBufferPointer { ms in
-                let kept = resolve(ms)
-                return body(UnsafeBufferPointer(rebasing: ms[0..<kept]))
-            }
+            withMatches(p, n, into: stack, reference: reference, adopt: { block, _ in block.deallocate() }, body)
         }
+    }
+
+    /// The same with the raw matches in `buffer` (a workspace's). When a scan outgrows it, `adopt`
+    /// receives the larger heap block the matches moved to, after `body` has run.
+    @inline(__always)
+    func withMatches<R>(_ p: UnsafePointer<UInt8>, _ n: Int, into buffer: UnsafeMutableBufferPointer<Match>,
+                        reference: Bool = false, adopt: (UnsafeMutablePointer<Match>, Int) -> Void,
+                        _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
+        var scanner = Scanner(p: p, n: n, setup: setup, buffer: buffer, reference: reference)
+        scanner.run()
+        let kept = resolve(scanner.matches)
+        let result = body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
+        if scanner.grown { adopt(scanner.buffer, scanner.capacity) }
+        return result
     }
 
     /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);
@@ -199,33 +209,56 @@ public final class Redactor: @unchecked Sendable {
 
     func entities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>) -> [Entity] {
         if ms.isEmpty { return [] }
-        // One forward walk converts byte offsets to code points (count the non-continuation bytes).
         var out: [Entity] = []
         out.reserveCapacity(ms.count)
+        appendEntities(p, ms, to: &out)
+        return out
+    }
+
+    /// Appends the matches as entities, converting byte offsets to code points in one forward walk
+    /// (count the bytes that are not continuation bytes).
+    func appendEntities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>, to out: inout [Entity]) {
         var bytePos = 0
         var cp = 0
-        func advance(to b: Int) -> Int {
-            // Eight bytes at a time: every byte that is not a continuation byte (10xxxxxx) starts a scalar.
+        @inline(__always) func advance(to b: Int) -> Int {
+            // Eight bytes at a time; ASCII words need no bit count (the build has no `popcnt`).
             while bytePos &+ 8 <= b {
                 let x = UnsafeRawPointer(p + bytePos).loadUnaligned(as: UInt64.self)
-                let continuation = x & ~(x << 1) & 0x8080_8080_8080_8080
-                cp &+= 8 &- continuation.nonzeroBitCount
+                if x & 0x8080_8080_8080_8080 == 0 {
+                    cp &+= 8
+                } else {
+                    // Every byte that is not a continuation byte (10xxxxxx) starts a scalar.
+                    let continuation = x & ~(x << 1) & 0x8080_8080_8080_8080
+                    cp &+= 8 &- continuation.nonzeroBitCount
+                }
                 bytePos &+= 8
             }
             while bytePos < b {
-                if p[bytePos] & 0xC0 != 0x80 { cp += 1 }
-                bytePos += 1
+                if p[bytePos] & 0xC0 != 0x80 { cp &+= 1 }
+                bytePos &+= 1
             }
             return cp
         }
-        let kinds = config.kinds
-        for m in ms {
-            let s = advance(to: m.start)
-            let e = advance(to: m.end)
-            out.append(Entity(type: kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
-                              score: (Double(m.score) * 100).rounded() / 100))
+        config.kinds.withUnsafeBufferPointer { kinds in
+            for m in ms {
+                let s = advance(to: m.start)
+                let e = advance(to: m.end)
+                out.append(Entity(type: kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
+                                  score: Redactor.hundredths(m.score)))
+            }
         }
-        return out
+    }
+
+    /// The score rounded to two decimals, as `(Double(score) * 100).rounded() / 100`, without the libm
+    /// call that `rounded()` makes on baseline x86-64.
+    @inline(__always)
+    static func hundredths(_ score: Float) -> Double {
+        let x = Double(score) * 100
+        guard x >= 0, x < 1e15 else { return x.rounded() / 100 }
+        // Truncation is `floor` here and `x - floor(x)` is exact, so ties round away from zero as `rounded()`.
+        var r = Double(Int(x))
+        if x - r >= 0.5 { r += 1 }
+        return r / 100
     }
 
     // MARK: Free text
@@ -251,6 +284,17 @@ public final class Redactor: @unchecked Sendable {
         Redactor.withBytes(text) { buf -> String? in
             guard let base = buf.baseAddress, buf.count > 0 else { return nil }
             return withMatches(base, buf.count) { ms in ms.isEmpty ? nil : render(base, buf.count, ms) }
+        }
+    }
+
+    /// `redactOnce` with the workspace's match buffer.
+    func redactOnce(_ text: String, workspace: Workspace) -> String? {
+        Redactor.withBytes(text) { buf -> String? in
+            guard let base = buf.baseAddress, buf.count > 0 else { return nil }
+            return withMatches(base, buf.count, into: workspace.matchBuffer,
+                               adopt: { workspace.adopt($0, $1) }) { ms in
+                ms.isEmpty ? nil : render(base, buf.count, ms)
+            }
         }
     }
 

@@ -73,6 +73,8 @@ struct RedactCommand: ParsableCommand {
         // Property-wrapper getters are slow; read the options once.
         let emit = self.emit
         let inputFormat = self.inputFormat
+        // Scratch buffers reused for every line.
+        let workspace = Redactor.Workspace()
         LineReader.forEachLine { line in
             lineNo += 1
             let text: String
@@ -87,9 +89,9 @@ struct RedactCommand: ParsableCommand {
             }
             switch (inputFormat, emit) {
             case (.text, .redacted):
-                out.write(redactor.redact(text: text))
+                out.write(redactor.redact(text: text, workspace: workspace))
             case (.text, .entities):
-                RedactionCLI.writeEntities(redactor.entities(in: text), path: nil, into: &out, first: true, close: true)
+                RedactionCLI.writeEntities(redactor.entities(in: text, workspace: workspace), path: nil, into: &out, first: true, close: true)
             case (.jsonl, _):
                 guard let value = try? JSONParser.parse(Array(text.utf8)) else {
                     FileHandle.standardError.write(Data("steward redact: line \(lineNo): not a JSON value\n".utf8))
@@ -108,8 +110,9 @@ struct RedactCommand: ParsableCommand {
                     var first = true
                     out.write("{\"entities\":[")
                     RedactionCLI.walkStrings(value, "$") { path, s in
-                        RedactionCLI.writeEntities(redactor.entities(in: s), path: path, into: &out, first: first, close: false)
-                        if !redactor.entities(in: s).isEmpty { first = false }
+                        let found = redactor.entities(in: s, workspace: workspace)
+                        RedactionCLI.writeEntities(found, path: path, into: &out, first: first, close: false)
+                        if !found.isEmpty { first = false }
                     }
                     out.write("]}")
                 }

@@ -147,6 +147,40 @@ struct Gen {
         }
     }
 
+    /// The batch entry points and the workspace calls give exactly what the per-record calls give, with
+    /// one workspace reused across records — including records with more raw hits than the initial
+    /// match buffer holds (it grows and is reused) — and non-ASCII text before and between hits.
+    @Test(arguments: 0..<2)
+    func batchAndWorkspaceAgreeWithPerRecord(withPattern: Int) throws {
+        let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(plain: [
+            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"]],
+            "operators": ["default": ["type": "mask", "keep_last": 2]],
+        ] as [String: Any]))
+        var g = Gen(s: 77 &+ UInt64(withPattern))
+        var texts: [String] = []
+        for round in 0..<1500 {
+            var t = g.text()
+            if round % 10 == 0 { t = (0..<(10 + g.int(30))).map { _ in g.text() }.joined(separator: " ") }
+            if round % 13 == 0 { t = String(repeating: "ann@example.com 192.168.1.1 EMP-123456 ", count: 20 + g.int(30)) }
+            if round % 17 == 0 { t = "" }
+            texts.append(t)
+        }
+        let workspace = Redactor.Workspace()
+        let batch = r.entities(inEach: texts, workspace: workspace)
+        let redacted = r.redact(each: texts, workspace: workspace)
+        #expect(batch.count == texts.count)
+        #expect(redacted.count == texts.count)
+        var grew = false
+        for (k, t) in texts.enumerated() {
+            let expected = r.entities(in: t)
+            if expected.count > 64 { grew = true }
+            #expect(Array(batch[k]) == expected, "batch differs on record \(k)")
+            #expect(r.entities(in: t, workspace: workspace) == expected, "workspace differs on record \(k)")
+            #expect(redacted[k] == r.redact(text: t), "batched redaction differs on record \(k)")
+        }
+        #expect(grew, "no record overflowed the initial match buffer")
+    }
+
     @Test func utf8CheckAgreesWithStdlib() {
         var g = Gen(s: 5)
         for _ in 0..<1000 {

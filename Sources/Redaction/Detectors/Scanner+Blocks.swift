@@ -38,7 +38,7 @@ extension Scanner {
     /// and is ruled out by the Bloom filter: `capitalized` then returns the word's end.
     @inline(__always)
     func ordinaryCapitalEnd(_ i: Int) -> Int {
-        if cfg.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
+        if setup.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
         let c1 = cls[Int(at(i &+ 1))]
         if c1 & ByteClass.upper != 0 && isDigit(i &+ 2) && isDigit(i &+ 3) { return 0 }
         if at(i &+ 2) == 0x31 && ((p[i] == 66 && at(i &+ 1) == 67) || (p[i] == 84 && at(i &+ 1) == 66)) { return 0 }
@@ -54,7 +54,7 @@ extension Scanner {
         if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
             return 0
         }
-        return words.lookupMeaningful(p + i, j &- i) == 0 ? j : 0
+        return lookupMeaningful(p + i, j &- i) == 0 ? j : 0
     }
 
     /// The main loop over stop bitmasks; `runStops()` for inputs shorter than one vector window.

@@ -272,42 +272,91 @@ struct DigitBuffer {
     }
 }
 
+/// What every scan under one configuration reads, as plain values and unretained references: the
+/// redactor builds it once, so starting a scan loads no object and retains nothing.
+struct ScanSetup {
+    /// The redactor keeps the configuration (and with it the word index) alive while it scans.
+    let config: Unmanaged<DetectorConfig>
+    let words: Unmanaged<WordIndex>
+    let trig: UnsafePointer<UInt8>
+    let cls: UnsafePointer<UInt8>
+    let enabled: UnsafeMutablePointer<Bool>
+    let vector: Bool
+    let hasPatterns: Bool
+    let longDates: Bool
+    let numericDates: Bool
+    let lowercaseLookups: Bool
+
+    init(config: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
+        self.config = Unmanaged.passUnretained(config)
+        self.words = Unmanaged.passUnretained(config.words)
+        self.trig = trig
+        self.cls = cls
+        self.enabled = config.enabledFlags
+        self.vector = config.vectorSkip
+        self.hasPatterns = config.hasPatterns
+        self.longDates = config.longDates
+        self.numericDates = config.numericDates
+        self.lowercaseLookups = config.lowercaseLookups
+    }
+}
+
 /// One pass over UTF-8 bytes. Bytes that cannot start a candidate cost one table lookup; trigger bytes
 /// dispatch to hand-written recognisers whose validators (checksums, numbering rules, context words)
 /// decide borderline cases. Offsets are bytes; the caller converts to code points.
 struct Scanner {
     let p: UnsafePointer<UInt8>
     let n: Int
-    // The redactor keeps the configuration alive for the whole scan; unowned(unsafe) spares a
-    // retain/release pair per record.
-    unowned(unsafe) let cfg: DetectorConfig
-    let trig: UnsafePointer<UInt8>
-    let cls: UnsafePointer<UInt8>
-    unowned(unsafe) let words: WordIndex
-    let enabled: UnsafeMutablePointer<Bool>
-    let vector: Bool
-    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `vector`.
+    /// Tables, flags and unretained references of the configuration (see `ScanSetup`).
+    let setup: ScanSetup
+    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `setup.vector`.
     let blocks: Bool
-    /// Matches in emission order: the first `capacity` in `buffer` (stack memory the caller provides),
-    /// the rest in `overflow`.
-    let buffer: UnsafeMutablePointer<Match>
-    let capacity: Int
+    /// Matches in emission order. `buffer` is memory the caller provides (stack or a `Workspace`);
+    /// when it fills up, `grow()` moves the matches to a larger heap block, which the caller then owns
+    /// (`grown` is true) — so a scan uses no `Array` and the scanner holds no reference.
+    private(set) var buffer: UnsafeMutablePointer<Match>
+    private(set) var capacity: Int
+    private(set) var grown = false
     var count = 0
-    var overflow: [Match] = []
 
-    init(p: UnsafePointer<UInt8>, n: Int, cfg: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>,
-         buffer: UnsafeMutableBufferPointer<Match>, reference: Bool = false) {
+    init(p: UnsafePointer<UInt8>, n: Int, setup: ScanSetup, buffer: UnsafeMutableBufferPointer<Match>,
+         reference: Bool = false) {
         self.buffer = buffer.baseAddress!
         self.capacity = buffer.count
         self.p = p
         self.n = n
-        self.cfg = cfg
-        self.words = cfg.words
-        self.enabled = cfg.enabledFlags
-        self.vector = cfg.vectorSkip
-        self.blocks = cfg.vectorSkip && !reference
-        self.trig = trig
-        self.cls = cls
+        self.setup = setup
+        self.blocks = setup.vector && !reference
+    }
+
+    @inline(__always) var cls: UnsafePointer<UInt8> { setup.cls }
+    @inline(__always) var trig: UnsafePointer<UInt8> { setup.trig }
+    @inline(__always) var enabled: UnsafeMutablePointer<Bool> { setup.enabled }
+
+    /// The configuration, for the rarer paths (user patterns and dictionaries).
+    var cfg: DetectorConfig { setup.config.takeUnretainedValue() }
+
+    /// The matches found, in emission order.
+    var matches: UnsafeMutableBufferPointer<Match> { UnsafeMutableBufferPointer(start: buffer, count: count) }
+
+    // MARK: Gazetteer look-ups
+
+    @inline(__always) func lookup(_ q: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        setup.words._withUnsafeGuaranteedRef { $0.lookup(q, len) }
+    }
+
+    @inline(__always) func lookupMeaningful(_ q: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
+        setup.words._withUnsafeGuaranteedRef { $0.lookupMeaningful(q, len) }
+    }
+
+    @inline(__always) func mayStartMonth(_ b0: UInt8, _ b1: UInt8) -> Bool {
+        setup.words._withUnsafeGuaranteedRef { $0.mayStartMonth(b0, b1) }
+    }
+
+    @inline(__always) var maxKeyLength: Int { setup.words._withUnsafeGuaranteedRef { $0.maxKeyLength } }
+
+    @inline(__always) func isFirstByteOfWord(_ b: UInt8) -> Bool {
+        setup.words._withUnsafeGuaranteedRef { $0.firstBytes[Int(b)] }
     }
 
     // MARK: Byte helpers
@@ -324,13 +373,20 @@ struct Scanner {
 
     @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
         guard enabled[Int(kind)], e > s else { return }
-        let m = Match(start: s, end: e, kind: kind, score: score)
-        if count < capacity {
-            buffer[count] = m
-            count &+= 1
-        } else {
-            overflow.append(m)
-        }
+        if count == capacity { grow() }
+        buffer[count] = Match(start: s, end: e, kind: kind, score: score)
+        count &+= 1
+    }
+
+    /// Moves the matches to a heap block twice the size; frees the previous one if it was grown here.
+    @inline(never)
+    mutating func grow() {
+        let bigger = UnsafeMutablePointer<Match>.allocate(capacity: max(2 * capacity, 32))
+        bigger.moveInitialize(from: buffer, count: count)
+        if grown { buffer.deallocate() }
+        buffer = bigger
+        capacity = max(2 * capacity, 32)
+        grown = true
     }
 
     func skipWord(_ i: Int) -> Int {
@@ -378,7 +434,7 @@ struct Scanner {
         let t = trig[Int(p[i])]
         if t == Trigger.none { return i &+ 1 }
         let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
-        if cfg.hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
+        if setup.hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
         switch t {
         case Trigger.digit:
             return midWord ? midWordDigit(i) : numeric(i)
@@ -391,7 +447,7 @@ struct Scanner {
         case Trigger.dot: return dot(i)
         case Trigger.dash: return dash(i)
         default:
-            if !midWord && cfg.lowercaseLookups && words.firstBytes[Int(p[i])] { return capitalized(i) }
+            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) { return capitalized(i) }
             return midWord ? skipWord(i) : i &+ 1
         }
     }
@@ -403,7 +459,7 @@ struct Scanner {
     @inline(__always)
     func nextTrigger(_ from: Int) -> Int {
         var i = from
-        if vector {
+        if setup.vector {
             while i &+ 17 <= n {
                 let (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + i))
                 if lo != 0 { return i &+ lo.trailingZeroBitCount &>> 3 }
@@ -450,7 +506,7 @@ struct Scanner {
             let a = p[i - 2] | 0x20, b = p[i - 1] | 0x20
             if (a == 98 && b == 99) || (a == 116 && b == 98) {  // "bc" / "tb"
                 let e = skipAlnum(i)
-                if e - (i - 2) >= 14 && Checksums.bech32(Array(UnsafeBufferPointer(start: p + i - 2, count: e - i + 2))) {
+                if e - (i - 2) >= 14 && Checksums.bech32(UnsafeBufferPointer(start: p + i - 2, count: e - i + 2)) {
                     emit(Kind.crypto, i - 2, e, 1.0)
                     return e
                 }
@@ -498,7 +554,7 @@ struct Scanner {
         // Fast exit: a lone short number ("10 minutes", "12:30", "#4521") can only start a day-first
         // date; everything else needs at least nine digits or a second group.
         if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
-            if d - s <= 2 && cfg.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
+            if d - s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
                 if let e = dayFirstDate(s, d, d) { return e }
             }
             return d
@@ -578,7 +634,7 @@ struct Scanner {
                 continue
             }
             // Numeric dates, optionally followed by a time.
-            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && cfg.numericDates && !phoneX {
+            if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && setup.numericDates && !phoneX {
                 if let de = numericDate(starts, lens, sep0) {
                     let te = timeAfter(de)
                     if !(dateT && te == de) {
@@ -638,7 +694,7 @@ struct Scanner {
             }
         }
         // "15 July 1982", "3. März 2020", "15 de julio de 1982"
-        if lens[0] <= 2 && cfg.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
+        if lens[0] <= 2 && setup.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
         return groupsEnd
     }
 
@@ -1079,7 +1135,7 @@ struct Scanner {
         }
         if (p[i] == 66 && at(i + 1) == 67 && at(i + 2) == 49) || (p[i] == 84 && at(i + 1) == 66 && at(i + 2) == 49) {
             let e = skipAlnum(i)
-            if e - i >= 14 && Checksums.bech32(Array(UnsafeBufferPointer(start: p + i, count: e - i))) {
+            if e - i >= 14 && Checksums.bech32(UnsafeBufferPointer(start: p + i, count: e - i)) {
                 emit(Kind.crypto, i, e, 1.0)
                 return e
             }
@@ -1093,10 +1149,10 @@ struct Scanner {
         }
         let we = wordEnd(i)
         if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
-        let f = WordFlags(rawValue: words.lookupMeaningful(p + i, we - i))
+        let f = WordFlags(rawValue: lookupMeaningful(p + i, we - i))
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
-        if f.contains(.month) && cfg.longDates, let e = monthFirstDate(i, we) { return e }
+        if f.contains(.month) && setup.longDates, let e = monthFirstDate(i, we) { return e }
         if f.contains(.stop) && !f.contains(.locationPrefix) && !f.contains(.location) { return we }
         if f.contains(.title) { return titledName(i, we) }
         let locCtx = (f.contains(.location) || f.contains(.locationPrefix)) && contextBefore(i, 14, Context.locationBefore)
@@ -1107,29 +1163,32 @@ struct Scanner {
     }
 
     mutating func iban(_ i: Int) -> Int? {
-        guard enabled[Int(Kind.iban)] else { return nil }
-        let cc = UInt16(p[i]) << 8 | UInt16(p[i + 1])
-        guard let len = Checksums.ibanLengths[cc] else { return nil }
-        var chars = [UInt8]()
-        chars.reserveCapacity(len)
-        var j = i
-        var lastChar = i
-        while j < n && chars.count < len {
-            let b = p[j]
-            let cb = cls[Int(b)]
-            if cb & (ByteClass.digit | ByteClass.upper) != 0 {
-                chars.append(b)
-                j += 1
-                lastChar = j
-            } else if b == 32 && chars.count % 4 == 0 && chars.count > 0 && isAlnum(j + 1) {
-                j += 1
-            } else {
-                break
+        guard enabled[Int(Kind.iban)], let len = Checksums.ibanLength(p[i], p[i + 1]) else { return nil }
+        // The alphanumerics without their spaces, gathered in stack memory (IBANs have at most 34).
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { chars -> Int? in
+            var count = 0
+            var j = i
+            var lastChar = i
+            while j < n && count < len {
+                let b = p[j]
+                let cb = cls[Int(b)]
+                if cb & (ByteClass.digit | ByteClass.upper) != 0 {
+                    chars[count] = b
+                    count += 1
+                    j += 1
+                    lastChar = j
+                } else if b == 32 && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                    j += 1
+                } else {
+                    break
+                }
             }
+            guard count == len, !isAlnum(lastChar),
+                Checksums.ibanMod97(UnsafeBufferPointer(rebasing: chars[0..<count]))
+            else { return nil }
+            emit(Kind.iban, i, lastChar, 1.0)
+            return lastChar
         }
-        guard chars.count == len, !isAlnum(lastChar), Checksums.ibanMod97(chars) else { return nil }
-        emit(Kind.iban, i, lastChar, 1.0)
-        return lastChar
     }
 
     /// The next capitalised word after one space, or nil.
@@ -1145,10 +1204,10 @@ struct Scanner {
         if at(e) == 46 { e += 1 }
         guard let (s1, e1) = nextCapitalized(e) else { return e }
         var end = e1
-        let f1 = WordFlags(rawValue: words.lookup(p + s1, e1 - s1))
+        let f1 = WordFlags(rawValue: lookup(p + s1, e1 - s1))
         if f1.contains(.stop) || f1.contains(.month) { return e }
         if let (s2, e2) = nextCapitalized(e1) {
-            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
+            let f2 = WordFlags(rawValue: lookup(p + s2, e2 - s2))
             if !f2.contains(.stop) && !f2.contains(.month) { end = e2 }
         }
         emit(Kind.person, s1, end, 0.85)
@@ -1170,7 +1229,7 @@ struct Scanner {
             particles += 1
         }
         if let (s2, e2) = nextCapitalized(probe) {
-            let f2 = WordFlags(rawValue: words.lookup(p + s2, e2 - s2))
+            let f2 = WordFlags(rawValue: lookup(p + s2, e2 - s2))
             if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) || (particles > 0 && !f2.contains(.stop)) {
                 e = e2
                 score = 0.9
@@ -1181,7 +1240,7 @@ struct Scanner {
                 score = 0.7
             }
             if score > 0, let (s3, e3) = nextCapitalized(e) {
-                let f3 = WordFlags(rawValue: words.lookupMeaningful(p + s3, e3 - s3))
+                let f3 = WordFlags(rawValue: lookupMeaningful(p + s3, e3 - s3))
                 if f3.contains(.lastName) && !f3.contains(.stop) { e = e3 }
             }
         }
@@ -1213,12 +1272,12 @@ struct Scanner {
                 let nw = wordEnd(e + 1)
                 guard nw > e + 1 else { break }
                 e = nw
-                let pf = WordFlags(rawValue: words.lookupMeaningful(p + i, e - i))
+                let pf = WordFlags(rawValue: lookupMeaningful(p + i, e - i))
                 if pf.contains(.location) {
                     best = e
                     bestFlags = pf
                 }
-                if !pf.contains(.locationPrefix) && e - i > words.maxKeyLength { break }
+                if !pf.contains(.locationPrefix) && e - i > maxKeyLength { break }
             }
         }
         guard best > 0 else { return nil }
@@ -1231,7 +1290,7 @@ struct Scanner {
         var best = -1
         var bestValue: UInt32 = 0
         var e = we
-        let first = words.lookup(p + i, we - i)
+        let first = lookup(p + i, we - i)
         if first & WordFlags.userTerm.rawValue != 0 {
             best = we
             bestValue = first
@@ -1242,7 +1301,7 @@ struct Scanner {
                 let nw = wordEnd(e + 1)
                 guard nw > e + 1 else { break }
                 e = nw
-                let v = words.lookup(p + i, e - i)
+                let v = lookup(p + i, e - i)
                 if v & WordFlags.userTerm.rawValue != 0 {
                     best = e
                     bestValue = v
@@ -1291,16 +1350,16 @@ struct Scanner {
     /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982". `d` ends the day digits,
     /// `r` ends the day token (after an ordinal suffix).
     mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
-        guard cfg.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
+        guard setup.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
         var j = r
         if at(j) == 46 { j += 1 }
         guard at(j) == 32 else { return nil }
         j += 1
         if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
-        guard isWord(j), words.mayStartMonth(p[j], at(j + 1)) else { return nil }
+        guard isWord(j), mayStartMonth(p[j], at(j + 1)) else { return nil }
         let me = wordEnd(j)
         // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
-        let f = WordFlags(rawValue: words.lookupMeaningful(p + j, me - j))
+        let f = WordFlags(rawValue: lookupMeaningful(p + j, me - j))
         guard f.contains(.month) else { return nil }
         var e = me
         var q = me

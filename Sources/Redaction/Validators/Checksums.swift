@@ -46,25 +46,41 @@ enum Checksums {
     }
 
     /// ISO 13616 mod-97 over an IBAN's alphanumerics (uppercase letters and digits).
-    static func ibanMod97(_ chars: [UInt8]) -> Bool {
+    static func ibanMod97(_ chars: UnsafeBufferPointer<UInt8>) -> Bool {
         guard chars.count >= 5 else { return false }
         var rem = 0
-        func feed(_ c: UInt8) -> Bool {
-            if c >= 48 && c <= 57 {
-                rem = (rem * 10 + Int(c - 48)) % 97
-            } else if c >= 65 && c <= 90 {
-                rem = (rem * 100 + Int(c - 55)) % 97
+        // Country code and check digits move to the end.
+        for k in 0..<chars.count {
+            let c = chars[(k &+ 4) % chars.count]
+            if c &- 48 < 10 {
+                rem = (rem &* 10 &+ Int(c &- 48)) % 97
+            } else if c &- 65 < 26 {
+                rem = (rem &* 100 &+ Int(c &- 55)) % 97
             } else {
                 return false
             }
-            return true
         }
-        for c in chars[4...] where !feed(c) { return false }
-        for c in chars[0..<4] where !feed(c) { return false }
         return rem == 1
     }
 
-    /// IBAN length per country (SEPA members and the other IBAN countries).
+    /// IBAN length per country (SEPA members and the other IBAN countries), or nil. Takes the two
+    /// country-code bytes; a flat table over the 26 × 26 capital pairs, so a candidate costs no hashing.
+    @inline(__always)
+    static func ibanLength(_ a: UInt8, _ b: UInt8) -> Int? {
+        guard a &- 65 < 26, b &- 65 < 26 else { return nil }
+        let len = ibanLengthTable[Int(a &- 65) &* 26 &+ Int(b &- 65)]
+        return len == 0 ? nil : Int(len)
+    }
+
+    private static let ibanLengthTable: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 26 * 26)
+        for (cc, len) in ibanLengths {
+            t[Int(cc >> 8 - 65) * 26 + Int(cc & 0xFF - 65)] = UInt8(len)
+        }
+        return t
+    }()
+
+    /// IBAN length per country code (first byte << 8 | second byte).
     static let ibanLengths: [UInt16: Int] = {
         let table: [(String, Int)] = [
             ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16), ("BG", 22),
@@ -164,30 +180,41 @@ enum Checksums {
     }()
 
     /// Bech32 / Bech32m (BIP-173, BIP-350) segwit address with human-readable part `bc` or `tb`.
-    static func bech32(_ s: [UInt8]) -> Bool {
+    /// Works on the bytes in place: no temporary arrays per candidate.
+    static func bech32(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
         guard s.count >= 14, s.count <= 90 else { return false }
-        let hasLower = s.contains { $0 >= 97 && $0 <= 122 }
-        let hasUpper = s.contains { $0 >= 65 && $0 <= 90 }
-        if hasLower && hasUpper { return false }
-        let lower = s.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 }
-        guard let sep = lower.lastIndex(of: 49), sep >= 1, lower.count - sep - 1 >= 6 else { return false }
-        let hrp = Array(lower[0..<sep])
-        guard hrp == Array("bc".utf8) || hrp == Array("tb".utf8) else { return false }
-        var values: [UInt32] = []
-        for c in hrp { values.append(UInt32(c >> 5)) }
-        values.append(0)
-        for c in hrp { values.append(UInt32(c & 31)) }
-        for c in lower[(sep + 1)...] {
-            let v = bech32Index[Int(c)]
-            if v < 0 { return false }
-            values.append(UInt32(v))
+        var hasLower = false, hasUpper = false
+        var sep = -1
+        for k in 0..<s.count {
+            let c = s[k]
+            if c &- 97 < 26 { hasLower = true }
+            if c &- 65 < 26 { hasUpper = true }
+            if c == 49 { sep = k }
         }
+        if hasLower && hasUpper { return false }
+        // The human-readable part is `bc` or `tb`, so the last '1' must be the third byte.
+        guard sep == 2, s.count - sep - 1 >= 6 else { return false }
+        let h0 = s[0] | 0x20, h1 = s[1] | 0x20
+        guard (h0 == 98 && h1 == 99) || (h0 == 116 && h1 == 98) else { return false }
         var chk: UInt32 = 1
-        let gen: [UInt32] = [0x3b6a_57b2, 0x2650_8e6d, 0x1ea1_19fa, 0x3d42_33dd, 0x2a14_62b3]
-        for v in values {
+        @inline(__always) func feed(_ v: UInt32) {
             let top = chk >> 25
             chk = (chk & 0x1ff_ffff) << 5 ^ v
-            for i in 0..<5 where (top >> UInt32(i)) & 1 == 1 { chk ^= gen[i] }
+            if top & 1 != 0 { chk ^= 0x3b6a_57b2 }
+            if top & 2 != 0 { chk ^= 0x2650_8e6d }
+            if top & 4 != 0 { chk ^= 0x1ea1_19fa }
+            if top & 8 != 0 { chk ^= 0x3d42_33dd }
+            if top & 16 != 0 { chk ^= 0x2a14_62b3 }
+        }
+        feed(UInt32(h0 >> 5))
+        feed(UInt32(h1 >> 5))
+        feed(0)
+        feed(UInt32(h0 & 31))
+        feed(UInt32(h1 & 31))
+        for k in 3..<s.count {
+            let v = bech32Index[Int(s[k])]
+            if v < 0 { return false }
+            feed(UInt32(v))
         }
         return chk == 1 || chk == 0x2bc8_30a3
     }
@@ -292,4 +319,6 @@ extension Checksums {
     static func usSSN(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { usSSN($0) } }
     static func usITIN(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { usITIN($0) } }
     static func ukNHS(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { ukNHS($0) } }
+    static func ibanMod97(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { ibanMod97($0) } }
+    static func bech32(_ d: [UInt8]) -> Bool { d.withUnsafeBufferPointer { bech32($0) } }
 }
