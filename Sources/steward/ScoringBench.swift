@@ -15,13 +15,15 @@ private func threadCPUSeconds() -> Double {
 }
 
 /// A record with fixed fields, so the benchmark measures scoring rather than JSON parsing or
-/// field look-up (the JSON lines measure those too).
+/// field look-up (the JSON lines measure those too). Its text and numbers live in a
+/// `BenchRecordStorage`: a record is two buffer pointers, so taking one from the array retains
+/// nothing, and the harness adds no reference counting of its own per record.
 private struct BenchRecord: FeatureRecord {
-    let text: String?
-    let numbers: [Double]
+    let text: UnsafeBufferPointer<UInt8>?
+    let numbers: UnsafeBufferPointer<Double>
 
     func fieldValue(_ field: String) -> FieldValue? {
-        if let text { return .string(text) }
+        if let text { return .string(String(decoding: text, as: UTF8.self)) }
         // Numeric fields are named f0, f1, …: the digits after the "f" index `numbers`.
         var k = 0
         for b in field.utf8.dropFirst() { k = k &* 10 &+ Int(b) &- 48 }
@@ -30,8 +32,45 @@ private struct BenchRecord: FeatureRecord {
 
     func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
         guard let text else { return fieldValue(field) == nil ? .missing : .notAString }
-        FieldValue.withUTF8(of: text, body)
+        body(text)
         return .read
+    }
+}
+
+/// Owns the bytes and numbers `BenchRecord`s point into; keep it alive while they are used.
+private final class BenchRecordStorage {
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let values: UnsafeMutableBufferPointer<Double>
+    let records: [BenchRecord]
+
+    init(texts: [String] = [], rows: [[Double]] = []) {
+        bytes = .allocate(capacity: max(texts.reduce(0) { $0 + $1.utf8.count }, 1))
+        values = .allocate(capacity: max(rows.reduce(0) { $0 + $1.count }, 1))
+        var records: [BenchRecord] = []
+        var at = 0
+        for text in texts {
+            let start = at
+            for b in text.utf8 {
+                bytes[at] = b
+                at += 1
+            }
+            records.append(BenchRecord(text: UnsafeBufferPointer(rebasing: bytes[start..<at]), numbers: UnsafeBufferPointer(start: nil, count: 0)))
+        }
+        at = 0
+        for row in rows {
+            let start = at
+            for x in row {
+                values[at] = x
+                at += 1
+            }
+            records.append(BenchRecord(text: nil, numbers: UnsafeBufferPointer(rebasing: values[start..<at])))
+        }
+        self.records = records
+    }
+
+    deinit {
+        bytes.deallocate()
+        values.deallocate()
     }
 }
 
@@ -72,7 +111,7 @@ struct ScoreBench: ParsableCommand {
         let texts = Self.texts(count: 4096, bytes: 200)
         for ngrams in [[1, 1], [1, 2]] {
             let model = try SyntheticModels.hashedTextLinear(ngrams: ngrams)
-            let records = texts.map { BenchRecord(text: $0, numbers: []) }
+            let records = BenchRecordStorage(texts: texts)
             report("hashed-text linear, ngram_range \(ngrams), 200-byte texts", try measure(model, records, textRecords))
             if explain {
                 report("  with --explain 3", try measure(model, records, textRecords / 10, explain: 3))
@@ -87,17 +126,18 @@ struct ScoreBench: ParsableCommand {
         let unigrams = try SyntheticModels.hashedTextLinear(ngrams: [1, 1])
         report(
             "hashed-text linear, ngram_range [1, 1], 200-byte texts with accented words",
-            try measure(unigrams, accented.map { BenchRecord(text: $0, numbers: []) }, textRecords))
+            try measure(unigrams, BenchRecordStorage(texts: accented), textRecords))
         var rng = SplitMix64(seed: 7)
-        let rows = (0..<4096).map { _ in BenchRecord(text: nil, numbers: (0..<20).map { _ in rng.nextUniform() * 2 - 1 }) }
+        let numbers = (0..<4096).map { _ in (0..<20).map { _ in rng.nextUniform() * 2 - 1 } }
+        let rows = BenchRecordStorage(rows: numbers)
         let trees = try SyntheticModels.treeEnsemble()
         report("tree ensemble, 100 trees depth 6, 20 features", try measure(trees, rows, treeRecords))
         if explain {
             report("  with --explain 3 (TreeSHAP)", try measure(trees, rows, treeRecords / 100, explain: 3))
         }
         if json {
-            let lines = rows.map { row in
-                Array(("{" + row.numbers.enumerated().map { "\"f\($0.offset)\":\($0.element)" }.joined(separator: ",") + "}").utf8)
+            let lines = numbers.map { row in
+                Array(("{" + row.enumerated().map { "\"f\($0.offset)\":\($0.element)" }.joined(separator: ",") + "}").utf8)
             }
             report("  from JSON lines (parse included)", try measureJSON(trees, lines, treeRecords / 10))
         }
@@ -121,7 +161,8 @@ struct ScoreBench: ParsableCommand {
         FileHandle.standardOutput.write(Data("\(name): \(Int(perSecond)) records/s\n".utf8))
     }
 
-    private func measure(_ model: ScoringModel, _ records: [BenchRecord], _ n: Int, explain k: Int = 0) throws -> Double {
+    private func measure(_ model: ScoringModel, _ storage: BenchRecordStorage, _ n: Int, explain k: Int = 0) throws -> Double {
+        let records = storage.records
         var scorer = Scorer(model: model)
         var sink = 0.0
         for r in records { sink += try scorer.score(r) }  // warm: buffers reach their size
@@ -136,6 +177,7 @@ struct ScoreBench: ParsableCommand {
             best = max(best, Double(n) / (threadCPUSeconds() - start))
         }
         if sink.isNaN { print("(nan)") }
+        withExtendedLifetime(storage) {}
         return best
     }
 

@@ -43,13 +43,18 @@ public enum MurmurHash3 {
     static func hash32(overreading start: UnsafeRawPointer, count: Int) -> Int32 {
         var h1: UInt32
         if count <= 8 {
-            // Smart shift: by 64 (an empty key) gives 0.
-            let key = start.loadUnaligned(as: UInt64.self).littleEndian & (UInt64.max >> (64 &- 8 &* count))
+            // The first `count` bytes: all ones shifted out in two steps (8 bytes shift by 64 in
+            // all), and nothing for an empty key. Shifts and masks, no branch on the length.
+            let bits = UInt64(truncatingIfNeeded: 8 &* count &- 1)
+            let nonEmpty = 0 &- UInt64(truncatingIfNeeded: (count &+ 63) >> 6)  // all ones when count > 0
+            let key = start.loadUnaligned(as: UInt64.self).littleEndian & ~((UInt64.max &<< bits) &<< 1) & nonEmpty
             let s1 = scramble(UInt32(truncatingIfNeeded: key))
             let s2 = scramble(UInt32(truncatingIfNeeded: key >> 32))
             let fourToSeven = step(rotate(s1)) ^ s2
             let upToSeven = count < 4 ? s1 : fourToSeven
-            h1 = count == 8 ? step(rotate(fourToSeven)) : upToSeven
+            // All ones for 8 bytes, else zero (count ^ 8 is 0 only then): the compiler would branch on `==`.
+            let isEight = 0 &- UInt32(truncatingIfNeeded: UInt64(truncatingIfNeeded: (count ^ 8) &- 1) >> 63)
+            h1 = (step(rotate(fourToSeven)) & isEight) | (upToSeven & ~isEight)
         } else {
             h1 = 0
             let whole = count & ~3

@@ -139,8 +139,8 @@ struct TextTokenizer {
     private mutating func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool) -> Bool {
         let n = text.count
         guard n > 0, let source = text.baseAddress else { return true }
-        // All ASCII? Checked first, sixteen bytes at a time: giving up halfway would waste the work.
-        guard ASCIIBlock.isASCII(source, count: n) else { return false }
+        // All ASCII? Checked as the blocks are read, chunk by chunk: a non-ASCII byte gives up having
+        // changed nothing (what was written lies past `byteCount` and `tokenCount`).
         // A separator, the text rounded up to a whole block, and 8 bytes for hashing past the end.
         let room = byteCount + 1 + n + 16 + 8
         if storage.count < room { storage.append(contentsOf: repeatElement(0, count: room - storage.count)) }
@@ -153,7 +153,7 @@ struct TextTokenizer {
         let previousTokens = tokenCount
         // The closures keep base and count in their own locals: captured variables live in memory,
         // and every store to `starts`/`ends` would make the compiler reload them.
-        let scanned: (base: Int, count: Int) = storage.withUnsafeMutableBytes { storage in
+        let scanned: (base: Int, count: Int)? = storage.withUnsafeMutableBytes { storage in
             startStorage.withUnsafeMutableBufferPointer { starts in
                 endStorage.withUnsafeMutableBufferPointer { ends in
                     let out = storage.baseAddress!
@@ -172,27 +172,24 @@ struct TextTokenizer {
                     var tokenStart = 0
                     var carry: UInt64 = 0
                     var chunk = 0
+                    var seen = ASCIIBlock.V(repeating: 0)
                     while chunk < n {
                         // Up to four blocks of sixteen bytes: one bit per byte in `word`.
                         var word: UInt64 = 0
                         var block = 0
                         while block < 4 && chunk + 16 * block < n {
                             let at = chunk + 16 * block
-                            let v: SIMD16<UInt8>
-                            if at + 16 <= n {
-                                v = UnsafeRawPointer(source + at).loadUnaligned(as: SIMD16<UInt8>.self)
-                            } else {
-                                var tail = SIMD16<UInt8>(repeating: 0)
-                                withUnsafeMutableBytes(of: &tail) {
-                                    $0.baseAddress!.copyMemory(from: source + at, byteCount: n - at)
-                                }
-                                v = tail
-                            }
+                            let v =
+                                at + 16 <= n
+                                ? UnsafeRawPointer(source + at).loadUnaligned(as: SIMD16<UInt8>.self)
+                                : ASCIIBlock.loadPartial(source, from: at, count: n)
+                            seen |= v
                             let (lowered, mask) = ASCIIBlock.classify(v, lowercase: lowercase)
                             (out + base + at).storeBytes(of: lowered, as: SIMD16<UInt8>.self)
                             word |= mask << (16 * UInt64(block))
                             block += 1
                         }
+                        guard ASCIIBlock.isASCII(seen) else { return nil }
                         // Bit i of `changes`: byte chunk + i differs from the byte before it (word or not).
                         var changes = word ^ (word << 1 | carry)
                         carry = word >> 63
@@ -231,6 +228,7 @@ struct TextTokenizer {
                 }
             }
         }
+        guard let scanned else { return false }
         byteCount = scanned.base + n
         tokenCount = scanned.count
         return true
@@ -332,20 +330,25 @@ struct TextTokenizer {
 enum ASCIIBlock {
     typealias V = SIMD16<UInt8>
 
-    /// Whether the `count` bytes at `p` are all below 0x80.
-    static func isASCII(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
-        var any = V(repeating: 0)
-        var at = 0
-        while at + 16 <= count {
-            any |= UnsafeRawPointer(p + at).loadUnaligned(as: V.self)
-            at += 16
+    /// Bytes `at..<count` of the text at `p` (fewer than 16) in the first lanes, zero after, read
+    /// without a copy loop: 8-byte loads that end at the text's end, shifted, when it has 8 bytes.
+    @inline(__always)
+    static func loadPartial(_ p: UnsafePointer<UInt8>, from at: Int, count: Int) -> V {
+        let remaining = count - at
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        if count >= 8 {
+            let last = UnsafeRawPointer(p + count - 8).loadUnaligned(as: UInt64.self).littleEndian
+            if remaining >= 8 {
+                low = UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self).littleEndian
+                high = last >> (8 * (16 - remaining))  // smart shift: by 64 (nothing past 8) gives 0
+            } else {
+                low = last >> (8 * (8 - remaining))
+            }
+        } else {
+            for i in 0..<remaining { low |= UInt64(p[at + i]) << (8 * UInt64(i)) }
         }
-        var tail: UInt8 = 0
-        while at < count {
-            tail |= p[at]
-            at += 1
-        }
-        return isASCII(any) && tail < 0x80
+        return unsafeBitCast(SIMD2<UInt64>(low.littleEndian, high.littleEndian), to: V.self)
     }
 
     @inline(__always)
