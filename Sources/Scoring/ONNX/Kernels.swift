@@ -152,7 +152,9 @@ final class ParameterStorage<Element: BitwiseCopyable>: @unchecked Sendable {
     init(_ values: [Element]) {
         count = values.count
         base = .allocate(capacity: max(values.count, 1))
-        values.withUnsafeBufferPointer { base.initialize(from: $0.baseAddress!, count: values.count) }
+        values.withUnsafeBufferPointer { values in
+            if let first = values.baseAddress { base.initialize(from: first, count: values.count) }
+        }
     }
 
     deinit { base.deallocate() }
