@@ -31,7 +31,7 @@ private struct BenchRecord: FeatureRecord {
     }
 
     func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
-        guard let text else { return fieldValue(field) == nil ? .missing : .notAString }
+        guard let text else { return FieldValue.withUTF8(of: fieldValue(field), body) }
         body(text)
         return .read
     }

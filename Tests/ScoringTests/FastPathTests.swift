@@ -249,8 +249,8 @@ import Testing
 
     static func treeKernel(_ node: Onnx_NodeProto, features: Int) throws -> TreeEnsembleKernel {
         let model = try ONNXModel(serialized: SyntheticModels.model([node], inputCount: features))
-        guard case .trees(let k) = model.program[0].kernel else { throw ScoringError(.invalidModel, "not trees") }
-        return k
+        guard model.steps.count == 1, model.steps[0].kind == .trees else { throw ScoringError(.invalidModel, "not trees") }
+        return model.treeKernels[0]
     }
 
     @Test(arguments: [Int64(0), 1])

@@ -66,19 +66,12 @@ public struct JSONFeatureRecord: FeatureRecord {
         }
     }
 
+    /// A string member's bytes in place; every other value as `fieldValue` gives it.
     public func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
-        switch value[field] {
-        case .string(let text)?:
+        if case .string(let text)? = value[field] {
             FieldValue.withUTF8(of: text, body)
             return .read
-        case .number(let text)?: return Double(text) == nil ? .missing : .notAString  // as `fieldValue`
-        case .bool?: return .notAString
-        case .null?, nil: return .missing
-        case .array?, .object?:
-            // Encoded as JSON text, as `fieldValue` gives it.
-            var text = String(decoding: JSONWriter.encode(value[field]!), as: UTF8.self)
-            text.withUTF8(body)
-            return .read
         }
+        return FieldValue.withUTF8(of: fieldValue(field), body)
     }
 }

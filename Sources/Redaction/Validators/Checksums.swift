@@ -49,9 +49,7 @@ enum Checksums {
     static func ibanMod97(_ chars: UnsafeBufferPointer<UInt8>) -> Bool {
         guard chars.count >= 5 else { return false }
         var rem = 0
-        // Country code and check digits move to the end.
-        for k in 0..<chars.count {
-            let c = chars[(k &+ 4) % chars.count]
+        @inline(__always) func feed(_ c: UInt8) -> Bool {
             if c &- 48 < 10 {
                 rem = (rem &* 10 &+ Int(c &- 48)) % 97
             } else if c &- 65 < 26 {
@@ -59,7 +57,11 @@ enum Checksums {
             } else {
                 return false
             }
+            return true
         }
+        // Country code and check digits move to the end.
+        for k in 4..<chars.count where !feed(chars[k]) { return false }
+        for k in 0..<4 where !feed(chars[k]) { return false }
         return rem == 1
     }
 
@@ -72,16 +74,8 @@ enum Checksums {
         return len == 0 ? nil : Int(len)
     }
 
+    /// IBAN length at `(first letter − A) × 26 + (second letter − A)`, 0 for no such country.
     private static let ibanLengthTable: [UInt8] = {
-        var t = [UInt8](repeating: 0, count: 26 * 26)
-        for (cc, len) in ibanLengths {
-            t[Int(cc >> 8 - 65) * 26 + Int(cc & 0xFF - 65)] = UInt8(len)
-        }
-        return t
-    }()
-
-    /// IBAN length per country code (first byte << 8 | second byte).
-    static let ibanLengths: [UInt16: Int] = {
         let table: [(String, Int)] = [
             ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16), ("BG", 22),
             ("BH", 22), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22), ("CY", 28), ("CZ", 24), ("DE", 22),
@@ -94,10 +88,10 @@ enum Checksums {
             ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("ST", 25), ("SV", 28), ("TL", 23), ("TN", 24),
             ("TR", 26), ("UA", 29), ("VA", 22), ("VG", 24), ("XK", 20),
         ]
-        var out: [UInt16: Int] = [:]
+        var out = [UInt8](repeating: 0, count: 26 * 26)
         for (cc, len) in table {
             let b = Array(cc.utf8)
-            out[UInt16(b[0]) << 8 | UInt16(b[1])] = len
+            out[Int(b[0] - 65) * 26 + Int(b[1] - 65)] = UInt8(len)
         }
         return out
     }()

@@ -29,17 +29,22 @@ public enum StringFieldRead: Sendable, Equatable {
 
 extension FeatureRecord {
     public func withUTF8(ofField field: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
-        switch fieldValue(field) {
+        FieldValue.withUTF8(of: fieldValue(field), body)
+    }
+}
+
+extension FieldValue {
+    /// `withUTF8(ofField:_:)` for a field whose value is `value`.
+    public static func withUTF8(of value: FieldValue?, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> StringFieldRead {
+        switch value {
         case .string(let s):
-            FieldValue.withUTF8(of: s, body)
+            withUTF8(of: s, body)
             return .read
         case nil: return .missing
         case .some: return .notAString
         }
     }
-}
 
-extension FieldValue {
     /// Calls `body` with the UTF-8 bytes of `text`, in place when its storage is contiguous
     /// (native strings), else from a copy.
     @inline(__always)

@@ -23,8 +23,7 @@ public struct ONNXModel: Sendable {
     public let producer: String
     public let metadata: [String: String]
 
-    let program: [Instruction]
-    /// `program` as executed: operands resolved, each kernel's parameters in its kind's table.
+    /// The compiled graph as executed: operands resolved, each kernel's parameters in its kind's table.
     let steps: [Step]
     /// Owns the parameters `linearSteps` point into.
     let linearKernels: [LinearKernel]
@@ -81,7 +80,6 @@ public struct ONNXModel: Sendable {
         inputIsFloat32 = compiler.inputIsFloat32
         classLabels = compiler.classLabels
         isClassifier = compiler.isClassifier
-        program = compiler.program
         var steps: [Step] = []
         var linear: [LinearKernel] = [], trees: [TreeEnsembleKernel] = [], affine: [AffineKernel] = []
         var normalizers: [NormalizerKernel] = [], scalers: [ScalerKernel] = []
@@ -200,7 +198,7 @@ public struct ONNXModel: Sendable {
     }
 }
 
-/// One instruction of `ONNXModel.program`, ready to run: trivially copyable.
+/// One instruction of the compiled graph (`GraphCompiler.program`), ready to run: trivially copyable.
 struct Step: Sendable {
     enum Kind: Sendable {
         case linear, trees, affine, normalizer, scaler, addRows, copy, roundToFloat, relu, sigmoid, tanh, softmax
