@@ -7,6 +7,16 @@ let strict: [SwiftSetting] = [
     .unsafeFlags(["-warnings-as-errors"]),
 ]
 
+// The scoring engine hashes four tokens per vector step; 32-bit lane multiplies need SSE4.1, so on
+// x86-64 it is compiled for x86-64-v2 (every x86-64 server processor since about 2009). `steward`
+// checks the processor at start-up (Runtime/CPUBaseline.swift). Without the flag the same code is
+// correct, only slower: the compiler then does the lane multiplies one at a time.
+#if arch(x86_64)
+let scoringSettings: [SwiftSetting] = strict + [.unsafeFlags(["-Xcc", "-march=x86-64-v2"])]
+#else
+let scoringSettings: [SwiftSetting] = strict
+#endif
+
 let package = Package(
     name: "steward",
     platforms: [.macOS(.v15)],
@@ -55,7 +65,7 @@ let package = Package(
         .target(
             name: "Scoring",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: strict
+            swiftSettings: scoringSettings
         ),
         .target(name: "Fairness", dependencies: ["Privacy"], swiftSettings: strict),
         // The pure pipeline core: topology, records, stages, CloudEvents, dead letters.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Runtime
 
 @main
 struct Steward: AsyncParsableCommand {
@@ -14,6 +16,15 @@ struct Steward: AsyncParsableCommand {
         subcommands: coreCommands + redactionCommands + privacyCommands + scoringCommands + fairnessCommands
             + [Bench.self]
     )
+
+    /// Checks the processor (`CPUBaseline`) before any engine code runs, then parses and runs the verb.
+    static func main() async {
+        if let problem = CPUBaseline.problem() {
+            FileHandle.standardError.write(Data("steward: \(problem)\n".utf8))
+            Foundation.exit(70)  // EX_SOFTWARE
+        }
+        await main(nil)
+    }
 }
 
 /// `steward bench <area>`: throughput benchmarks whose figures go in the README.

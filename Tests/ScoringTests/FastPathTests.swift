@@ -98,6 +98,31 @@ import Testing
         }
     }
 
+    @Test func fourLaneHashMatchesThePlainHashForKeysUpToEightBytes() {
+        var rng = SplitMix64(seed: 46)
+        for _ in 0..<2000 {
+            // Four keys of 0–12 bytes laid out one after another, 8 readable bytes past the last.
+            let counts = (0..<4).map { _ in Int(rng.next() % 13) }
+            var starts: [Int] = []
+            var ends: [Int] = []
+            var at = 0
+            for count in counts {
+                at += Int(rng.next() % 3)
+                starts.append(at)
+                ends.append(at + count)
+                at += count
+            }
+            let bytes = (0..<(at + 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let lanes = bytes.withUnsafeBytes { raw in
+                MurmurHash3.hash32x4(overreading: raw.baseAddress!, starts: starts, ends: ends)
+            }
+            for j in 0..<4 where counts[j] <= 8 {
+                let plain = bytes.withUnsafeBytes { MurmurHash3.hash32(UnsafeRawBufferPointer(rebasing: $0[starts[j]..<ends[j]])) }
+                #expect(Int32(bitPattern: lanes[j]) == plain, "lane \(j), \(counts[j]) bytes")
+            }
+        }
+    }
+
     @Test func asciiVectorPathMatchesThePlainReference() {
         var rng = SplitMix64(seed: 43)
         for trial in 0..<3000 {

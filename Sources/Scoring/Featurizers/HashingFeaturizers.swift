@@ -51,10 +51,31 @@ public struct HashingVectorizer: Sendable, Hashable {
                             var done = 0
                             while done < n {
                                 let block = min(64, n - done)
-                                for k in 0..<block {
+                                // Four tokens at a time in vector lanes; a token over 8 bytes gets its lane
+                                // overwritten by the scalar hash. The token buffer keeps 8 readable bytes past
+                                // its last token.
+                                let out = UnsafeMutableRawPointer(hashes.baseAddress!)
+                                var long: UInt64 = 0
+                                var k = 0
+                                while k &+ 4 <= block {
                                     let t = done &+ k
-                                    // The token buffer keeps 8 readable bytes past its last token.
-                                    hashes[k] = MurmurHash3.hash32(overreading: base + starts[t], count: ends[t] &- starts[t])
+                                    let lanes = MurmurHash3.hash32x4(
+                                        overreading: base, starts: starts.baseAddress! + t, ends: ends.baseAddress! + t)
+                                    out.storeBytes(of: lanes, toByteOffset: 4 &* k, as: SIMD4<UInt32>.self)
+                                    for j in 0..<4 {
+                                        long |= UInt64(ends[t &+ j] &- starts[t &+ j] > 8 ? 1 : 0) << UInt64(k &+ j)
+                                    }
+                                    k &+= 4
+                                }
+                                while k < block {
+                                    long |= UInt64(1) << UInt64(k)
+                                    k &+= 1
+                                }
+                                while long != 0 {
+                                    let j = long.trailingZeroBitCount
+                                    long &= long &- 1
+                                    let t = done &+ j
+                                    hashes[j] = MurmurHash3.hash32(overreading: base + starts[t], count: ends[t] &- starts[t])
                                 }
                                 for k in 0..<block { w.add(offset &+ slots.index(hashes[k]), slots.sign(hashes[k])) }
                                 done += block

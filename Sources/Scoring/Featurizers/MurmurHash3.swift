@@ -43,11 +43,7 @@ public enum MurmurHash3 {
     static func hash32(overreading start: UnsafeRawPointer, count: Int) -> Int32 {
         var h1: UInt32
         if count <= 8 {
-            // The first `count` bytes: all ones shifted out in two steps (8 bytes shift by 64 in
-            // all), and nothing for an empty key. Shifts and masks, no branch on the length.
-            let bits = UInt64(truncatingIfNeeded: 8 &* count &- 1)
-            let nonEmpty = 0 &- UInt64(truncatingIfNeeded: (count &+ 63) >> 6)  // all ones when count > 0
-            let key = start.loadUnaligned(as: UInt64.self).littleEndian & ~((UInt64.max &<< bits) &<< 1) & nonEmpty
+            let key = maskedKey(start, count: count)
             let s1 = scramble(UInt32(truncatingIfNeeded: key))
             let s2 = scramble(UInt32(truncatingIfNeeded: key >> 32))
             let fourToSeven = step(rotate(s1)) ^ s2
@@ -69,6 +65,61 @@ public enum MurmurHash3 {
         }
         return finish(h1, count: count)
     }
+
+    /// `hash32(overreading:count:)` of four keys at once, one per lane, for keys of up to 8 bytes:
+    /// key `j` is the `counts[j]` bytes at `base + starts[j]`, with 8 bytes readable past it. A lane
+    /// whose key is longer than 8 bytes holds a meaningless value (the caller hashes those keys alone).
+    ///
+    /// The same steps as the scalar path, on 32-bit lanes: the multiplies are SSE2's `pmuludq` in
+    /// pairs, so four keys share each multiply instead of queueing for the one scalar multiplier.
+    @inline(__always)
+    static func hash32x4(
+        overreading base: UnsafeRawPointer, starts: UnsafePointer<Int>, ends: UnsafePointer<Int>
+    ) -> SIMD4<UInt32> {
+        // Lane shifts by a different count each need AVX2: each key is masked alone, as in the scalar path.
+        let c0 = ends[0] &- starts[0], c1 = ends[1] &- starts[1]
+        let c2 = ends[2] &- starts[2], c3 = ends[3] &- starts[3]
+        let keys = SIMD4<UInt64>(
+            maskedKey(base + starts[0], count: c0), maskedKey(base + starts[1], count: c1),
+            maskedKey(base + starts[2], count: c2), maskedKey(base + starts[3], count: c3))
+        let lengths = SIMD4<Int32>(
+            Int32(truncatingIfNeeded: c0), Int32(truncatingIfNeeded: c1),
+            Int32(truncatingIfNeeded: c2), Int32(truncatingIfNeeded: c3))
+        let s1 = scramble(SIMD4<UInt32>(truncatingIfNeeded: keys))
+        let s2 = scramble(SIMD4<UInt32>(truncatingIfNeeded: keys &>> 32))
+        let fourToSeven = step(rotate(s1)) ^ s2
+        var h = s1.replacing(with: fourToSeven, where: lengths .>= 4)
+        h.replace(with: step(rotate(fourToSeven)), where: lengths .== 8)
+        h ^= SIMD4<UInt32>(truncatingIfNeeded: lengths)
+        h ^= h &>> 16
+        h &*= 0x85eb_ca6b
+        h ^= h &>> 13
+        h &*= 0xc2b2_ae35
+        h ^= h &>> 16
+        return h
+    }
+
+    /// The first `count` (at most 8) bytes at `start` as a little-endian word, zero above: all ones
+    /// shifted out in two steps (8 bytes shift by 64 in all), and nothing for an empty key. Shifts
+    /// and masks, no branch on the length.
+    @inline(__always)
+    static func maskedKey(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+        let bits = UInt64(truncatingIfNeeded: 8 &* count &- 1)
+        let nonEmpty = 0 &- UInt64(truncatingIfNeeded: (count &+ 63) >> 6)  // all ones when count > 0
+        return start.loadUnaligned(as: UInt64.self).littleEndian & ~((UInt64.max &<< bits) &<< 1) & nonEmpty
+    }
+
+    @inline(__always)
+    static func scramble(_ k: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        let k1 = k &* 0xcc9e_2d51
+        return ((k1 &<< 15) | (k1 &>> 17)) &* 0x1b87_3593
+    }
+
+    @inline(__always)
+    static func rotate(_ h: SIMD4<UInt32>) -> SIMD4<UInt32> { (h &<< 13) | (h &>> 19) }
+
+    @inline(__always)
+    static func step(_ h: SIMD4<UInt32>) -> SIMD4<UInt32> { h &* 5 &+ 0xe654_6b64 }
 
     @inlinable @inline(__always)
     static func scramble(_ k: UInt32) -> UInt32 {
