@@ -202,6 +202,7 @@ import Testing
 
     @Test(arguments: [
         (1 << 12, 1, 2, true, HashingNorm.l2), (1000, 1, 1, false, .l1), (97, 2, 3, true, .none), (1 << 18, 1, 2, true, .l2),
+        (1 << 10, 1, 1, false, .l2),
     ])
     func hashedTextMatchesThePlainReference(features: Int, low: Int, high: Int, sign: Bool, norm: HashingNorm) throws {
         let spec = FeatureSpec(
