@@ -54,44 +54,10 @@ public struct HashingVectorizer: Sendable, Hashable {
                             var done = 0
                             while done < n {
                                 let block = min(64, n - done)
-                                // Four tokens at a time in vector lanes; a token over 8 bytes gets its lane
-                                // overwritten by the scalar hash. The token buffer keeps 8 readable bytes past
-                                // its last token.
-                                let out = UnsafeMutableRawPointer(hashes.baseAddress!)
-                                var long: UInt64 = 0
-                                var k = 0
-                                while k &+ 4 <= block {
-                                    let t = done &+ k
-                                    let lanes = MurmurHash3.hash32x4(
-                                        overreading: base, starts: starts.baseAddress! + t, ends: ends.baseAddress! + t)
-                                    out.storeBytes(of: lanes, toByteOffset: 4 &* k, as: SIMD4<UInt32>.self)
-                                    for j in 0..<4 {
-                                        long |= UInt64(ends[t &+ j] &- starts[t &+ j] > 8 ? 1 : 0) << UInt64(k &+ j)
-                                    }
-                                    k &+= 4
-                                }
-                                while k < block {
-                                    long |= UInt64(1) << UInt64(k)
-                                    k &+= 1
-                                }
-                                while long != 0 {
-                                    let j = long.trailingZeroBitCount
-                                    long &= long &- 1
-                                    let t = done &+ j
-                                    hashes[j] = MurmurHash3.hash32(overreading: base + starts[t], count: ends[t] &- starts[t])
-                                }
-                                if slots.isPowerOfTwo {
-                                    // The usual n_features: index and ±1 from bit operations, no division.
-                                    let mask = slots.mask
-                                    let signBit: UInt32 = slots.alternateSign ? 0x8000_0000 : 0
-                                    for k in 0..<block {
-                                        let h = hashes[k]
-                                        let sign = UInt64(UInt32(bitPattern: h) & signBit) << 32
-                                        local.add(offset &+ Int(h.magnitude & mask), Double(bitPattern: 0x3FF0_0000_0000_0000 | sign))
-                                    }
-                                } else {
-                                    for k in 0..<block { local.add(offset &+ slots.index(hashes[k]), slots.sign(hashes[k])) }
-                                }
+                                Self.hashTokens(
+                                    base, starts.baseAddress! + done, ends.baseAddress! + done, count: block,
+                                    into: hashes.baseAddress!)
+                                slots.add(hashes.baseAddress!, count: block, offset: offset, to: &local)
                                 done += block
                             }
                             w = local
@@ -109,6 +75,37 @@ public struct HashingVectorizer: Sendable, Hashable {
             }
         }
         vector.normalize(from: start, norm: norm)
+    }
+
+    /// The hashes of the `count` (at most 64) tokens whose offsets in the token buffer at `base` are
+    /// `starts[k]..<ends[k]`; the buffer keeps 8 readable bytes past its last token.
+    ///
+    /// Four tokens at a time in vector lanes (`MurmurHash3.hash32x4`); a token over 8 bytes, whose
+    /// lane is then meaningless, is marked in a 64-bit mask and hashed alone afterwards, as are the
+    /// last `count % 4` tokens.
+    @inline(__always)
+    static func hashTokens(
+        _ base: UnsafeRawPointer, _ starts: UnsafePointer<Int>, _ ends: UnsafePointer<Int>, count: Int,
+        into hashes: UnsafeMutablePointer<Int32>
+    ) {
+        let out = UnsafeMutableRawPointer(hashes)
+        var alone: UInt64 = 0
+        var k = 0
+        while k &+ 4 <= count {
+            let lanes = MurmurHash3.hash32x4(overreading: base, starts: starts + k, ends: ends + k)
+            out.storeBytes(of: lanes, toByteOffset: 4 &* k, as: SIMD4<UInt32>.self)
+            for j in k..<(k &+ 4) { alone |= UInt64(ends[j] &- starts[j] > 8 ? 1 : 0) << UInt64(j) }
+            k &+= 4
+        }
+        while k < count {
+            alone |= UInt64(1) << UInt64(k)
+            k &+= 1
+        }
+        while alone != 0 {
+            let j = alone.trailingZeroBitCount
+            alone &= alone &- 1
+            hashes[j] = MurmurHash3.hash32(overreading: base + starts[j], count: ends[j] &- starts[j])
+        }
     }
 
     /// The n-grams of `tokens` that hash to `slot` (readable names for explanations).
