@@ -17,7 +17,7 @@ extension Redactor {
     public func redact(record: inout RedactionJSON, workspace: Workspace) throws(RedactionError) {
         var location = workspace.takeLocation()
         defer {
-            location.removeAll(keepingCapacity: true)
+            if !location.isEmpty { location.removeAll(keepingCapacity: true) }
             workspace.keepLocation(location)
         }
         _ = try visit(&record, &location, workspace)
@@ -62,7 +62,7 @@ extension Redactor {
         // Containers are visited after the `switch`, which holds a copy of `v` while it runs: inside it
         // the container would be shared and every edit would copy it.
         var container = false
-        if !loc.isEmpty, let rule = policy.fields.last(where: { $0.path.matches(loc) }) {
+        if hasFieldRules, !loc.isEmpty, let rule = policy.fields.last(where: { $0.path.matches(loc) }) {
             switch v {
             case .string, .number:
                 return applyLeaf(rule, &v, loc)
@@ -81,8 +81,9 @@ extension Redactor {
             return true
         }
         switch v {
-        case .string(let s):
-            if scans(loc), let r = redacted(s, workspace) { v = .string(r) }
+        case .string:
+            // The string is read only when its field is scanned.
+            if scans(loc), case .string(let s) = v, let r = redacted(s, workspace) { v = .string(r) }
         case .array, .object:
             container = true
         default:
