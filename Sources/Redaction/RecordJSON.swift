@@ -67,7 +67,20 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether a concrete location (keys and indices from the root) matches this path.
     func matches(_ location: [LocationStep]) -> Bool {
-        Self.match(segments[...], location[...])
+        // Without `..` a path matches only locations of its own length, step by step.
+        for seg in segments { if case .descendant = seg { return Self.match(segments[...], location[...]) } }
+        guard segments.count == location.count else { return false }
+        for k in segments.indices where !Self.matches(segments[k], location[k]) { return false }
+        return true
+    }
+
+    private static func matches(_ seg: Segment, _ step: LocationStep) -> Bool {
+        switch (seg, step) {
+        case (.key(let a), .key(let b)): return a == b
+        case (.index(let a), .index(let b)): return a == b
+        case (.wildcard, _): return true
+        default: return false
+        }
     }
 
     private static func match(_ segs: ArraySlice<Segment>, _ loc: ArraySlice<LocationStep>) -> Bool {
@@ -85,14 +98,7 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
             return false
         default:
             guard let step = loc.first else { return false }
-            let ok: Bool
-            switch (seg, step) {
-            case (.key(let a), .key(let b)): ok = a == b
-            case (.index(let a), .index(let b)): ok = a == b
-            case (.wildcard, _): ok = true
-            default: ok = false
-            }
-            return ok && match(segs.dropFirst(), loc.dropFirst())
+            return matches(seg, step) && match(segs.dropFirst(), loc.dropFirst())
         }
     }
 }

@@ -4,20 +4,37 @@ extension Redactor {
     /// De-identifies one record. Throws only for records the policy cannot handle; the message names
     /// the path, never the value.
     public func redact(record: RedactionJSON) throws(RedactionError) -> RedactionJSON {
+        var out = record
         var location: [LocationStep] = []
-        return try visit(record, &location) ?? .null
+        // The root has no path, so no rule applies to it and it is never dropped.
+        _ = try visit(&out, &location, nil)
+        return out
+    }
+
+    /// `redact(record:)` in place, with the workspace's buffers: members and items that no rule or
+    /// scan changes stay as they are (no container is rebuilt), and the path being visited is kept in
+    /// the workspace between records.
+    public func redact(record: inout RedactionJSON, workspace: Workspace) throws(RedactionError) {
+        var location = workspace.takeLocation()
+        defer {
+            if !location.isEmpty { location.removeAll(keepingCapacity: true) }
+            workspace.keepLocation(location)
+        }
+        _ = try visit(&record, &location, workspace)
     }
 
     /// The same on one field given as a path and a string value, for callers that keep their own JSON
     /// type: returns the new value, or nil when the field must be dropped. `isNumber` says whether the
     /// value is a JSON number lexeme.
-    public func redact(fieldAt path: [String], value: String, isNumber: Bool = false) -> (value: String, isNumber: Bool)? {
+    public func redact(fieldAt path: [String], value: String, isNumber: Bool = false, workspace: Workspace? = nil)
+        -> (value: String, isNumber: Bool)?
+    {
         let loc = path.map { Int($0).map(LocationStep.index) ?? .key($0) }
         if let rule = policy.fields.last(where: { $0.path.matches(loc) }) {
             return applyRule(rule, value: value, isNumber: isNumber, location: loc)
         }
         if isNumber { return (value, true) }
-        if scans(loc) { return (redact(text: value), false) }
+        if scans(loc) { return (redacted(value, workspace) ?? value, false) }
         return (value, false)
     }
 
@@ -26,80 +43,125 @@ extension Redactor {
         return scan.contains { $0.matches(loc) }
     }
 
-    private func visit(_ v: RedactionJSON, _ loc: inout [LocationStep]) throws(RedactionError) -> RedactionJSON? {
-        if !loc.isEmpty, let rule = policy.fields.last(where: { $0.path.matches(loc) }) {
+    /// `redact(text:)`, or nil when the text has no entity (it stays as it is).
+    private func redacted(_ text: String, _ workspace: Workspace?) -> String? {
+        var current = text
+        for pass in 0..<8 {
+            let next = workspace.map { redactOnce(current, workspace: $0) } ?? redactOnce(current)
+            guard let next else { return pass == 0 ? nil : current }
+            current = next
+        }
+        return current
+    }
+
+    /// Applies the rule for `loc`, if any, or scans the string; returns false when the value must be
+    /// dropped.
+    private func visit(_ v: inout RedactionJSON, _ loc: inout [LocationStep], _ workspace: Workspace?)
+        throws(RedactionError) -> Bool
+    {
+        // Containers are visited after the `switch`, which holds a copy of `v` while it runs: inside it
+        // the container would be shared and every edit would copy it.
+        var container = false
+        if hasFieldRules, !loc.isEmpty, let rule = policy.fields.last(where: { $0.path.matches(loc) }) {
             switch v {
-            case .string(let s):
-                guard let r = applyRule(rule, value: s, isNumber: false, location: loc) else { return nil }
-                return r.isNumber ? .number(r.value) : .string(r.value)
-            case .number(let s):
-                guard let r = applyRule(rule, value: s, isNumber: true, location: loc) else { return nil }
-                return r.isNumber ? .number(r.value) : .string(r.value)
+            case .string, .number:
+                return applyLeaf(rule, &v, loc)
             case .bool, .null:
-                if case .drop = rule.operator { return nil }
-                if case .keep = rule.operator { return v }
-                return .string(Operators.apply(rule.operator, type: rule.entity, value: "", keys: keys))
+                if case .drop = rule.operator { return false }
+                if case .keep = rule.operator { return true }
+                v = .string(Operators.apply(rule.operator, type: rule.entity, value: "", keys: keys))
+                return true
             case .array, .object:
-                if case .drop = rule.operator { return nil }
-                if case .keep = rule.operator { return v }
-                // A rule on a container applies to every leaf below it.
-                return try visitChildren(v, &loc, forced: rule)
+                if case .drop = rule.operator { return false }
+                if case .keep = rule.operator { return true }
+                container = true
             }
+            // A rule on a container applies to every leaf below it.
+            if container { try visitChildren(&v, &loc, forced: rule, workspace) }
+            return true
         }
         switch v {
-        case .string(let s):
-            return scans(loc) ? .string(redact(text: s)) : v
+        case .string:
+            // The string is read only when its field is scanned.
+            if scans(loc), case .string(let s) = v, let r = redacted(s, workspace) { v = .string(r) }
         case .array, .object:
-            return try visitChildren(v, &loc, forced: nil)
+            container = true
         default:
-            return v
+            break
+        }
+        if container { try visitChildren(&v, &loc, forced: nil, workspace) }
+        return true
+    }
+
+    /// Visits every item or member (under a container rule, applies it to every leaf), dropping those
+    /// the rules drop; the others keep their order and their original index in the path.
+    private func visitChildren(_ v: inout RedactionJSON, _ loc: inout [LocationStep], forced: FieldRule?,
+                               _ workspace: Workspace?) throws(RedactionError) {
+        // `if case` and `v = .null` leave the container referenced only here, so it changes in place
+        // (a `switch` on `v` would keep its own copy alive and every edit would copy the container).
+        if case .array(var items) = v {
+            v = .null
+            try keepVisited(&items) { item, i throws(RedactionError) in
+                try child(&item, .index(i), &loc, forced, workspace)
+            }
+            v = .array(items)
+        } else if case .object(var members) = v {
+            v = .null
+            try keepVisited(&members) { member, _ throws(RedactionError) in
+                try child(&member.value, .key(member.key), &loc, forced, workspace)
+            }
+            v = .object(members)
         }
     }
 
-    private func visitChildren(_ v: RedactionJSON, _ loc: inout [LocationStep], forced: FieldRule?) throws(RedactionError) -> RedactionJSON {
-        switch v {
-        case .array(let items):
-            var out: [RedactionJSON] = []
-            out.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() {
-                loc.append(.index(i))
-                defer { loc.removeLast() }
-                if let forced, let r = try leaf(item, forced, &loc) { out.append(r); continue }
-                if forced != nil { continue }
-                if let r = try visit(item, &loc) { out.append(r) }
-            }
-            return .array(out)
-        case .object(let members):
-            var out: [(key: String, value: RedactionJSON)] = []
-            out.reserveCapacity(members.count)
-            for m in members {
-                loc.append(.key(m.key))
-                defer { loc.removeLast() }
-                if let forced {
-                    if let r = try leaf(m.value, forced, &loc) { out.append((m.key, r)) }
-                    continue
-                }
-                if let r = try visit(m.value, &loc) { out.append((m.key, r)) }
-            }
-            return .object(out)
-        default:
-            return v
-        }
+    /// One item or member at `step` below `loc`: under a container rule (`forced`) a leaf, else visited.
+    private func child(_ v: inout RedactionJSON, _ step: LocationStep, _ loc: inout [LocationStep], _ forced: FieldRule?,
+                       _ workspace: Workspace?) throws(RedactionError) -> Bool {
+        loc.append(step)
+        defer { loc.removeLast() }
+        if let forced { return try leaf(&v, forced, &loc, workspace) }
+        return try visit(&v, &loc, workspace)
     }
 
-    private func leaf(_ v: RedactionJSON, _ rule: FieldRule, _ loc: inout [LocationStep]) throws(RedactionError) -> RedactionJSON? {
-        switch v {
-        case .string(let s):
-            guard let r = applyRule(rule, value: s, isNumber: false, location: loc) else { return nil }
-            return r.isNumber ? .number(r.value) : .string(r.value)
-        case .number(let s):
-            guard let r = applyRule(rule, value: s, isNumber: true, location: loc) else { return nil }
-            return r.isNumber ? .number(r.value) : .string(r.value)
-        case .array, .object:
-            return try visitChildren(v, &loc, forced: rule)
-        default:
-            return v
+    /// Runs `visitOne` on every element (with its original index) and removes those it returns false
+    /// for; the others keep their order.
+    private func keepVisited<Element>(_ elements: inout [Element],
+                                      _ visitOne: (inout Element, Int) throws(RedactionError) -> Bool) throws(RedactionError) {
+        var kept = 0
+        for i in elements.indices where try visitOne(&elements[i], i) {
+            if kept != i { elements.swapAt(kept, i) }
+            kept += 1
         }
+        if kept < elements.count { elements.removeLast(elements.count - kept) }
+    }
+
+    /// A leaf under a container rule: strings and numbers take the rule, booleans and nulls stay.
+    private func leaf(_ v: inout RedactionJSON, _ rule: FieldRule, _ loc: inout [LocationStep], _ workspace: Workspace?)
+        throws(RedactionError) -> Bool
+    {
+        switch v {
+        case .string, .number:
+            return applyLeaf(rule, &v, loc)
+        case .array, .object:
+            break
+        default:
+            return true
+        }
+        try visitChildren(&v, &loc, forced: rule, workspace)
+        return true
+    }
+
+    /// The rule on a string or number leaf; false when it drops the value.
+    private func applyLeaf(_ rule: FieldRule, _ v: inout RedactionJSON, _ loc: [LocationStep]) -> Bool {
+        let r: (value: String, isNumber: Bool)?
+        switch v {
+        case .string(let s): r = applyRule(rule, value: s, isNumber: false, location: loc)
+        case .number(let s): r = applyRule(rule, value: s, isNumber: true, location: loc)
+        default: return true
+        }
+        guard let r else { return false }
+        v = r.isNumber ? .number(r.value) : .string(r.value)
+        return true
     }
 
     func applyRule(_ rule: FieldRule, value: String, isNumber: Bool, location: [LocationStep]) -> (value: String, isNumber: Bool)? {

@@ -12,9 +12,22 @@ extension Redactor {
         private(set) var matches: UnsafeMutablePointer<Match>
         private(set) var capacity: Int
 
+        /// The path of the record being visited, kept so walking a record allocates no path.
+        private var location: [LocationStep] = []
+
         public init() {
             capacity = 64
             matches = .allocate(capacity: capacity)
+        }
+
+        func takeLocation() -> [LocationStep] {
+            defer { location = [] }
+            return location
+        }
+
+        /// Keeps an emptied path for the next record.
+        func keepLocation(_ path: [LocationStep]) {
+            location = path
         }
 
         deinit { matches.deallocate() }
@@ -26,6 +39,24 @@ extension Redactor {
             matches.deallocate()
             matches = block
             self.capacity = capacity
+        }
+    }
+
+    /// A workspace that a value type can carry, such as a pipeline stage that is copied to every
+    /// worker: copies share one workspace until one of them asks for it, and that one then takes a
+    /// workspace of its own, so two threads never write to the same buffers.
+    ///
+    /// `@unchecked Sendable` because the workspace is reached only through the mutating
+    /// `workspace()`, which returns it only when this value holds the sole reference.
+    public struct Scratch: @unchecked Sendable {
+        private var current = Workspace()
+
+        public init() {}
+
+        /// This value's workspace, referenced by no copy of it.
+        public mutating func workspace() -> Workspace {
+            if !isKnownUniquelyReferenced(&current) { current = Workspace() }
+            return current
         }
     }
 

@@ -24,12 +24,15 @@ public final class Redactor: @unchecked Sendable {
     /// `redact`, `drop`), so free text is rendered without building a `String` per match; nil
     /// for value-dependent operators.
     private let fixedReplacement: [[UInt8]?]
+    /// Whether the policy has field rules, so a record walk can skip the rule look-up per field.
+    let hasFieldRules: Bool
 
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
     public init(policy: RedactionPolicy = .default, keys: RedactionKeys? = nil) throws(RedactionError) {
         self.policy = policy
         self.keys = keys
+        self.hasFieldRules = !policy.fields.isEmpty
         if policy.needsKey && keys == nil {
             throw .missingKey(
                 "the policy uses pseudonym or encrypt; set \(RedactionKeys.environmentVariable) or \(RedactionKeys.fileVariable)")

@@ -101,7 +101,8 @@ struct RedactCommand: ParsableCommand {
                 }
                 if emit == .redacted {
                     do {
-                        let r = try redactor.redact(record: value)
+                        var r = value
+                        try redactor.redact(record: &r, workspace: workspace)
                         out.writeBytes(JSONWriter.encode(r))
                     } catch {
                         FileHandle.standardError.write(Data("steward redact: line \(lineNo): \(error)\n".utf8))

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Check that two `steward` binaries redact identically: detected entities (`--emit entities`) and
 redacted text, with the default policy and with user patterns and dictionaries, over the bench
-corpus, the Faker quality corpus and fuzzed lines built from every trigger class.
+corpus, the Faker quality corpus and fuzzed lines built from every trigger class; and redacted JSON
+records (`--input-format jsonl`) built from those lines, under field rules of every kind (drop, keep,
+keyed operators, rules on containers, on booleans and nulls, on array items) and with every string
+scanned.
 
     python scripts/redaction/same_output.py --old /tmp/steward-before --new .build/release/steward
 
@@ -39,6 +42,30 @@ redaction:
     - {name: PROJECT, terms: [Blue Heron, Nightjar, kestrel], case_insensitive: true}
 """,
 }
+
+# Field rules on the records `json_records` builds. Keyed operators use the fixed test key below.
+RECORD_TOPOLOGY = """\
+redaction:
+  entities: all
+  operators:
+    default: replace
+    CREDIT_CARD: {type: mask, keep_last: 4, char: "*"}
+    DATE_TIME: {type: generalize, to: year}
+    EMAIL_ADDRESS: pseudonym
+  fields:
+    - {path: "$.customer.email", operator: pseudonym, entity: EMAIL_ADDRESS}
+    - {path: "$.customer.age", operator: {type: generalize, to: age_band, width: 10}}
+    - {path: "$.customer.ssn", operator: drop}
+    - {path: "$.customer.tags", operator: {type: mask, keep_last: 2}}
+    - {path: "$.customer.vip", operator: replace}
+    - {path: "$.customer.closed", operator: drop}
+    - {path: "$.amount", operator: {type: noise, scale: 5, distribution: laplace}}
+    - {path: "$.items[1]", operator: drop}
+    - {path: "$.items[*].sku", operator: encrypt, entity: SKU}
+    - {path: "$.raw", operator: keep}
+  scan: ["$.message", "$.notes[*].text", "$.items[*].text"]
+"""
+RECORD_KEY = "hex:" + "0f" * 32
 
 PIECES = [
     "the", "and", "Hi", "Anna", "Maria Garcia", "Dr. Alvarez", "London", "New York", "Nice", "in Nice",
@@ -83,8 +110,34 @@ def fuzz_lines(n, seed):
     return out
 
 
+def json_records(lines, seed):
+    """One JSON record per line, the line and its neighbours placed in scanned and unscanned fields."""
+    rng = random.Random(seed)
+    out = []
+    for k, line in enumerate(lines):
+        other = lines[(k * 7 + 3) % len(lines)]
+        rec = {
+            "id": f"r-{k}",
+            "message": line,
+            "notes": [{"text": other, "private": rng.random() < 0.5}, None, 3.5],
+            "customer": {
+                "email": f"user{k}@example.com", "age": rng.randrange(0, 100), "ssn": "078-05-1120",
+                "tags": ["x", other[:20], ["nested", 42, True]], "vip": rng.random() < 0.5, "closed": None,
+            },
+            "amount": round(rng.uniform(0, 1000), 2),
+            "items": [{"sku": f"SKU-{k}", "text": line[:40]}, {"sku": "gone"}, {"sku": f"S{k % 7}", "qty": 2}],
+            "raw": other,
+            "unscanned": line,
+        }
+        if rng.random() < 0.2:
+            del rec["customer"]
+        out.append(json.dumps(rec, ensure_ascii=rng.random() < 0.5))
+    return out
+
+
 def run(binary, args, data):
-    r = subprocess.run([binary, "redact", *args], input=data, capture_output=True)
+    env = dict(os.environ, STEWARD_REDACTION_KEY=RECORD_KEY)
+    r = subprocess.run([binary, "redact", *args], input=data, capture_output=True, env=env)
     return r.returncode, r.stdout
 
 
@@ -120,31 +173,46 @@ def main():
             for line in fuzz_lines(a.fuzz, 11):
                 f.write(line + "\n")
     corpora["fuzz"] = fuzz
+    records = os.path.join(work, "records.jsonl")
+    if not os.path.exists(records):
+        lines = []
+        for name in ("fuzz", "faker", "bench7"):
+            with open(corpora[name], encoding="utf-8") as f:
+                lines += f.read().split("\n")[:20000]
+        with open(records, "w", encoding="utf-8") as f:
+            for rec in json_records([l for l in lines if l], 5):
+                f.write(rec + "\n")
     policies = [[]]
     for tname, text in TOPOLOGIES.items():
         topo = os.path.join(work, tname + ".yaml")
         with open(topo, "w") as f:
             f.write(text)
         policies.append(["--topology", topo])
+    record_topo = os.path.join(work, "records.yaml")
+    with open(record_topo, "w") as f:
+        f.write(RECORD_TOPOLOGY)
+    runs = [(name, policy + emit) for name in corpora for policy in policies
+            for emit in (["--emit", "entities"], ["--emit", "redacted"])]
+    for policy in ([], ["--topology", record_topo]):
+        runs.append(("records", policy + ["--input-format", "jsonl", "--emit", "redacted"]))
+    corpora["records"] = records
     failed = False
-    for name, path in corpora.items():
+    for name, args in runs:
+        path = corpora[name]
         data = open(path, "rb").read()
-        for policy in policies:
-            for emit in (["--emit", "entities"], ["--emit", "redacted"]):
-                args = policy + emit
-                old, new = run(a.old, args, data), run(a.new, args, data)
-                label = f"{name} {' '.join(args)}"
-                if old == new:
-                    print(f"same      {label} ({len(old[1])} bytes out)")
-                    continue
-                failed = True
-                ol, nl = old[1].split(b"\n"), new[1].split(b"\n")
-                k = next((i for i in range(min(len(ol), len(nl))) if ol[i] != nl[i]), min(len(ol), len(nl)))
-                src = data.split(b"\n")
-                print(f"DIFFERENT {label}: exit {old[0]} vs {new[0]}, first at line {k + 1}")
-                print("  in: ", src[k][:300] if k < len(src) else b"")
-                print("  old:", ol[k][:300] if k < len(ol) else b"")
-                print("  new:", nl[k][:300] if k < len(nl) else b"")
+        old, new = run(a.old, args, data), run(a.new, args, data)
+        label = f"{name} {' '.join(args)}"
+        if old == new and old[0] == 0 and old[1]:
+            print(f"same      {label} ({len(old[1])} bytes out)")
+            continue
+        failed = True
+        ol, nl = old[1].split(b"\n"), new[1].split(b"\n")
+        k = next((i for i in range(min(len(ol), len(nl))) if ol[i] != nl[i]), min(len(ol), len(nl)))
+        src = data.split(b"\n")
+        print(f"DIFFERENT {label}: exit {old[0]} vs {new[0]}, first at line {k + 1}")
+        print("  in: ", src[k][:300] if k < len(src) else b"")
+        print("  old:", ol[k][:300] if k < len(ol) else b"")
+        print("  new:", nl[k][:300] if k < len(nl) else b"")
     sys.exit(1 if failed else 0)
 
 

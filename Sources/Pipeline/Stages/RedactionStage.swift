@@ -5,14 +5,18 @@ import Redaction
 public struct RedactionStage: RecordStage {
     public let name = "redaction"
     let redactor: Redactor
+    /// Scan buffers reused from record to record. A copy of the stage (one per worker, or the
+    /// runtime's snapshot before a batch) takes its own the first time it runs.
+    var scratch = Redactor.Scratch()
 
     public init(redactor: Redactor) {
         self.redactor = redactor
     }
 
-    public func process(_ record: inout JSONValue, context: RecordContext) throws(Rejection) {
+    public mutating func process(_ record: inout JSONValue, context: RecordContext) throws(Rejection) {
         do {
-            record = try redactor.redact(record: record)
+            // In place: fields the policy leaves alone are not copied.
+            try redactor.redact(record: &record, workspace: scratch.workspace())
         } catch {
             // The engine's messages name the path, never the value.
             throw Rejection(.redactionFailed, error.description)
