@@ -225,8 +225,12 @@ def test_graceful_stop_on_sigterm_commits_and_exits(steward_bin, mock_broker):
 
 def test_two_instances_share_partitions_and_rebalance(steward_bin, broker):
     """Two steward processes started together in one consumer group: partitions are assigned and
-    re-assigned as members join and leave, and every record is still published exactly once in
-    total (no loss, no duplicate across members)."""
+    re-assigned as members join and leave, and no record is lost. On Tansu every record is published
+    exactly once in total (no duplicate across members). The mock cluster does not store offsets sent
+    with a transaction (ARCHITECTURE.md): the runtime's plain commit after each transaction stores
+    them, but one refused while a rebalance is in progress leaves the member that gets the partitions
+    to re-read from the last stored offset. There the check is the crash test's: no loss, and every
+    re-published output has the same id and the same bytes."""
     name, topic, sanitized, dlq, workdir, topology = new_pipeline(broker, "gr")
     values, _ = make_records(6_000, bad_per_kind=2)
     produce(broker.bootstrap, topic, values)
@@ -240,8 +244,16 @@ def test_two_instances_share_partitions_and_rebalance(steward_bin, broker):
         stdout, stderr = proc.communicate(timeout=180)
         assert proc.returncode == 0, stderr[-2000:]
         summaries.append(json.loads(stdout.strip().splitlines()[-1]))
-    assert sum(s["consumed"] for s in summaries) == len(values)
     out = consume_all(broker.bootstrap, [sanitized, dlq], expected=len(values))
+    if broker.name == "mock":
+        assert sum(s["consumed"] for s in summaries) >= len(values)
+        first_copy = {}
+        for _, _, value in out[sanitized] + out[dlq]:
+            event_id = json.loads(value)["id"]
+            assert first_copy.setdefault(event_id, value) == value, "a duplicate differs from the original"
+        assert len(first_copy) == len(values)
+        return
+    assert sum(s["consumed"] for s in summaries) == len(values)
     assert len(by_event_id(out[sanitized] + out[dlq])) == len(values)
 
 
