@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 ]
 
 // The scoring engine hashes four tokens per vector step; 32-bit lane multiplies need SSE4.1, so on
-// x86-64 it is compiled for x86-64-v2 (every x86-64 server processor since about 2009). `steward`
+// x86-64 it is compiled for x86-64-v2 (Intel since Nehalem, 2008; AMD since Bulldozer, 2011). `steward`
 // checks the processor at start-up (Runtime/CPUBaseline.swift). Without the flag the same code is
 // correct, only slower: the compiler then does the lane multiplies one at a time.
 #if arch(x86_64)
