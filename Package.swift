@@ -8,14 +8,19 @@ let strict: [SwiftSetting] = [
 ]
 
 // The scoring engine hashes four tokens per vector step; 32-bit lane multiplies need SSE4.1, so on
-// x86-64 it is compiled for x86-64-v2 (Intel since Nehalem, 2008; AMD since Bulldozer, 2011). `steward`
-// checks the processor at start-up (Runtime/CPUBaseline.swift). Without the flag the same code is
-// correct, only slower: the compiler then does the lane multiplies one at a time.
+// x86-64 it is compiled for x86-64-v2 (Intel since Nehalem, 2008; AMD since Bulldozer, 2011), and
+// `steward` checks the processor at start-up (Runtime/CPUBaseline.swift). Set this to false for older
+// processors: the same code is correct, only slower (the compiler does the lane multiplies one at a
+// time), and the start-up check is compiled out with the flag.
 #if arch(x86_64)
-let scoringSettings: [SwiftSetting] = strict + [.unsafeFlags(["-Xcc", "-march=x86-64-v2"])]
+let buildForX8664V2 = true
 #else
-let scoringSettings: [SwiftSetting] = strict
+let buildForX8664V2 = false
 #endif
+let scoringSettings: [SwiftSetting] =
+    strict + (buildForX8664V2 ? [.unsafeFlags(["-Xcc", "-march=x86-64-v2"])] : [])
+// The check itself is built without the flag, so it runs on any processor.
+let runtimeSettings: [SwiftSetting] = strict + (buildForX8664V2 ? [.define("STEWARD_X86_64_V2")] : [])
 
 let package = Package(
     name: "steward",
@@ -82,7 +87,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: runtimeSettings
         ),
         .executableTarget(
             name: "steward",

@@ -34,24 +34,13 @@ extension Redactor {
             return applyRule(rule, value: value, isNumber: isNumber, location: loc)
         }
         if isNumber { return (value, true) }
-        if scans(loc) { return (redacted(value, workspace) ?? value, false) }
+        if scans(loc) { return (redacted(value, workspace: workspace) ?? value, false) }
         return (value, false)
     }
 
     func scans(_ loc: [LocationStep]) -> Bool {
         guard let scan = policy.scan else { return true }
         return scan.contains { $0.matches(loc) }
-    }
-
-    /// `redact(text:)`, or nil when the text has no entity (it stays as it is).
-    private func redacted(_ text: String, _ workspace: Workspace?) -> String? {
-        var current = text
-        for pass in 0..<8 {
-            let next = workspace.map { redactOnce(current, workspace: $0) } ?? redactOnce(current)
-            guard let next else { return pass == 0 ? nil : current }
-            current = next
-        }
-        return current
     }
 
     /// Applies the rule for `loc`, if any, or scans the string; returns false when the value must be
@@ -83,7 +72,7 @@ extension Redactor {
         switch v {
         case .string:
             // The string is read only when its field is scanned.
-            if scans(loc), case .string(let s) = v, let r = redacted(s, workspace) { v = .string(r) }
+            if scans(loc), case .string(let s) = v, let r = redacted(s, workspace: workspace) { v = .string(r) }
         case .array, .object:
             container = true
         default:

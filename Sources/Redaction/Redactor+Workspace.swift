@@ -94,12 +94,7 @@ extension Redactor {
 
     /// `redact(text:)` with the workspace's buffers.
     public func redact(text: String, workspace: Workspace) -> String {
-        var current = text
-        for _ in 0..<8 {
-            guard let next = redactOnce(current, workspace: workspace) else { return current }
-            current = next
-        }
-        return current
+        redacted(text, workspace: workspace) ?? text
     }
 
     /// The entities of every text, as `entities(in:)` finds them record by record, in one flat result.

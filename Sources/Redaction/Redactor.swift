@@ -274,9 +274,16 @@ public final class Redactor: @unchecked Sendable {
     /// until nothing more is found — `redact(redact(x)) == redact(x)`. Text with no entity is scanned
     /// once; text with entities usually twice.
     public func redact(text: String) -> String {
+        redacted(text, workspace: nil) ?? text
+    }
+
+    /// The fixed point of `redactOnce` (at most 8 passes), with the workspace's buffers when given;
+    /// nil when the text has no entity (it stays as it is).
+    func redacted(_ text: String, workspace: Workspace?) -> String? {
         var current = text
-        for _ in 0..<8 {
-            guard let next = redactOnce(current) else { return current }
+        for pass in 0..<8 {
+            let next = workspace.map { redactOnce(current, workspace: $0) } ?? redactOnce(current)
+            guard let next else { return pass == 0 ? nil : current }
             current = next
         }
         return current

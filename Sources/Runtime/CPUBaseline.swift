@@ -6,7 +6,8 @@ import Foundation
 /// CMPXCHG16B, LAHF/SAHF; Intel since Nehalem, 2008, AMD since Bulldozer, 2011): the hashed-text path
 /// hashes four tokens per step with 32-bit lane multiplies, which SSE2 lacks. On a processor
 /// without them the engine would stop on an illegal instruction; `steward` says so instead.
-/// This file's module is built without that flag, so the check itself runs anywhere.
+/// This file's module is built without that flag, so the check itself runs anywhere; a build with
+/// `buildForX8664V2 = false` in `Package.swift` has nothing to check.
 public enum CPUBaseline {
     /// The feature names `/proc/cpuinfo` uses for x86-64-v2 (`pni` is SSE3).
     public static let required = ["pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "cx16", "lahf_lm"]
@@ -23,12 +24,12 @@ public enum CPUBaseline {
 
     /// Why this processor cannot run this build, or nil when it can (or when it cannot be told).
     public static func problem() -> String? {
-        #if arch(x86_64) && os(Linux)
+        #if STEWARD_X86_64_V2 && os(Linux)
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
         let missing = missing(inCPUInfo: text)
         guard !missing.isEmpty else { return nil }
         return "this build of steward needs an x86-64-v2 processor (missing: \(missing.joined(separator: ", "))); "
-            + "rebuild without the -march=x86-64-v2 flag in Package.swift to run it here, more slowly"
+            + "rebuild with buildForX8664V2 = false in Package.swift to run it here, more slowly"
         #else
         return nil
         #endif

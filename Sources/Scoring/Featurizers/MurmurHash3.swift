@@ -67,11 +67,13 @@ public enum MurmurHash3 {
     }
 
     /// `hash32(overreading:count:)` of four keys at once, one per lane, for keys of up to 8 bytes:
-    /// key `j` is the `counts[j]` bytes at `base + starts[j]`, with 8 bytes readable past it. A lane
-    /// whose key is longer than 8 bytes holds a meaningless value (the caller hashes those keys alone).
+    /// key `j` is the bytes `base + starts[j] ..< base + ends[j]`, with 8 bytes readable past it. A
+    /// lane whose key is longer than 8 bytes holds a meaningless value (the caller hashes those keys
+    /// alone).
     ///
-    /// The same steps as the scalar path, on 32-bit lanes: the multiplies are SSE2's `pmuludq` in
-    /// pairs, so four keys share each multiply instead of queueing for the one scalar multiplier.
+    /// The same steps as the scalar path, on 32-bit lanes: with SSE4.1 (the x86-64-v2 build) each
+    /// multiply is one `pmulld` for four keys instead of four turns at the one scalar multiplier; on
+    /// plain SSE2 the compiler does the lanes one at a time.
     @inline(__always)
     static func hash32x4(
         overreading base: UnsafeRawPointer, starts: UnsafePointer<Int>, ends: UnsafePointer<Int>
