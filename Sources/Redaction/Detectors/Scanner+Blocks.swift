@@ -49,12 +49,40 @@ extension Scanner {
             if after == 58 || (h == i &+ 2 && after == 45) || (h == i &+ 4 && after == 46) { return 0 }
         }
         var j = i &+ 1
+        if i &+ 8 <= n {
+            // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their
+            // length and Bloom hash come from it without a byte loop or a length-dependent branch.
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            let len = Scanner.letterRun(w)
+            if len < 8 {
+                let e = UInt8(truncatingIfNeeded: w &>> UInt64(len &* 8))
+                if e >= 0x80 || e == 95 || e &- 48 < 10 || ((e == 39 || e == 45) && isUpper(i &+ len &+ 1)) { return 0 }
+                if len > maxKeyLength { return i &+ len }
+                let h = WordTable.hashShort(w, len)
+                if !setup.words._withUnsafeGuaranteedRef({ $0.mayBeMeaningful(h) }) { return i &+ len }
+                return lookupMeaningful(p + i, len) & ~WordFlags.stop.rawValue == 0 ? i &+ len : 0
+            }
+            j = i &+ 8
+        }
         while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
         let e = at(j)
         if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
             return 0
         }
-        return lookupMeaningful(p + i, j &- i) == 0 ? j : 0
+        // A stop word only ("The", "What") is passed over by `capitalized` too.
+        return lookupMeaningful(p + i, j &- i) & ~WordFlags.stop.rawValue == 0 ? j : 0
+    }
+
+    /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII letters
+    /// before the first one that is not: 0...8. Per byte, with no carry between bytes: case folded by
+    /// setting bit 5, then `a`...`z` tested as two 7-bit range checks, and bytes >= 0x80 excluded.
+    @inline(__always)
+    static func letterRun(_ w: UInt64) -> Int {
+        let x = (w | 0x2020_2020_2020_2020) & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeastA = (x &+ 0x1F1F_1F1F_1F1F_1F1F) & 0x8080_8080_8080_8080  // x >= 0x61
+        let atMostZ = (0xFAFA_FAFA_FAFA_FAFA &- x) & 0x8080_8080_8080_8080  // x <= 0x7A
+        let letters = atLeastA & atMostZ & ~w
+        return (~letters & 0x8080_8080_8080_8080).trailingZeroBitCount &>> 3
     }
 
     /// The main loop over stop bitmasks; `runStops()` for inputs shorter than one vector window.
