@@ -3,9 +3,10 @@
 /// with a trailing-zero loop: after a recogniser returns, the bits before its end are cleared, so a stop
 /// costs no new vector search and no dependent reload, as `runStops()` pays for after every stop.
 ///
-/// The loop also passes over capitalised words that no recogniser can start, without dispatching them
-/// (`ordinaryCapitalEnd`): sentence starts such as "The", "Can", "I". Everything else goes through `step`,
-/// the same dispatch as `runStops()`, so both loops find the same entities (property-tested).
+/// The loop also handles plain capitalised words itself (`ordinaryCapitalEnd`): sentence starts such as
+/// "The", "Can", "I" are passed over without dispatch, and names, places and months go to the
+/// gazetteer recognisers with their flags already looked up. Everything else goes through `step`, the
+/// same dispatch as `runStops()`, so both loops find the same entities (property-tested).
 extension Scanner {
     /// The trigger bytes among `b ..< min(b + 64, n)`, bit k for byte `b + k`, as `nextTrigger` finds
     /// them. Needs `n >= 17`: the last window is read overlapping the one before, never past the
@@ -32,12 +33,14 @@ extension Scanner {
         return m
     }
 
-    /// Where `capitalized(i)` returns when it can be told cheaply that it finds nothing, else 0. That
-    /// is so for a capital at a word start whose word is ASCII letters only, starts no IBAN, bech32 or
-    /// hex address, is not joined to more word bytes (digits, `_`, non-ASCII letters, `'`/`-` + capital)
-    /// and is ruled out by the Bloom filter: `capitalized` then returns the word's end.
+    /// Where scanning resumes after the capital at `i` when `capitalized(i)` would find no IBAN, bech32
+    /// or hex address there, else 0 (then `step` dispatches it). That is so for a capital at a word
+    /// start whose word is ASCII letters only and is not joined to more word bytes (digits, `_`,
+    /// non-ASCII letters, `'`/`-` + capital). Words the Bloom filter rules out, and stop words only
+    /// ("The", "What"), end there; a name, place, month or title goes on to `capitalizedWord` with the
+    /// flags looked up here, as `capitalized` would after its checks.
     @inline(__always)
-    func ordinaryCapitalEnd(_ i: Int) -> Int {
+    mutating func ordinaryCapitalEnd(_ i: Int) -> Int {
         if setup.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
         let c1 = cls[Int(at(i &+ 1))]
         if c1 & ByteClass.upper != 0 && isDigit(i &+ 2) && isDigit(i &+ 3) { return 0 }
@@ -60,7 +63,9 @@ extension Scanner {
                 if len > maxKeyLength { return i &+ len }
                 let h = WordTable.hashShort(w, len)
                 if !setup.words._withUnsafeGuaranteedRef({ $0.mayBeMeaningful(h) }) { return i &+ len }
-                return lookupMeaningful(p + i, len) & ~WordFlags.stop.rawValue == 0 ? i &+ len : 0
+                let v = lookupMeaningful(p + i, len)
+                if v & ~WordFlags.stop.rawValue == 0 { return i &+ len }
+                return capitalizedWord(i, i &+ len, WordFlags(rawValue: v))
             }
             j = i &+ 8
         }
@@ -69,8 +74,9 @@ extension Scanner {
         if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
             return 0
         }
-        // A stop word only ("The", "What") is passed over by `capitalized` too.
-        return lookupMeaningful(p + i, j &- i) & ~WordFlags.stop.rawValue == 0 ? j : 0
+        let v = lookupMeaningful(p + i, j &- i)
+        if v & ~WordFlags.stop.rawValue == 0 { return j }
+        return capitalizedWord(i, j, WordFlags(rawValue: v))
     }
 
     /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII letters

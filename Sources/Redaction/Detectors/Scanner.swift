@@ -1156,7 +1156,13 @@ struct Scanner {
         }
         let we = wordEnd(i)
         if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
-        let f = WordFlags(rawValue: lookupMeaningful(p + i, we - i))
+        return capitalizedWord(i, we, WordFlags(rawValue: lookupMeaningful(p + i, we - i)))
+    }
+
+    /// The rest of `capitalized(i)` once the word `i ..< we` and its gazetteer flags are known (the
+    /// main loop's capital fast path enters here with the flags it looked up).
+    @inline(__always)
+    mutating func capitalizedWord(_ i: Int, _ we: Int, _ f: WordFlags) -> Int {
         if f.isEmpty { return we }
         if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
         if f.contains(.month) && setup.longDates, let e = monthFirstDate(i, we) { return e }
