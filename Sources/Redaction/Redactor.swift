@@ -223,18 +223,29 @@ public final class Redactor: @unchecked Sendable {
     func appendEntities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>, to out: inout [Entity]) {
         var bytePos = 0
         var cp = 0
+        let high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func load(_ at: Int) -> UInt64 { UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self) }
+        // Every byte that is not a continuation byte (10xxxxxx) starts a scalar; ASCII words need no
+        // bit count (the build has no `popcnt`).
+        @inline(__always) func continuations(_ x: UInt64) -> Int { (x & ~(x &<< 1) & high).nonzeroBitCount }
         @inline(__always) func advance(to b: Int) -> Int {
-            // Eight bytes at a time; ASCII words need no bit count (the build has no `popcnt`).
-            while bytePos &+ 8 <= b {
-                let x = UnsafeRawPointer(p + bytePos).loadUnaligned(as: UInt64.self)
-                if x & 0x8080_8080_8080_8080 == 0 {
-                    cp &+= 8
-                } else {
-                    // Every byte that is not a continuation byte (10xxxxxx) starts a scalar.
-                    let continuation = x & ~(x << 1) & 0x8080_8080_8080_8080
-                    cp &+= 8 &- continuation.nonzeroBitCount
-                }
+            while bytePos &+ 16 <= b {
+                let x0 = load(bytePos), x1 = load(bytePos &+ 8)
+                cp &+= (x0 | x1) & high == 0 ? 16 : 16 &- continuations(x0) &- continuations(x1)
+                bytePos &+= 16
+            }
+            if bytePos &+ 8 <= b {
+                let x = load(bytePos)
+                cp &+= x & high == 0 ? 8 : 8 &- continuations(x)
                 bytePos &+= 8
+            }
+            let k = b &- bytePos
+            if k > 0 && b >= 8 {
+                // The last 1–7 bytes: the eight bytes that end at `b`, shifted so only they remain
+                // (no byte loop, whose exit mispredicts).
+                let x = load(b &- 8) &>> UInt64((8 &- k) &* 8)
+                cp &+= x & high == 0 ? k : k &- continuations(x)
+                bytePos = b
             }
             while bytePos < b {
                 if p[bytePos] & 0xC0 != 0x80 { cp &+= 1 }

@@ -73,6 +73,37 @@ struct Gen {
         }
     }
 
+    /// Entity offsets are code points, end exclusive, as Python indexes a str — checked for start and
+    /// end against the scalars of the prefix, per record and in batches, with one- to four-byte
+    /// characters before, between and inside hits, and hits at every distance from the start (the
+    /// conversion walks 16, then 8 bytes at a time and reads the last 1–7 bytes as one word).
+    @Test func offsetsAreCodePointsForEveryPrefixLength() {
+        let r = Fixtures.redactor
+        let fillers = ["a", "é", "日", "😀", " ", "ß", "ok ", "ñandú ", "\u{2019}", "x1 "]
+        let hits = [" anna.novak@example.com ", " hi Maria Garcia, ", " 10.1.2.3 ", " +44 20 7946 0958 ", " Zürich ",
+                    " José Müller ", " 4111 1111 1111 1111 "]
+        var g = Gen(s: 2027)
+        var texts: [String] = []
+        var checked = 0
+        for round in 0..<1_500 {
+            var t = ""
+            for _ in 0..<(round % 40) { t += fillers[g.int(fillers.count)] }
+            t += hits[g.int(hits.count)]
+            for _ in 0..<g.int(12) { t += fillers[g.int(fillers.count)] }
+            if g.int(2) == 0 { t += hits[g.int(hits.count)] }
+            texts.append(t)
+            let bytes = Array(t.utf8)
+            for e in r.entities(in: t) {
+                #expect(String(decoding: bytes[0..<e.byteStart], as: UTF8.self).unicodeScalars.count == e.start)
+                #expect(String(decoding: bytes[0..<e.byteEnd], as: UTF8.self).unicodeScalars.count == e.end)
+                checked += 1
+            }
+        }
+        #expect(checked > 1_500)
+        let batch = r.entities(inEach: texts)
+        #expect(batch.entities == texts.flatMap { r.entities(in: $0) })
+    }
+
     @Test func invalidUTF8NeverCrashes() throws {
         let replace = try Redactor()
         let reject = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
