@@ -13,8 +13,14 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
         case descendant(String?)  // ..name or ..*
     }
 
-    public var segments: [Segment]
+    public var segments: [Segment] { didSet { hasDescendant = Self.anyDescendant(segments) } }
     public let description: String
+    /// Whether a segment is `..`: kept with the segments, so a match does not look for one each time.
+    private var hasDescendant = false
+
+    private static func anyDescendant(_ segments: [Segment]) -> Bool {
+        segments.contains { if case .descendant = $0 { true } else { false } }
+    }
 
     public init(parsing text: String, _ where_: String = "path") throws(RedactionError) {
         description = text
@@ -63,23 +69,30 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
             }
         }
         segments = segs
+        hasDescendant = Self.anyDescendant(segs)
     }
 
     /// Whether a concrete location (keys and indices from the root) matches this path.
     func matches(_ location: [LocationStep]) -> Bool {
         // Without `..` a path matches only locations of its own length, step by step.
-        for seg in segments { if case .descendant = seg { return Self.match(segments[...], location[...]) } }
+        if hasDescendant { return Self.match(segments[...], location[...]) }
         guard segments.count == location.count else { return false }
         for k in segments.indices where !Self.matches(segments[k], location[k]) { return false }
         return true
     }
 
     private static func matches(_ seg: Segment, _ step: LocationStep) -> Bool {
-        switch (seg, step) {
-        case (.key(let a), .key(let b)): return a == b
-        case (.index(let a), .index(let b)): return a == b
-        case (.wildcard, _): return true
-        default: return false
+        // One `switch` per operand: switching on the pair built a tuple that the runtime's generic
+        // tuple witness destroyed on every call.
+        switch seg {
+        case .key(let a):
+            if case .key(let b) = step { return a == b }
+            return false
+        case .index(let a):
+            if case .index(let b) = step { return a == b }
+            return false
+        case .wildcard: return true
+        case .descendant: return false
         }
     }
 

@@ -5,6 +5,10 @@ extension Redactor {
     /// the path, never the value.
     public func redact(record: RedactionJSON) throws(RedactionError) -> RedactionJSON {
         var out = record
+        if let scanPaths {
+            scanAlong(&out, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), nil)
+            return out
+        }
         var location: [LocationStep] = []
         // The root has no path, so no rule applies to it and it is never dropped.
         _ = try visit(&out, &location, nil)
@@ -15,6 +19,10 @@ extension Redactor {
     /// scan changes stay as they are (no container is rebuilt), and the path being visited is kept in
     /// the workspace between records.
     public func redact(record: inout RedactionJSON, workspace: Workspace) throws(RedactionError) {
+        if let scanPaths {
+            scanAlong(&record, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), workspace)
+            return
+        }
         var location = workspace.takeLocation()
         defer {
             if !location.isEmpty { location.removeAll(keepingCapacity: true) }
@@ -36,6 +44,72 @@ extension Redactor {
         if isNumber { return (value, true) }
         if scans(loc) { return (redacted(value, workspace: workspace) ?? value, false) }
         return (value, false)
+    }
+
+    static func allPaths(_ count: Int) -> UInt64 { count == 64 ? ~0 : (1 << UInt64(count)) - 1 }
+
+    /// The walk for policies that only scan, along paths of keys, indices and `*` (`scanPaths`):
+    /// `alive` has bit k set when path k matches the location of `v` up to `depth`. A string is
+    /// scanned when a live path ends at it; only the members and items that a live path continues
+    /// into are visited. Finds exactly what `visit` finds for such a policy (property-tested): with
+    /// no rules only strings change, and only those at a location some scan path matches.
+    func scanAlong(_ v: inout RedactionJSON, _ paths: [[JSONPath.Segment]], depth: Int, alive: UInt64,
+                   _ workspace: Workspace?) {
+        if case .string(let s) = v {
+            var ends = false
+            var m = alive
+            while m != 0 {
+                if paths[m.trailingZeroBitCount].count == depth { ends = true }
+                m &= m &- 1
+            }
+            if ends, let r = redacted(s, workspace: workspace) { v = .string(r) }
+            return
+        }
+        // The paths that continue below this depth; none: nothing below is scanned.
+        var deeper: UInt64 = 0
+        var m = alive
+        while m != 0 {
+            let k = m.trailingZeroBitCount
+            if paths[k].count > depth { deeper |= 1 << UInt64(k) }
+            m &= m &- 1
+        }
+        if deeper == 0 { return }
+        // `if case` and `v = .null` leave the container referenced only here (see `visitChildren`).
+        if case .object(var members) = v {
+            v = .null
+            for i in members.indices {
+                var next: UInt64 = 0
+                var m = deeper
+                while m != 0 {
+                    let k = m.trailingZeroBitCount
+                    switch paths[k][depth] {
+                    case .key(let name): if name == members[i].key { next |= 1 << UInt64(k) }
+                    case .wildcard: next |= 1 << UInt64(k)
+                    default: break
+                    }
+                    m &= m &- 1
+                }
+                if next != 0 { scanAlong(&members[i].value, paths, depth: depth + 1, alive: next, workspace) }
+            }
+            v = .object(members)
+        } else if case .array(var items) = v {
+            v = .null
+            for i in items.indices {
+                var next: UInt64 = 0
+                var m = deeper
+                while m != 0 {
+                    let k = m.trailingZeroBitCount
+                    switch paths[k][depth] {
+                    case .index(let n): if n == i { next |= 1 << UInt64(k) }
+                    case .wildcard: next |= 1 << UInt64(k)
+                    default: break
+                    }
+                    m &= m &- 1
+                }
+                if next != 0 { scanAlong(&items[i], paths, depth: depth + 1, alive: next, workspace) }
+            }
+            v = .array(items)
+        }
     }
 
     func scans(_ loc: [LocationStep]) -> Bool {

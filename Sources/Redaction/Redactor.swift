@@ -26,6 +26,10 @@ public final class Redactor: @unchecked Sendable {
     private let fixedReplacement: [[UInt8]?]
     /// Whether the policy has field rules, so a record walk can skip the rule look-up per field.
     let hasFieldRules: Bool
+    /// The `scan` paths' segments when the policy has no field rules and every scan path is keys,
+    /// indices and `*` only (at most 64 paths): records are then walked along those paths alone
+    /// (`scanAlong`), without visiting other fields or building a location. Nil otherwise.
+    let scanPaths: [[JSONPath.Segment]]?
 
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
@@ -33,6 +37,13 @@ public final class Redactor: @unchecked Sendable {
         self.policy = policy
         self.keys = keys
         self.hasFieldRules = !policy.fields.isEmpty
+        if policy.fields.isEmpty, let scan = policy.scan, scan.count <= 64,
+            !scan.contains(where: { $0.segments.contains { if case .descendant = $0 { true } else { false } } })
+        {
+            self.scanPaths = scan.map(\.segments)
+        } else {
+            self.scanPaths = nil
+        }
         if policy.needsKey && keys == nil {
             throw .missingKey(
                 "the policy uses pseudonym or encrypt; set \(RedactionKeys.environmentVariable) or \(RedactionKeys.fileVariable)")

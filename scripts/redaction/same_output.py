@@ -3,8 +3,8 @@
 redacted text, with the default policy and with user patterns and dictionaries, over the bench
 corpus, the Faker quality corpus and fuzzed lines built from every trigger class; and redacted JSON
 records (`--input-format jsonl`) built from those lines, under field rules of every kind (drop, keep,
-keyed operators, rules on containers, on booleans and nulls, on array items) and with every string
-scanned.
+keyed operators, rules on containers, on booleans and nulls, on array items), with every string
+scanned, and with scan paths only (the walk that follows them alone).
 
     python scripts/redaction/same_output.py --old /tmp/steward-before --new .build/release/steward
 
@@ -66,6 +66,14 @@ redaction:
   scan: ["$.message", "$.notes[*].text", "$.items[*].text"]
 """
 RECORD_KEY = "hex:" + "0f" * 32
+
+# Scan paths only (keys, indices, `*`), no field rules: the walk that follows the scan paths alone.
+SCAN_ONLY_TOPOLOGY = """\
+redaction:
+  entities: all
+  operators: {default: replace, CREDIT_CARD: {type: mask, keep_last: 4}}
+  scan: ["$.message", "$.notes[*].text", "$.items[0].text", "$.*.email", "$.customer.tags[*]"]
+"""
 
 PIECES = [
     "the", "and", "Hi", "Anna", "Maria Garcia", "Dr. Alvarez", "London", "New York", "Nice", "in Nice",
@@ -193,7 +201,10 @@ def main():
         f.write(RECORD_TOPOLOGY)
     runs = [(name, policy + emit) for name in corpora for policy in policies
             for emit in (["--emit", "entities"], ["--emit", "redacted"])]
-    for policy in ([], ["--topology", record_topo]):
+    scan_topo = os.path.join(work, "scan-only.yaml")
+    with open(scan_topo, "w") as f:
+        f.write(SCAN_ONLY_TOPOLOGY)
+    for policy in ([], ["--topology", record_topo], ["--topology", scan_topo]):
         runs.append(("records", policy + ["--input-format", "jsonl", "--emit", "redacted"]))
     corpora["records"] = records
     failed = False
