@@ -78,38 +78,38 @@ extension Redactor {
         if case .object(var members) = v {
             v = .null
             for i in members.indices {
-                var next: UInt64 = 0
-                var m = deeper
-                while m != 0 {
-                    let k = m.trailingZeroBitCount
-                    switch paths[k][depth] {
-                    case .key(let name): if name == members[i].key { next |= 1 << UInt64(k) }
-                    case .wildcard: next |= 1 << UInt64(k)
-                    default: break
-                    }
-                    m &= m &- 1
-                }
+                let next = continuing(deeper, paths, depth, key: members[i].key, index: i)
                 if next != 0 { scanAlong(&members[i].value, paths, depth: depth + 1, alive: next, workspace) }
             }
             v = .object(members)
         } else if case .array(var items) = v {
             v = .null
             for i in items.indices {
-                var next: UInt64 = 0
-                var m = deeper
-                while m != 0 {
-                    let k = m.trailingZeroBitCount
-                    switch paths[k][depth] {
-                    case .index(let n): if n == i { next |= 1 << UInt64(k) }
-                    case .wildcard: next |= 1 << UInt64(k)
-                    default: break
-                    }
-                    m &= m &- 1
-                }
+                let next = continuing(deeper, paths, depth, key: nil, index: i)
                 if next != 0 { scanAlong(&items[i], paths, depth: depth + 1, alive: next, workspace) }
             }
             v = .array(items)
         }
+    }
+
+    /// Which of the `deeper` paths continue into the member named `key` (nil: the item at `index`).
+    @inline(__always)
+    private func continuing(_ deeper: UInt64, _ paths: [[JSONPath.Segment]], _ depth: Int, key: String?, index: Int)
+        -> UInt64
+    {
+        var next: UInt64 = 0
+        var m = deeper
+        while m != 0 {
+            let k = m.trailingZeroBitCount
+            switch paths[k][depth] {
+            case .key(let name): if let key, name == key { next |= 1 << UInt64(k) }
+            case .index(let n): if key == nil, n == index { next |= 1 << UInt64(k) }
+            case .wildcard: next |= 1 << UInt64(k)
+            case .descendant: break
+            }
+            m &= m &- 1
+        }
+        return next
     }
 
     func scans(_ loc: [LocationStep]) -> Bool {
