@@ -5,6 +5,10 @@ extension Redactor {
     /// the path, never the value.
     public func redact(record: RedactionJSON) throws(RedactionError) -> RedactionJSON {
         var out = record
+        if scansEverything {
+            scanEvery(&out, nil)
+            return out
+        }
         if let scanPaths {
             scanAlong(&out, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), nil)
             return out
@@ -19,6 +23,10 @@ extension Redactor {
     /// scan changes stay as they are (no container is rebuilt), and the path being visited is kept in
     /// the workspace between records.
     public func redact(record: inout RedactionJSON, workspace: Workspace) throws(RedactionError) {
+        if scansEverything {
+            scanEvery(&record, workspace)
+            return
+        }
         if let scanPaths {
             scanAlong(&record, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), workspace)
             return
@@ -88,6 +96,24 @@ extension Redactor {
                 let next = continuing(deeper, paths, depth, key: nil, index: i)
                 if next != 0 { scanAlong(&items[i], paths, depth: depth + 1, alive: next, workspace) }
             }
+            v = .array(items)
+        }
+    }
+
+    /// The walk for policies with neither field rules nor scan paths (`scansEverything`): every string is
+    /// scanned, every container visited, nothing else changes — what `visit` does for such a policy,
+    /// without the location it builds for rules and paths (property-tested against the reference walk).
+    func scanEvery(_ v: inout RedactionJSON, _ workspace: Workspace?) {
+        if case .string(let s) = v {
+            if let r = redacted(s, workspace: workspace) { v = .string(r) }
+        } else if case .object(var members) = v {
+            // `if case` and `v = .null` leave the container referenced only here (see `visitChildren`).
+            v = .null
+            for i in members.indices { scanEvery(&members[i].value, workspace) }
+            v = .object(members)
+        } else if case .array(var items) = v {
+            v = .null
+            for i in items.indices { scanEvery(&items[i], workspace) }
             v = .array(items)
         }
     }

@@ -30,6 +30,9 @@ public final class Redactor: @unchecked Sendable {
     /// indices and `*` only (at most 64 paths): records are then walked along those paths alone
     /// (`scanAlong`), without visiting other fields or building a location. Nil otherwise.
     let scanPaths: [[JSONPath.Segment]]?
+    /// Whether the policy has neither field rules nor scan paths: every string of a record is scanned
+    /// and nothing else changes, so records are walked without a location (`scanEvery`).
+    let scansEverything: Bool
 
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
@@ -37,6 +40,7 @@ public final class Redactor: @unchecked Sendable {
         self.policy = policy
         self.keys = keys
         self.hasFieldRules = !policy.fields.isEmpty
+        self.scansEverything = policy.fields.isEmpty && policy.scan == nil
         if policy.fields.isEmpty, let scan = policy.scan, scan.count <= 64,
             !scan.contains(where: { $0.segments.contains { if case .descendant = $0 { true } else { false } } })
         {

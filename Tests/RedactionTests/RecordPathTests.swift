@@ -122,6 +122,7 @@ import Testing
     func inPlaceWalkAgreesWithReference(policy: Int) throws {
         let r = try Redactor(policy: RedactionPolicy(plain: Self.policies[policy]), keys: testKeys)
         #expect((r.scanPaths != nil) == (policy >= 4), "the scan-path walk is used exactly for scan-only policies")
+        #expect(r.scansEverything == (policy == 0), "the walk without locations is used exactly for the default policy")
         var changed = 0
         let reference = ReferenceWalk(r: r)
         let workspace = Redactor.Workspace()
