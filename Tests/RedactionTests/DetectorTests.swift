@@ -91,6 +91,17 @@ enum Fixtures {
         #expect(ext.map(\.1) == ["415-555-2671 ext. 204"])
     }
 
+    /// Surname particles join a name only when they are whole particle words ("van", not "vanilla");
+    /// a dotted MAC needs hex in all twelve places.
+    @Test func surnameParticlesAndDottedMAC() {
+        #expect(hits("contact Indy van Ham today").map(\.1) == ["Indy van Ham"])
+        #expect(hits("hi María de la Cruz, welcome").map(\.1) == ["María de la Cruz"])
+        #expect(hits("hi Anna van der Berg said").map(\.1) == ["Anna van der Berg"])
+        #expect(hits("hi Anna vanilla Smith").map(\.1) == ["Anna"])
+        #expect(hits("mac aabb.ccdd.eeff on port 2").map(\.0) == ["MAC_ADDRESS"])
+        #expect(types("mac aabb.ccxd.eeff on port 2").isEmpty)
+    }
+
     @Test func phoneHardNegatives() {
         for s in ["order 48392017 shipped", "ts=1709633521 ok", "version 10.15.7", "total $1,299.99", "room 1204",
                   "tracking 1Z999AA10123456784"] {

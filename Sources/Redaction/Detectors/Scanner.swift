@@ -75,7 +75,19 @@ final class ContextSet: @unchecked Sendable {
         pairs.deallocate()
     }
 
-    func contains(where pred: ([UInt8]) -> Bool) -> Bool { words.contains(where: pred) }
+    /// Whether one of the words is exactly `p[start ..< start + len]`, bytes compared as they are
+    /// (no case folding): the words starting with that byte, from the flat arena.
+    @inline(__always)
+    func containsExactly(_ p: UnsafePointer<UInt8>, _ start: Int, _ len: Int) -> Bool {
+        let b0 = Int(p[start])
+        var w = Int(bucketStart[b0])
+        let e = Int(bucketEnd[b0])
+        while w < e {
+            if Int(lengths[w]) == len && memcmpBytes(arena + Int(offsets[w]), p + start, len) { return true }
+            w &+= 1
+        }
+        return false
+    }
 
     /// Whether a word occurs in `p[lo..<pos]`, ASCII capitals folded to lowercase. Scans from the end of
     /// the window back, since context words usually sit right before the candidate ("hi Anna").
@@ -1027,9 +1039,7 @@ struct Scanner {
         // Cisco dotted MAC
         if at(s + 4) == 46 && at(s + 9) == 46 {
             var ok = true
-            for q in [s, s + 1, s + 2, s + 3, s + 5, s + 6, s + 7, s + 8, s + 10, s + 11, s + 12, s + 13] where !isHex(q) {
-                ok = false
-            }
+            for off in 0..<14 where off != 4 && off != 9 && !isHex(s + off) { ok = false }
             if ok && !isWord(s + 14) && !(at(s + 14) == 46 && isAlnum(s + 15)) {
                 emit(Kind.mac, s, s + 14, 0.9)
                 return s + 14
@@ -1236,8 +1246,8 @@ struct Scanner {
         var particles = 0
         while particles < 3 && at(probe) == 32 && isLower(probe + 1) {
             let pe = wordEnd(probe + 1)
-            guard Context.particles.contains(where: { w in w.count == pe - probe - 1 && memcmpBytes(w, p + probe + 1, w.count) })
-            else { break }
+            // From the flat arena: a closure over the word arrays retained and released each one.
+            guard Context.particles.containsExactly(p, probe + 1, pe - probe - 1) else { break }
             probe = pe
             particles += 1
         }
