@@ -16,7 +16,7 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
     public var segments: [Segment] { didSet { hasDescendant = Self.anyDescendant(segments) } }
     public let description: String
     /// Whether a segment is `..`: kept with the segments, so a match does not look for one each time.
-    private var hasDescendant = false
+    private(set) var hasDescendant = false
 
     private static func anyDescendant(_ segments: [Segment]) -> Bool {
         segments.contains { if case .descendant = $0 { true } else { false } }

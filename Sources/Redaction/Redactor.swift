@@ -41,9 +41,7 @@ public final class Redactor: @unchecked Sendable {
         self.keys = keys
         self.hasFieldRules = !policy.fields.isEmpty
         self.scansEverything = policy.fields.isEmpty && policy.scan == nil
-        if policy.fields.isEmpty, let scan = policy.scan, scan.count <= 64,
-            !scan.contains(where: { $0.segments.contains { if case .descendant = $0 { true } else { false } } })
-        {
+        if policy.fields.isEmpty, let scan = policy.scan, scan.count <= 64, !scan.contains(where: \.hasDescendant) {
             self.scanPaths = scan.map(\.segments)
         } else {
             self.scanPaths = nil
@@ -239,7 +237,10 @@ public final class Redactor: @unchecked Sendable {
         var bytePos = 0
         var cp = 0
         let high: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func load(_ at: Int) -> UInt64 { UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self) }
+        // Byte k of the text is byte k of the word (the tail below shifts by bytes).
+        @inline(__always) func load(_ at: Int) -> UInt64 {
+            UInt64(littleEndian: UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self))
+        }
         // Every byte that is not a continuation byte (10xxxxxx) starts a scalar; ASCII words need no
         // bit count (the build has no `popcnt`).
         @inline(__always) func continuations(_ x: UInt64) -> Int { (x & ~(x &<< 1) & high).nonzeroBitCount }

@@ -55,13 +55,17 @@ extension Scanner {
         if i &+ 8 <= n {
             // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their
             // length and Bloom hash come from it without a byte loop or a length-dependent branch.
-            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
             let len = Scanner.letterRun(w)
             if len < 8 {
                 let e = UInt8(truncatingIfNeeded: w &>> UInt64(len &* 8))
                 if e >= 0x80 || e == 95 || e &- 48 < 10 || ((e == 39 || e == 45) && isUpper(i &+ len &+ 1)) { return 0 }
                 if len > maxKeyLength { return i &+ len }
+                #if _endian(little)
                 let h = WordTable.hashShort(w, len)
+                #else
+                let h = WordTable.hash(p + i, len)  // `hash` reads the bytes in the host's order
+                #endif
                 if !setup.words._withUnsafeGuaranteedRef({ $0.mayBeMeaningful(h) }) { return i &+ len }
                 let v = lookupMeaningful(p + i, len)
                 if v & ~WordFlags.stop.rawValue == 0 { return i &+ len }

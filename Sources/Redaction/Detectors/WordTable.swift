@@ -46,7 +46,8 @@ struct WordTable: Sendable {
     var count: Int { values.count }
 
     /// `hash(p, len)` for a word of 1...7 bytes given as the low bytes of `w` (the eight bytes at `p`,
-    /// loaded little-endian; bytes past the word are ignored). The same value, from shifts instead of loads.
+    /// loaded little-endian; bytes past the word are ignored). The same value on little-endian hosts,
+    /// from shifts instead of loads.
     @inline(__always)
     static func hashShort(_ w: UInt64, _ len: Int) -> UInt64 {
         let a: UInt64
