@@ -5,14 +5,7 @@ extension Redactor {
     /// the path, never the value.
     public func redact(record: RedactionJSON) throws(RedactionError) -> RedactionJSON {
         var out = record
-        if scansEverything {
-            scanEvery(&out, nil)
-            return out
-        }
-        if let scanPaths {
-            scanAlong(&out, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), nil)
-            return out
-        }
+        if walkWithoutLocation(&out, nil) { return out }
         var location: [LocationStep] = []
         // The root has no path, so no rule applies to it and it is never dropped.
         _ = try visit(&out, &location, nil)
@@ -23,14 +16,7 @@ extension Redactor {
     /// scan changes stay as they are (no container is rebuilt), and the path being visited is kept in
     /// the workspace between records.
     public func redact(record: inout RedactionJSON, workspace: Workspace) throws(RedactionError) {
-        if scansEverything {
-            scanEvery(&record, workspace)
-            return
-        }
-        if let scanPaths {
-            scanAlong(&record, scanPaths, depth: 0, alive: Self.allPaths(scanPaths.count), workspace)
-            return
-        }
+        if walkWithoutLocation(&record, workspace) { return }
         var location = workspace.takeLocation()
         defer {
             if !location.isEmpty { location.removeAll(keepingCapacity: true) }
@@ -54,7 +40,18 @@ extension Redactor {
         return (value, false)
     }
 
-    static func allPaths(_ count: Int) -> UInt64 { count == 64 ? ~0 : (1 << UInt64(count)) - 1 }
+    /// Walks the record with `scanEvery` or `scanAlong` when the policy allows one of them; false when
+    /// it needs the general walk (`visit`).
+    private func walkWithoutLocation(_ v: inout RedactionJSON, _ workspace: Workspace?) -> Bool {
+        if scansEverything {
+            scanEvery(&v, workspace)
+            return true
+        }
+        guard let scanPaths else { return false }
+        let all: UInt64 = scanPaths.count == 64 ? ~0 : (1 << UInt64(scanPaths.count)) - 1
+        scanAlong(&v, scanPaths, depth: 0, alive: all, workspace)
+        return true
+    }
 
     /// The walk for policies that only scan, along paths of keys, indices and `*` (`scanPaths`):
     /// `alive` has bit k set when path k matches the location of `v` up to `depth`. A string is

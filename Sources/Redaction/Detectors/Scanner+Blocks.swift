@@ -51,34 +51,31 @@ extension Scanner {
             let after = at(h)
             if after == 58 || (h == i &+ 2 && after == 45) || (h == i &+ 4 && after == 46) { return 0 }
         }
+        // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their length
+        // and hash come from it without a byte loop or a length-dependent branch.
         var j = i &+ 1
+        var word: UInt64? = nil
         if i &+ 8 <= n {
-            // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their
-            // length and Bloom hash come from it without a byte loop or a length-dependent branch.
             let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
             let len = Scanner.letterRun(w)
-            if len < 8 {
-                let e = UInt8(truncatingIfNeeded: w &>> UInt64(len &* 8))
-                if e >= 0x80 || e == 95 || e &- 48 < 10 || ((e == 39 || e == 45) && isUpper(i &+ len &+ 1)) { return 0 }
-                if len > maxKeyLength { return i &+ len }
-                #if _endian(little)
-                let h = WordTable.hashShort(w, len)
-                #else
-                let h = WordTable.hash(p + i, len)  // `hash` reads the bytes in the host's order
-                #endif
-                if !setup.words._withUnsafeGuaranteedRef({ $0.mayBeMeaningful(h) }) { return i &+ len }
-                let v = lookupMeaningful(p + i, len)
-                if v & ~WordFlags.stop.rawValue == 0 { return i &+ len }
-                return capitalizedWord(i, i &+ len, WordFlags(rawValue: v))
-            }
-            j = i &+ 8
+            if len < 8 { word = w }
+            j = i &+ len
         }
-        while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
+        if word == nil {
+            while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
+        }
         let e = at(j)
         if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
             return 0
         }
-        let v = lookupMeaningful(p + i, j &- i)
+        let len = j &- i
+        if len > maxKeyLength { return j }
+        #if _endian(little)
+        let h = word.map { WordTable.hashShort($0, len) } ?? WordTable.hash(p + i, len)
+        #else
+        let h = WordTable.hash(p + i, len)  // `hashShort` assumes the first byte lowest
+        #endif
+        let v = setup.words._withUnsafeGuaranteedRef { $0.lookupMeaningful(p + i, len, hash: h) }
         if v & ~WordFlags.stop.rawValue == 0 { return j }
         return capitalizedWord(i, j, WordFlags(rawValue: v))
     }

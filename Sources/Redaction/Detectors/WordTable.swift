@@ -274,7 +274,12 @@ final class WordIndex: @unchecked Sendable {
     @inline(__always)
     func lookupMeaningful(_ p: UnsafePointer<UInt8>, _ len: Int) -> UInt32 {
         if len > maxKeyLength || len == 0 { return 0 }
-        let h = WordTable.hash(p, len)
+        return lookupMeaningful(p, len, hash: WordTable.hash(p, len))
+    }
+
+    /// `lookupMeaningful` for a word of 1...`maxKeyLength` bytes whose `hash` the caller has.
+    @inline(__always)
+    func lookupMeaningful(_ p: UnsafePointer<UInt8>, _ len: Int, hash h: UInt64) -> UInt32 {
         if !mayBeMeaningful(h) { return 0 }
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
