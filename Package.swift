@@ -19,6 +19,9 @@ let buildForX8664V2 = false
 #endif
 let scoringSettings: [SwiftSetting] =
     strict + (buildForX8664V2 ? [.unsafeFlags(["-Xcc", "-march=x86-64-v2"])] : [])
+// The redaction scanner classifies bytes with SSSE3 `pshufb` look-ups on the same baseline; the define
+// selects that code (Detectors/ByteClass.swift), the SSE2 compares otherwise.
+let redactionSettings: [SwiftSetting] = scoringSettings + (buildForX8664V2 ? [.define("STEWARD_X86_64_V2")] : [])
 // The check itself is built without the flag, so it runs on any processor.
 let runtimeSettings: [SwiftSetting] = strict + (buildForX8664V2 ? [.define("STEWARD_X86_64_V2")] : [])
 
@@ -60,7 +63,7 @@ let package = Package(
                 // AES-GCM-SIV (deterministic, misuse-resistant encryption) lives in _CryptoExtras.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            swiftSettings: strict
+            swiftSettings: redactionSettings
         ),
         .target(
             name: "Privacy",

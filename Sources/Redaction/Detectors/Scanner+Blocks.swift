@@ -15,9 +15,7 @@ extension Scanner {
     func stopBits(_ b: Int) -> UInt64 {
         if b &+ 65 <= n {
             // Inside the buffer: four windows, no clamping.
-            let q = UnsafeRawPointer(p + b)
-            return TriggerVector.bits(q) | TriggerVector.bits(q + 16) &<< 16 | TriggerVector.bits(q + 32) &<< 32
-                | TriggerVector.bits(q + 48) &<< 48
+            return TriggerVector.block64(UnsafeRawPointer(p + b), next: p[b &+ 64])
         }
         var m: UInt64 = 0
         let end = min(b &+ 64, n &- 1)
