@@ -17,6 +17,8 @@ public final class Redactor: @unchecked Sendable {
     let config: DetectorConfig
     private let triggerTable: UnsafeMutablePointer<UInt8>
     private let classTable: UnsafeMutablePointer<UInt8>
+    /// `config.kinds` in memory the redactor owns, read per entity without retaining the array.
+    private let kindTable: UnsafeMutablePointer<EntityType>
     private let minScore: Float
     /// Everything a scan reads from the configuration, built once (see `ScanSetup`).
     private let setup: ScanSetup
@@ -114,12 +116,16 @@ public final class Redactor: @unchecked Sendable {
         }
         triggerTable = trig
         classTable = cls
+        kindTable = .allocate(capacity: config.kinds.count)
+        kindTable.initialize(from: config.kinds, count: config.kinds.count)
         setup = ScanSetup(config: config, trig: trig, cls: cls)
     }
 
     deinit {
         triggerTable.deallocate()
         classTable.deallocate()
+        kindTable.deinitialize(count: config.kinds.count)
+        kindTable.deallocate()
     }
 
     // MARK: Detection
@@ -143,7 +149,8 @@ public final class Redactor: @unchecked Sendable {
                         _ body: (UnsafeBufferPointer<Match>) -> R) -> R {
         var scanner = Scanner(p: p, n: n, setup: setup, buffer: buffer, reference: reference)
         scanner.run()
-        let kept = resolve(scanner.matches)
+        // Most records have no match: no call.
+        let kept = scanner.count == 0 ? 0 : resolve(scanner.matches)
         let result = body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
         if scanner.grown { adopt(scanner.buffer, scanner.capacity) }
         return result
@@ -269,13 +276,11 @@ public final class Redactor: @unchecked Sendable {
             }
             return cp
         }
-        config.kinds.withUnsafeBufferPointer { kinds in
-            for m in ms {
-                let s = advance(to: m.start)
-                let e = advance(to: m.end)
-                out.append(Entity(type: kinds[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
-                                  score: Redactor.hundredths(m.score)))
-            }
+        for m in ms {
+            let s = advance(to: m.start)
+            let e = advance(to: m.end)
+            out.append(Entity(type: kindTable[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
+                              score: Redactor.hundredths(m.score)))
         }
     }
 

@@ -40,15 +40,6 @@ extension Scanner {
     @inline(__always)
     mutating func ordinaryCapitalEnd(_ i: Int) -> Int {
         if setup.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
-        let c1 = cls[Int(at(i &+ 1))]
-        if c1 & ByteClass.upper != 0 && isDigit(i &+ 2) && isDigit(i &+ 3) { return 0 }
-        if at(i &+ 2) == 0x31 && ((p[i] == 66 && at(i &+ 1) == 67) || (p[i] == 84 && at(i &+ 1) == 66)) { return 0 }
-        if cls[Int(p[i])] & ByteClass.hex != 0 && c1 & ByteClass.hex != 0 {
-            var h = i
-            while isHex(h) && h &- i < 4 { h &+= 1 }
-            let after = at(h)
-            if after == 58 || (h == i &+ 2 && after == 45) || (h == i &+ 4 && after == 46) { return 0 }
-        }
         // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their length
         // and hash come from it without a byte loop or a length-dependent branch.
         var j = i &+ 1
@@ -62,11 +53,20 @@ extension Scanner {
         if word == nil {
             while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
         }
+        // Letters joined to more word bytes go to `capitalized`; so do an IBAN's country code and a
+        // bech32 prefix ("DE89…", "BC1…", "TB1…"): their letters end at a digit.
         let e = at(j)
         if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
             return 0
         }
         let len = j &- i
+        if (e == 58 || e == 45 || e == 46) && len >= 2 && len <= 4 {
+            // Two to four hex letters before `:`, or two before `-`, or four before `.`, may start a MAC
+            // or IPv6 address ("AB:CD:…", "Fe80::1", "ABCD.EF01.…"): `capitalized` decides.
+            var h = i
+            while h < j && cls[Int(p[h])] & ByteClass.hex != 0 { h &+= 1 }
+            if h == j && (e == 58 || (len == 2 && e == 45) || (len == 4 && e == 46)) { return 0 }
+        }
         if len > maxKeyLength { return j }
         #if _endian(little)
         let h = word.map { WordTable.hashShort($0, len) } ?? WordTable.hash(p + i, len)
@@ -97,18 +97,25 @@ extension Scanner {
             return
         }
         var b = 0
-        var pos = 0
         while b < n {
             var m = stopBits(b)
+            // The next block starts 64 bytes on unless a recogniser ran past this one. Set on the
+            // (predicted) branch, not as `max(b + 64, pos)`: a conditional move would make the next
+            // block's loads wait for every recogniser's result.
+            var next = b &+ 64
             while m != 0 {
                 let i = b &+ m.trailingZeroBitCount
-                let plain = cls[Int(p[i])] & ByteClass.upper != 0 && !isWord(i &- 1) ? ordinaryCapitalEnd(i) : 0
-                pos = plain > 0 ? plain : step(i)
+                // A capital (A–Z) at a word start takes the shortcut.
+                let plain = p[i] &- 65 < 26 && !isWord(i &- 1) ? ordinaryCapitalEnd(i) : 0
+                let pos = plain > 0 ? plain : step(i)
                 let d = pos &- b
-                if d >= 64 { break }
+                if d >= 64 {
+                    next = pos
+                    break
+                }
                 m &= ~0 &<< UInt64(d)
             }
-            b = max(b &+ 64, pos)
+            b = next
         }
     }
 }
