@@ -156,6 +156,13 @@ public final class Redactor: @unchecked Sendable {
         return result
     }
 
+    /// Calls `body` with a scanner over `p[0..<n]` (for tests of the scanner's helpers).
+    func withScanner<R>(_ p: UnsafePointer<UInt8>, _ n: Int, _ body: (Scanner) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
+            body(Scanner(p: p, n: n, setup: setup, buffer: stack))
+        }
+    }
+
     /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);
     /// returns how many matches remain at the front, sorted by start.
     func resolve(_ ms: UnsafeMutableBufferPointer<Match>) -> Int {

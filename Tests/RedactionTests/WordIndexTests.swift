@@ -54,22 +54,50 @@ import Testing
         }
     }
 
-    /// `letterRun` counts the leading ASCII letters of eight bytes, as a byte loop does, for every
-    /// byte value in every position.
-    @Test func letterRunMatchesByteLoop() {
-        func reference(_ bytes: [UInt8]) -> Int {
-            var k = 0
-            while k < 8 && ((bytes[k] >= 65 && bytes[k] <= 90) || (bytes[k] >= 97 && bytes[k] <= 122)) { k += 1 }
-            return k
-        }
-        var g = Gen(s: 3)
+    /// Checks a run counter over eight bytes against a byte loop, for every byte value in every
+    /// position, the other bytes drawn from `member` (and now and then one more random byte).
+    static func checkRunCounter(_ run: (UInt64) -> Int, seed: UInt64, member: ClosedRange<UInt8>...,
+                                isMember: (UInt8) -> Bool) {
+        var g = Gen(s: seed)
         for position in 0..<8 {
             for value in 0..<256 {
-                var bytes = (0..<8).map { _ in UInt8(97 + g.int(26)) }
+                var bytes = (0..<8).map { _ -> UInt8 in
+                    let r = member[g.int(member.count)]
+                    return r.lowerBound + UInt8(g.int(Int(r.upperBound - r.lowerBound) + 1))
+                }
                 bytes[position] = UInt8(value)
                 if g.int(3) == 0 { bytes[min(7, position + 1 + g.int(7))] = UInt8(truncatingIfNeeded: g.int(256)) }
                 let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-                #expect(Scanner.letterRun(UInt64(littleEndian: w)) == reference(bytes))
+                #expect(run(UInt64(littleEndian: w)) == (bytes.firstIndex { !isMember($0) } ?? 8), "bytes \(bytes)")
+            }
+        }
+    }
+
+    /// `letterRun` counts the leading ASCII letters of eight bytes, as a byte loop does.
+    @Test func letterRunMatchesByteLoop() {
+        Self.checkRunCounter(Scanner.letterRun, seed: 3, member: 65...90, 97...122) {
+            ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122)
+        }
+    }
+
+    /// `digitRun` counts the leading ASCII digits of eight bytes as a byte loop does; `digitsEnd` finds
+    /// the end of every digit run of a buffer, near its end too.
+    @Test func digitRunMatchesByteLoop() {
+        Self.checkRunCounter(Scanner.digitRun, seed: 5, member: 48...57) { $0 >= 48 && $0 <= 57 }
+        func reference(_ bytes: ArraySlice<UInt8>) -> Int {
+            (bytes.firstIndex { $0 < 48 || $0 > 57 } ?? bytes.endIndex) - bytes.startIndex
+        }
+        var g = Gen(s: 6)
+        for _ in 0..<2_000 {
+            let bytes: [UInt8] = (0..<(1 + g.int(40))).map { _ in
+                g.int(4) == 0 ? UInt8(truncatingIfNeeded: g.int(256)) : UInt8(48 + g.int(10))
+            }
+            bytes.withUnsafeBufferPointer { b in
+                Fixtures.redactor.withScanner(b.baseAddress!, b.count) { scanner in
+                    for j in 0..<b.count {
+                        #expect(scanner.digitsEnd(j) == j + reference(bytes[j...]))
+                    }
+                }
             }
         }
     }

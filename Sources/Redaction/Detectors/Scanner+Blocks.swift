@@ -90,6 +90,33 @@ extension Scanner {
         return (~letters & 0x8080_8080_8080_8080).trailingZeroBitCount &>> 3
     }
 
+    /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII digits
+    /// before the first one that is not: 0...8. The same per-byte range checks as `letterRun`.
+    @inline(__always)
+    static func digitRun(_ w: UInt64) -> Int {
+        let x = w & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeast0 = (x &+ 0x5050_5050_5050_5050) & 0x8080_8080_8080_8080  // x >= 0x30
+        let atMost9 = (0xB9B9_B9B9_B9B9_B9B9 &- x) & 0x8080_8080_8080_8080  // x <= 0x39
+        let digits = atLeast0 & atMost9 & ~w
+        return (~digits & 0x8080_8080_8080_8080).trailingZeroBitCount &>> 3
+    }
+
+    /// The end of the run of ASCII digits that starts at `j` (`j` itself when `p[j]` is no digit):
+    /// eight bytes a step while they fit in the buffer, so a short number costs no byte loop.
+    @inline(__always)
+    func digitsEnd(_ j: Int) -> Int {
+        var k = j
+        #if _endian(little)
+        while k &+ 8 <= n {
+            let run = Scanner.digitRun(UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self)))
+            k &+= run
+            if run < 8 { return k }
+        }
+        #endif
+        while k < n && cls[Int(p[k])] & ByteClass.digit != 0 { k &+= 1 }
+        return k
+    }
+
     /// The main loop over stop bitmasks; `runStops()` for inputs shorter than one vector window.
     mutating func runBlocks() {
         if n < 17 {

@@ -533,9 +533,9 @@ struct Scanner {
     // MARK: Numbers
 
     mutating func numeric(_ s: Int) -> Int {
-        let r = skipAlnum(s)
-        var d = s
-        while d < n && cls[Int(p[d])] & ByteClass.digit != 0 { d += 1 }
+        let d = digitsEnd(s)
+        // The digits are alphanumeric, so the token ends where the alphanumerics after them do.
+        let r = skipAlnum(d)
         if d < r {
             // Mixed alphanumeric token.
             if p[s] == 48 && (at(s + 1) | 0x20) == 120 {  // 0x…
@@ -605,7 +605,7 @@ struct Scanner {
         var total = 0
         while ng < 8 {
             let gs = j
-            while j < n && cls[Int(p[j])] & ByteClass.digit != 0 { j += 1 }
+            j = digitsEnd(j)
             starts[ng] = gs
             lens[ng] = j - gs
             total += j - gs
