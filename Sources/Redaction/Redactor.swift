@@ -238,16 +238,32 @@ public final class Redactor: @unchecked Sendable {
     }
 
     func entities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>) -> [Entity] {
-        if ms.isEmpty { return [] }
-        var out: [Entity] = []
-        out.reserveCapacity(ms.count)
-        appendEntities(p, ms, to: &out)
-        return out
+        switch ms.count {
+        case 0:
+            return []
+        case 1:
+            // Most records with an entity have one: an array literal allocates it directly, without
+            // the capacity reservation's copy and the append's checks.
+            var only: Entity? = nil
+            forEachEntity(p, ms) { only = $0 }
+            return [only.unsafelyUnwrapped]
+        default:
+            var out: [Entity] = []
+            out.reserveCapacity(ms.count)
+            appendEntities(p, ms, to: &out)
+            return out
+        }
     }
 
-    /// Appends the matches as entities, converting byte offsets to code points in one forward walk
-    /// (count the bytes that are not continuation bytes).
+    /// Appends the matches as entities (`forEachEntity`).
     func appendEntities(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>, to out: inout [Entity]) {
+        forEachEntity(p, ms) { out.append($0) }
+    }
+
+    /// Calls `body` with each match as an entity, converting byte offsets to code points in one
+    /// forward walk (count the bytes that are not continuation bytes).
+    @inline(__always)
+    func forEachEntity(_ p: UnsafePointer<UInt8>, _ ms: UnsafeBufferPointer<Match>, _ body: (Entity) -> Void) {
         var bytePos = 0
         var cp = 0
         let high: UInt64 = 0x8080_8080_8080_8080
@@ -286,8 +302,8 @@ public final class Redactor: @unchecked Sendable {
         for m in ms {
             let s = advance(to: m.start)
             let e = advance(to: m.end)
-            out.append(Entity(type: kindTable[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
-                              score: Redactor.hundredths(m.score)))
+            body(Entity(type: kindTable[Int(m.kind)], start: s, end: e, byteStart: m.start, byteEnd: m.end,
+                        score: Redactor.hundredths(m.score)))
         }
     }
 
