@@ -163,6 +163,8 @@ struct Gen {
             "May", "Nice", "Jean-Luc", "O'Brien", "Ab", "AB", "Face:", "Dead-", "Beef.", "Cafe", "AbCd", "Hello9", "Hello_",
             "HelloÉ", "Müller", "GB29NWBK60161331926819", "AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff", "EMP-123456", "Zq12",
             "Mr", "Rio de Janeiro", "15 July 1982", "a1", "x9", "_", "'", "\u{2019}", "\u{2013}", "\u{a0}", "1st", "EMP",
+            // Short numbers and what may follow them (the digit shortcut).
+            "3", "12", "123456", "1234567", "3.", "4/", "10-", "9_", "7é", "of", "de", "March", "mars", "items", "Mai",
         ]
         var g = Gen(s: 64 &+ UInt64(withPattern))
         for round in 0..<4000 {

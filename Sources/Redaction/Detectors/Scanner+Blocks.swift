@@ -5,8 +5,9 @@
 ///
 /// The loop also handles plain capitalised words itself (`ordinaryCapitalEnd`): sentence starts such as
 /// "The", "Can", "I" are passed over without dispatch, and names, places and months go to the
-/// gazetteer recognisers with their flags already looked up. Everything else goes through `step`, the
-/// same dispatch as `runStops()`, so both loops find the same entities (property-tested).
+/// gazetteer recognisers with their flags already looked up. Counts such as "3 items" are passed over
+/// the same way (`shortNumberEnd`). Everything else goes through `step`, the same dispatch as
+/// `runStops()`, so both loops find the same entities (property-tested).
 extension Scanner {
     /// The trigger bytes among `b ..< min(b + 64, n)`, bit k for byte `b + k`, as `nextTrigger` finds
     /// them. Needs `n >= 17`: the last window is read overlapping the one before, never past the
@@ -78,6 +79,26 @@ extension Scanner {
         return capitalizedWord(i, j, WordFlags(rawValue: v))
     }
 
+    /// Where scanning resumes after the number at word start `s` when `numeric(s)` would pass over it
+    /// and nothing else (a count such as "3 items" or "10 minutes": fewer than seven digits, not joined
+    /// to letters, and no digit group or day-first date can follow), else 0 (then `step` dispatches it).
+    @inline(__always)
+    func shortNumberEnd(_ s: Int) -> Int {
+        if setup.hasPatterns && cfg.patternFirst[Int(p[s])] { return 0 }
+        let d = digitsEnd(s)
+        if d &- s >= 7 || isWord(d) { return 0 }
+        let sep = at(d)
+        if (sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1) { return 0 }
+        // `numeric` tries a day-first date when a month, or "of"/"de" before one, follows a short
+        // number ("3 May", "3. März", "15 de julio").
+        if d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46 {
+            let w = sep == 46 ? d &+ 2 : d &+ 1
+            let w0 = at(w) | 0x20
+            if w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1)) { return 0 }
+        }
+        return d
+    }
+
     /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII letters
     /// before the first one that is not: 0...8. Per byte, with no carry between bytes: case folded by
     /// setting bit 5, then `a`...`z` tested as two 7-bit range checks, and bytes >= 0x80 excluded.
@@ -132,8 +153,10 @@ extension Scanner {
             var next = b &+ 64
             while m != 0 {
                 let i = b &+ m.trailingZeroBitCount
-                // A capital (A–Z) at a word start takes the shortcut.
-                let plain = p[i] &- 65 < 26 && !isWord(i &- 1) ? ordinaryCapitalEnd(i) : 0
+                // A capital (A–Z) or a digit at a word start takes a shortcut.
+                let b0 = p[i]
+                let plain = b0 &- 65 < 26 && !isWord(i &- 1) ? ordinaryCapitalEnd(i)
+                    : b0 &- 48 < 10 && !isWord(i &- 1) ? shortNumberEnd(i) : 0
                 let pos = plain > 0 ? plain : step(i)
                 let d = pos &- b
                 if d >= 64 {
