@@ -2,10 +2,11 @@ import Foundation
 
 /// The instruction-set level an x86-64 build of Steward is compiled for, checked at start-up.
 ///
-/// `Package.swift` compiles the scoring engine for x86-64-v2 (SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT,
-/// CMPXCHG16B, LAHF/SAHF; Intel since Nehalem, 2008, AMD since Bulldozer, 2011): the hashed-text path
-/// hashes four tokens per step with 32-bit lane multiplies, which SSE2 lacks. On a processor
-/// without them the engine would stop on an illegal instruction; `steward` says so instead.
+/// `Package.swift` compiles the scoring engine and the redaction module for x86-64-v2 (SSE3, SSSE3,
+/// SSE4.1, SSE4.2, POPCNT, CMPXCHG16B, LAHF/SAHF; Intel since Nehalem, 2008, AMD since Bulldozer,
+/// 2011): the hashed-text path hashes four tokens per step with 32-bit lane multiplies, which SSE2
+/// lacks, and the redaction scanner classifies bytes with SSSE3 `pshufb`. On a processor without
+/// them either would stop on an illegal instruction; `steward` says so instead.
 /// This file's module is built without that flag, so the check itself runs anywhere; a build with
 /// `buildForX8664V2 = false` in `Package.swift` has nothing to check.
 public enum CPUBaseline {
