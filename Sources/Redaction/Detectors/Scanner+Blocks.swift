@@ -80,8 +80,9 @@ extension Scanner {
     }
 
     /// Where scanning resumes after the number at word start `s` when `numeric(s)` would pass over it
-    /// and nothing else (a count such as "3 items" or "10 minutes": fewer than seven digits, not joined
-    /// to letters, and no digit group or day-first date can follow), else 0 (then `step` dispatches it).
+    /// and do nothing else (a count such as "3 items" or "10 minutes": fewer than seven digits, not
+    /// joined to word bytes, no digit group after them, and no day-first date that can start there),
+    /// else 0 (then `step` dispatches it).
     @inline(__always)
     func shortNumberEnd(_ s: Int) -> Int {
         if setup.hasPatterns && cfg.patternFirst[Int(p[s])] { return 0 }
@@ -89,14 +90,20 @@ extension Scanner {
         if d &- s >= 7 || isWord(d) { return 0 }
         let sep = at(d)
         if (sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1) { return 0 }
-        // `numeric` tries a day-first date when a month, or "of"/"de" before one, follows a short
-        // number ("3 May", "3. März", "15 de julio").
         if d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46 {
-            let w = sep == 46 ? d &+ 2 : d &+ 1
-            let w0 = at(w) | 0x20
-            if w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1)) { return 0 }
+            if monthMayFollow(d, sep) { return 0 }
         }
         return d
+    }
+
+    /// Whether the word after a short number that ends at `d` (separator `sep`, a space or a dot) may
+    /// be a month or "of"/"de" before one, as `dayFirstDate` needs ("3 May", "3. März", "15 de julio"):
+    /// a look at its first two bytes (the month prefix filter) instead of the call.
+    @inline(__always)
+    func monthMayFollow(_ d: Int, _ sep: UInt8) -> Bool {
+        let w = sep == 46 ? d &+ 2 : d &+ 1
+        let w0 = at(w) | 0x20
+        return w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1))
     }
 
     /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII letters

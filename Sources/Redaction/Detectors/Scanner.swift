@@ -569,13 +569,8 @@ struct Scanner {
         // date; everything else needs at least nine digits or a second group.
         if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
             if d - s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
-                // `dayFirstDate` needs a month (or "of"/"de" before one) right after the separator:
                 // "10 minutes" and "3 items" end here without the call.
-                let w = sep == 46 ? d &+ 2 : d &+ 1
-                let w0 = at(w) | 0x20
-                if w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1)) {
-                    if let e = dayFirstDate(s, d, d) { return e }
-                }
+                if monthMayFollow(d, sep), let e = dayFirstDate(s, d, d) { return e }
             }
             return d
         }
