@@ -37,10 +37,10 @@ extension Scanner {
     /// start whose word is ASCII letters only and is not joined to more word bytes (digits, `_`,
     /// non-ASCII letters, `'`/`-` + capital). Words the Bloom filter rules out, and stop words only
     /// ("The", "What"), end there; a name, place, month or title goes on to `capitalizedWord` with the
-    /// flags looked up here, as `capitalized` would after its checks.
+    /// flags looked up here, as `capitalized` would after its checks. The caller has made sure that no
+    /// user pattern starts with the byte (this holds for `shortNumberEnd` too).
     @inline(__always)
     mutating func ordinaryCapitalEnd(_ i: Int) -> Int {
-        if setup.hasPatterns && cfg.patternFirst[Int(p[i])] { return 0 }
         // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their length
         // and hash come from it without a byte loop or a length-dependent branch.
         var j = i &+ 1
@@ -85,7 +85,6 @@ extension Scanner {
     /// else 0 (then `step` dispatches it).
     @inline(__always)
     func shortNumberEnd(_ s: Int) -> Int {
-        if setup.hasPatterns && cfg.patternFirst[Int(p[s])] { return 0 }
         let d = digitsEnd(s)
         if d &- s >= 7 || isWord(d) { return 0 }
         let sep = at(d)
@@ -160,10 +159,15 @@ extension Scanner {
             var next = b &+ 64
             while m != 0 {
                 let i = b &+ m.trailingZeroBitCount
-                // A capital (A–Z) or a digit at a word start takes a shortcut.
+                // A capital (A–Z) or a digit at a word start takes a shortcut, unless a user pattern
+                // may start there (`step` tries those).
                 let b0 = p[i]
-                let plain = b0 &- 65 < 26 && !isWord(i &- 1) ? ordinaryCapitalEnd(i)
-                    : b0 &- 48 < 10 && !isWord(i &- 1) ? shortNumberEnd(i) : 0
+                var plain = 0
+                if (b0 &- 65 < 26 || b0 &- 48 < 10) && !isWord(i &- 1)
+                    && !(setup.hasPatterns && cfg.patternFirst[Int(b0)])
+                {
+                    plain = b0 < 65 ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
+                }
                 let pos = plain > 0 ? plain : step(i)
                 let d = pos &- b
                 if d >= 64 {
