@@ -1,10 +1,19 @@
+import Synchronization
+
 /// The kind of a detected span. Built-in kinds are spelled as Presidio spells them, so reports and
 /// policies carry over; user-defined patterns and dictionaries add their own names.
+///
+/// A type is one pointer to its interned name (one object per distinct name, kept for the life of
+/// the process), so `Entity` is a plain value: arrays of entities are made and freed without
+/// reference counting per element, and two types compare by identity.
 public struct EntityType: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    private let name: Unmanaged<EntityName>
+    public var rawValue: String { name._withUnsafeGuaranteedRef { $0.value } }
+    public init(rawValue: String) { name = EntityName.intern(rawValue) }
+    public init(_ rawValue: String) { self.init(rawValue: rawValue) }
     public var description: String { rawValue }
+    public static func == (lhs: EntityType, rhs: EntityType) -> Bool { lhs.name.toOpaque() == rhs.name.toOpaque() }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name.toOpaque()) }
     public static func < (lhs: EntityType, rhs: EntityType) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public static let emailAddress = EntityType("EMAIL_ADDRESS")
@@ -30,6 +39,25 @@ public struct EntityType: RawRepresentable, Hashable, Sendable, Comparable, Cust
 
     /// Types whose hits are confirmed by a checksum or a strict numbering rule.
     public static let checksumValidated: Set<EntityType> = [.creditCard, .ibanCode, .usSSN, .usITIN, .ukNHS, .crypto]
+}
+
+/// An interned entity-type name. Names come from policies and code, not from records, so the table
+/// stays as small as the set of configured types.
+final class EntityName: Sendable {
+    let value: String
+    private init(_ value: String) { self.value = value }
+
+    private static let table = Mutex<[String: Unmanaged<EntityName>]>([:])
+
+    /// The one object for `value`, created (and retained for good) the first time the name is seen.
+    static func intern(_ value: String) -> Unmanaged<EntityName> {
+        table.withLock { names in
+            if let known = names[value] { return known }
+            let made = Unmanaged.passRetained(EntityName(value))
+            names[value] = made
+            return made
+        }
+    }
 }
 
 /// One detected span. `start`/`end` are Unicode code-point offsets (end exclusive), the way Python
