@@ -37,4 +37,34 @@ import Testing
             }
         }
     }
+
+    /// `Scanner.stopBits` at every position of inputs of 17 to 300 bytes (full blocks, the last block
+    /// read overlapping the one before, short inputs' windows) against the documented stop of each
+    /// byte; the last byte stops when the trigger table says so.
+    @Test func stopBitsMatchDocumentedStopsAtEveryOffset() {
+        var rng = SystemRandomNumberGenerator()
+        let text = Array("Hi Anna, mail a.b@x.io or call +1 (415) 555-0100. v2.0 ok. É. ".utf8)
+        let redactor = Fixtures.redactor
+        for round in 0..<600 {
+            let n = 17 + round % 284
+            let bytes: [UInt8] = (0..<n).map { _ in
+                round % 3 == 0 ? UInt8.random(in: 0...255, using: &rng) : text.randomElement(using: &rng)!
+            }
+            bytes.withUnsafeBufferPointer { buf in
+                redactor.withScanner(buf.baseAddress!, n) { scanner in
+                    for b in 0..<n {
+                        var expected: UInt64 = 0
+                        for k in b..<min(b + 64, n) {
+                            let stop = k == n - 1
+                                ? redactor.config.trigger[Int(bytes[k])] != 0
+                                : TriggerVector.covers(bytes[k]) && (bytes[k] != 0x2E || ByteClass.isASCIIAlnum(bytes[k + 1]))
+                            if stop { expected |= 1 << UInt64(k - b) }
+                        }
+                        let got = scanner.stopBits(b)
+                        if got != expected { Issue.record("n \(n), block at \(b): \(got) != \(expected)") }
+                    }
+                }
+            }
+        }
+    }
 }

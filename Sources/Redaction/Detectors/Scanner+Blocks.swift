@@ -10,13 +10,23 @@
 /// `runStops()`, so both loops find the same entities (property-tested).
 extension Scanner {
     /// The trigger bytes among `b ..< min(b + 64, n)`, bit k for byte `b + k`, as `nextTrigger` finds
-    /// them. Needs `n >= 17`: the last window is read overlapping the one before, never past the
-    /// buffer, and the last byte goes through the trigger table.
+    /// them. Needs `n >= 17`: the last block or window is read overlapping the one before, never past
+    /// the buffer, and the last byte goes through the trigger table.
     @inline(__always)
     func stopBits(_ b: Int) -> UInt64 {
         if b &+ 65 <= n {
             // Inside the buffer: four windows, no clamping.
             return TriggerVector.block64(UnsafeRawPointer(p + b), next: p[b &+ 64])
+        }
+        if n >= 65 {
+            // The last block of a long input: the 64 bytes before the last one, read overlapping what
+            // was classified already and shifted down to `b` (one block instead of a window loop).
+            let base = n &- 65
+            let shift = b &- base  // 1...64, since b + 65 > n
+            let all = TriggerVector.block64(UnsafeRawPointer(p + base), next: p[n &- 1])
+            var m = shift < 64 ? all &>> UInt64(shift) : 0
+            if trig[Int(p[n &- 1])] != 0 { m |= 1 &<< UInt64(n &- 1 &- b) }
+            return m
         }
         var m: UInt64 = 0
         let end = min(b &+ 64, n &- 1)
