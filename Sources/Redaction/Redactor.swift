@@ -272,7 +272,7 @@ public final class Redactor: @unchecked Sendable {
             UInt64(littleEndian: UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self))
         }
         // Every byte that is not a continuation byte (10xxxxxx) starts a scalar; ASCII words need no
-        // bit count (the build has no `popcnt`).
+        // bit count (one `popcnt` in x86-64-v2 builds, a software count in baseline ones).
         @inline(__always) func continuations(_ x: UInt64) -> Int { (x & ~(x &<< 1) & high).nonzeroBitCount }
         @inline(__always) func advance(to b: Int) -> Int {
             while bytePos &+ 16 <= b {
