@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// A type is one pointer to its interned name (one object per distinct name, kept for the life of
 /// the process), so `Entity` is a plain value: arrays of entities are made and freed without
-/// reference counting per element, and two types compare by identity.
+/// reference counting per element, and two types compare by identity. Make types from configuration
+/// and code, not from record data: every distinct name stays in memory.
 public struct EntityType: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
     private let name: Unmanaged<EntityName>
     public var rawValue: String { name._withUnsafeGuaranteedRef { $0.value } }
