@@ -96,20 +96,27 @@ extension Scanner {
     @inline(__always)
     func shortNumberEnd(_ s: Int) -> Int {
         let d = digitsEnd(s)
-        if d &- s >= 7 || isWord(d) { return 0 }
+        if isWord(d) { return 0 }
         let sep = at(d)
-        if (sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1) { return 0 }
-        if d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46 {
-            if monthMayFollow(d, sep) { return 0 }
-        }
-        return d
+        return isShortNumber(s, d, sep) && !dayMayFollow(s, d, sep) ? d : 0
     }
 
-    /// Whether the word after a short number that ends at `d` (separator `sep`, a space or a dot) may
-    /// be a month or "of"/"de" before one, as `dayFirstDate` needs ("3 May", "3. März", "15 de julio"):
-    /// a look at its first two bytes (the month prefix filter) instead of the call.
+    /// Whether the digits `s ..< d`, not joined to word bytes and followed by `sep`, are a lone short
+    /// number ("10 minutes", "12:30", "#4521"): fewer than seven digits and no digit group after them.
+    /// Such a number can only start a day-first date; `numeric` and `shortNumberEnd` share the test.
     @inline(__always)
-    func monthMayFollow(_ d: Int, _ sep: UInt8) -> Bool {
+    func isShortNumber(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
+        d &- s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1))
+    }
+
+    /// Whether a day-first date may start at the short number `s ..< d` (separator `sep`): a word
+    /// follows it after a space or a dot, and that word may be a month or "of"/"de" before one
+    /// ("3 May", "3. März", "15 de julio") — a look at its first two bytes (the month prefix filter)
+    /// instead of calling `dayFirstDate`.
+    @inline(__always)
+    func dayMayFollow(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
+        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46
+        else { return false }
         let w = sep == 46 ? d &+ 2 : d &+ 1
         let w0 = at(w) | 0x20
         return w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1))

@@ -565,13 +565,10 @@ struct Scanner {
         }
         if isWord(d) { return skipWord(d) }  // digits then non-ASCII letters
         let sep = at(d)
-        // Fast exit: a lone short number ("10 minutes", "12:30", "#4521") can only start a day-first
-        // date; everything else needs at least nine digits or a second group.
-        if d - s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d + 1)) {
-            if d - s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d + 1) || isWord(d + 2) && sep == 46 {
-                // "10 minutes" and "3 items" end here without the call.
-                if monthMayFollow(d, sep), let e = dayFirstDate(s, d, d) { return e }
-            }
+        // Fast exit: a lone short number can only start a day-first date; everything else needs at
+        // least nine digits or a second group. "10 minutes" and "3 items" end here without the call.
+        if isShortNumber(s, d, sep) {
+            if dayMayFollow(s, d, sep), let e = dayFirstDate(s, d, d) { return e }
             return d
         }
         if sep == 58 || ((sep == 45 || sep == 46) && (d - s == 2 || d - s == 4)) {
