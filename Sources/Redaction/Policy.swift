@@ -130,6 +130,11 @@ public struct RedactionPolicy: Sendable, Equatable {
     public var detectNumericDates = true
     public var detectLongDates = true
     public var invalidUTF8: InvalidUTF8Policy = .replace
+    /// Values never reported: a detected entity whose whole text is one of these stays as it is
+    /// (product names that are also first names, the company's own address, agents' names).
+    public var allow: [String] = []
+    /// Whether `allow` matches ignoring case (Unicode lowercasing); exact bytes otherwise.
+    public var allowCaseInsensitive = false
 
     public init() {}
 

@@ -8,7 +8,7 @@ extension RedactionPolicy {
         guard let map = plain as? [String: Any] else { throw .invalidPolicy("`redaction` must be a mapping") }
         let known: Set<String> = [
             "entities", "disabled", "min_score", "operators", "default_operator", "fields", "scan", "patterns",
-            "dictionaries", "gazetteer", "dates", "invalid_utf8",
+            "dictionaries", "gazetteer", "dates", "invalid_utf8", "allow",
         ]
         for key in map.keys where !known.contains(key) {
             throw .invalidPolicy("unknown key `redaction.\(key)` (known: \(known.sorted().joined(separator: ", ")))")
@@ -94,6 +94,23 @@ extension RedactionPolicy {
                 if let op = dm["operator"] { operators[.dateTime] = try Self.parseOperator(op, "redaction.dates.operator") }
             } else {
                 throw .invalidPolicy("`redaction.dates` must be a boolean or a mapping")
+            }
+        }
+        if let a = map["allow"] {
+            if let am = a as? [String: Any] {
+                for key in am.keys where key != "terms" && key != "case_insensitive" {
+                    throw .invalidPolicy("unknown key `redaction.allow.\(key)` (known: case_insensitive, terms)")
+                }
+                guard let terms = am["terms"] else { throw .invalidPolicy("`redaction.allow` needs `terms`") }
+                allow = try Self.strings(terms, "redaction.allow.terms")
+                if let ci = am["case_insensitive"] {
+                    guard let b = ci as? Bool else {
+                        throw .invalidPolicy("`redaction.allow.case_insensitive` must be a boolean")
+                    }
+                    allowCaseInsensitive = b
+                }
+            } else {
+                allow = try Self.strings(a, "redaction.allow")
             }
         }
         if let u = map["invalid_utf8"] {

@@ -35,6 +35,10 @@ public final class Redactor: @unchecked Sendable {
     /// Whether the policy has neither field rules nor scan paths: every string of a record is scanned
     /// and nothing else changes, so records are walked without a location (`scanEvery`).
     let scansEverything: Bool
+    /// `policy.allow` compiled; nil when it is empty.
+    private let allowList: AllowList?
+    /// `allowList != nil`, as a plain flag: the scan path tests it per record without loading the list.
+    private let hasAllowList: Bool
 
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
@@ -43,6 +47,8 @@ public final class Redactor: @unchecked Sendable {
         self.keys = keys
         self.hasFieldRules = !policy.fields.isEmpty
         self.scansEverything = policy.fields.isEmpty && policy.scan == nil
+        self.allowList = AllowList(terms: policy.allow, caseInsensitive: policy.allowCaseInsensitive)
+        self.hasAllowList = allowList != nil
         if policy.fields.isEmpty, let scan = policy.scan, scan.count <= 64, !scan.contains(where: \.hasDescendant) {
             self.scanPaths = scan.map(\.segments)
         } else {
@@ -150,7 +156,8 @@ public final class Redactor: @unchecked Sendable {
         var scanner = Scanner(p: p, n: n, setup: setup, buffer: buffer, reference: reference)
         scanner.run()
         // Most records have no match: no call.
-        let kept = scanner.count == 0 ? 0 : resolve(scanner.matches)
+        var kept = scanner.count == 0 ? 0 : resolve(scanner.matches)
+        if kept > 0 && hasAllowList { kept = dropAllowed(p, scanner.matches, count: kept) }
         let result = body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
         if scanner.grown { adopt(scanner.buffer, scanner.capacity) }
         return result
@@ -161,6 +168,12 @@ public final class Redactor: @unchecked Sendable {
         withUnsafeTemporaryAllocation(of: Match.self, capacity: 32) { stack in
             body(Scanner(p: p, n: n, setup: setup, buffer: stack))
         }
+    }
+
+    /// Removes the matches whose text the policy allows (`policy.allow`) from the first `count`.
+    @inline(never)
+    func dropAllowed(_ p: UnsafePointer<UInt8>, _ ms: UnsafeMutableBufferPointer<Match>, count: Int) -> Int {
+        allowList.map { $0.drop(p, ms, count: count) } ?? count
     }
 
     /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);

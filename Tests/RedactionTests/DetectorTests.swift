@@ -209,6 +209,46 @@ enum Fixtures {
         #expect(hits("a@example.com on 1982-07-15", r).isEmpty)
     }
 
+    /// `allow`: an entity whose whole text is an allowed term is neither reported nor replaced; a
+    /// longer or different entity still is, and an allowed span hides the candidates inside it.
+    @Test func allowList() throws {
+        let policy = try RedactionPolicy(plain: [
+            "allow": ["Maria", "support@example.com", "ACME-2024-07-15"],
+            "patterns": [["name": "BATCH", "pattern": "ACME-\\d{4}-\\d{2}-\\d{2}", "score": 0.9]],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(hits("thanks Maria, see you", r).isEmpty)
+        #expect(hits("thanks Maria Garcia, see you", r).map(\.1) == ["Maria Garcia"])
+        #expect(hits("write to support@example.com or ann@example.com", r).map(\.1) == ["ann@example.com"])
+        // The batch number holds a date; allowed, neither is reported, while a date outside still is.
+        #expect(hits("batch ACME-2024-07-15 shipped on 2024-07-15", r).map(\.0) == ["DATE_TIME"])
+        #expect(hits("batch ACME-2024-07-16 shipped", r).map(\.0) == ["BATCH"])
+        #expect(r.redact(text: "hi Maria, mail ann@example.com") == "hi Maria, mail <EMAIL_ADDRESS>")
+        // Exact bytes by default: another spelling is still an entity.
+        #expect(hits("mail SUPPORT@example.com", r).map(\.0) == ["EMAIL_ADDRESS"])
+        // The same text with the default policy finds what the allow list keeps out.
+        #expect(hits("thanks Maria, see you").map(\.0) == ["PERSON"])
+
+        let folded = try Redactor(policy: RedactionPolicy(plain: [
+            "allow": ["terms": ["SUPPORT@example.com"], "case_insensitive": true]
+        ] as [String: Any]))
+        #expect(hits("mail support@EXAMPLE.com or ann@example.com", folded).map(\.1) == ["ann@example.com"])
+        // Redaction with an allow list is still a fixed point.
+        let text = "hi Maria, call +1 415 555 0100 or mail support@example.com"
+        let once = r.redact(text: text)
+        #expect(r.redact(text: once) == once)
+        #expect(once.contains("support@example.com") && once.contains("Maria"))
+    }
+
+    @Test func allowListPolicyErrors() {
+        for bad: [String: Any] in [
+            ["allow": 3], ["allow": ["terms": [1]]], ["allow": ["case_insensitive": true]],
+            ["allow": ["terms": ["a"], "case_insensitive": "yes"]], ["allow": ["terms": ["a"], "regex": "x"]],
+        ] {
+            #expect(throws: RedactionError.self) { try RedactionPolicy(plain: bad) }
+        }
+    }
+
     @Test func badPolicyMessages() {
         #expect(throws: RedactionError.self) { try RedactionPolicy(plain: ["bogus": 1] as [String: Any]) }
         #expect(throws: RedactionError.self) {

@@ -48,9 +48,14 @@ struct Gen {
         ["DATE_TIME": ["type": "generalize", "to": "year"]],
     ] }
 
-    @Test(arguments: 0..<6)
+    /// Values the seventh run allows (`redaction.allow`), with the default operators.
+    static let allowed = ["John Smith", "ann@example.com", "192.168.1.1", "Berlin"]
+
+    @Test(arguments: 0..<7)
     func idempotentValidAndBounded(set: Int) throws {
-        let r = try Redactor(policy: RedactionPolicy(plain: ["operators": Self.operatorSets[set]] as [String: Any]), keys: testKeys)
+        var plain: [String: Any] = ["operators": Self.operatorSets[min(set, 5)]]
+        if set == 6 { plain = ["allow": Self.allowed] }
+        let r = try Redactor(policy: RedactionPolicy(plain: plain), keys: testKeys)
         var g = Gen(s: UInt64(set) &* 7919)
         for _ in 0..<400 {
             let t = g.text()
@@ -62,6 +67,10 @@ struct Gen {
             let scalars = t.unicodeScalars.count
             for e in r.entities(in: t) {
                 #expect(0 <= e.start && e.start < e.end && e.end <= scalars)
+                if set == 6 {
+                    let value = String(String.UnicodeScalarView(Array(t.unicodeScalars)[e.start..<e.end]))
+                    #expect(!Self.allowed.contains(value), "an allowed value was reported")
+                }
                 // Byte offsets sit on scalar boundaries: the prefix decodes to exactly `start` scalars.
                 let prefix = Array(t.utf8)[0..<e.byteStart]
                 #expect(String(decoding: prefix, as: UTF8.self).unicodeScalars.count == e.start)

@@ -113,6 +113,20 @@ def test_encrypt_and_decrypt_round_trip(tmp_path):
     assert dec == text
 
 
+def test_allow_list_keeps_allowed_values(tmp_path):
+    """`redaction.allow`: allowed values stay in free text and in scanned record fields; others go."""
+    topo = tmp_path / "t.yaml"
+    topo.write_text("redaction:\n  allow: {terms: [support@acme.example], case_insensitive: true}\n")
+    text = "write to Support@Acme.example or ann@example.com\n"
+    out = run(["redact", "--topology", str(topo)], text)
+    assert out == "write to Support@Acme.example or <EMAIL_ADDRESS>\n"
+    ents = json.loads(run(["redact", "--topology", str(topo), "--emit", "entities"], text))["entities"]
+    assert [(e["type"], e["start"], e["end"]) for e in ents] == [("EMAIL_ADDRESS", 33, 48)]
+    rec = {"note": "cc support@acme.example and ann@example.com"}
+    got = json.loads(run(["redact", "--topology", str(topo), "--input-format", "jsonl"], json.dumps(rec) + "\n"))
+    assert got == {"note": "cc support@acme.example and <EMAIL_ADDRESS>"}
+
+
 def test_invalid_utf8_replaced_or_rejected(tmp_path):
     bad = b"mail ann@example.com \xff\xfe end\n"
     res = subprocess.run([steward_binary(), "redact"], input=bad, capture_output=True, timeout=60)
