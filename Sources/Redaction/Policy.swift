@@ -75,11 +75,30 @@ public struct PatternSpec: Sendable, Equatable {
     public var pattern: String
     public var score: Double
     public var wordBoundary: Bool
-    public init(name: String, pattern: String, score: Double = 0.85, wordBoundary: Bool = true) {
+    /// Words that raise a match's score when one occurs (ASCII letters in any case) in the
+    /// `contextWindow` bytes before it: by `PatternSpec.contextBoost`, to at least
+    /// `PatternSpec.contextFloor`, at most 1 — Presidio's context enhancement for pattern recognisers.
+    /// A pattern scored below `min_score` is then reported only with context.
+    public var context: [String]
+    public var contextWindow: Int
+
+    /// How much a context word raises a match's score, and the least score it then has.
+    public static let contextBoost = 0.35
+    public static let contextFloor = 0.4
+
+    public init(name: String, pattern: String, score: Double = 0.85, wordBoundary: Bool = true,
+                context: [String] = [], contextWindow: Int = 32) {
         self.name = name
         self.pattern = pattern
         self.score = score
         self.wordBoundary = wordBoundary
+        self.context = context
+        self.contextWindow = contextWindow
+    }
+
+    /// The score of a match, with or without a context word before it.
+    public func score(withContext: Bool) -> Double {
+        withContext ? min(1, max(score + PatternSpec.contextBoost, PatternSpec.contextFloor)) : score
     }
 }
 

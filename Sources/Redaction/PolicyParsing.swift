@@ -55,9 +55,21 @@ extension RedactionPolicy {
             for (i, item) in list.enumerated() {
                 guard let f = item as? [String: Any], let name = f["name"] as? String, let pattern = f["pattern"] as? String
                 else { throw .invalidPolicy("`redaction.patterns[\(i)]` needs `name` and `pattern`") }
-                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, "redaction.patterns[\(i)].score") } ?? 0.85
+                let where_ = "redaction.patterns[\(i)]"
+                let knownKeys: Set<String> = ["name", "pattern", "score", "word_boundary", "context", "context_window"]
+                for key in f.keys where !knownKeys.contains(key) {
+                    throw .invalidPolicy(
+                        "unknown key `\(where_).\(key)` (known: \(knownKeys.sorted().joined(separator: ", ")))")
+                }
+                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, where_ + ".score") } ?? 0.85
                 let wb = (f["word_boundary"] as? Bool) ?? true
-                patterns.append(PatternSpec(name: name, pattern: pattern, score: score, wordBoundary: wb))
+                let context = try f["context"].map { v throws(RedactionError) in try Self.strings(v, where_ + ".context") } ?? []
+                let window = try Self.int(f["context_window"], where_ + ".context_window", default: 32)
+                guard (1...256).contains(window) else {
+                    throw .invalidPolicy("`\(where_).context_window` must be 1 to 256 bytes")
+                }
+                patterns.append(PatternSpec(name: name, pattern: pattern, score: score, wordBoundary: wb,
+                                            context: context, contextWindow: window))
                 entities.insert(EntityType(name))
             }
         }

@@ -69,8 +69,14 @@ public final class Redactor: @unchecked Sendable {
             while cfg.scores.count < cfg.kinds.count { cfg.scores.append(0.85) }
             cfg.scores[Int(kind)] = Float(spec.score)
             do {
-                let p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
+                var p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
                                         wordBoundary: spec.wordBoundary)
+                let words = spec.context.map { $0.lowercased() }.filter { !$0.isEmpty }
+                if !words.isEmpty {
+                    p.context = Context.list(words)
+                    p.contextWindow = spec.contextWindow
+                    p.contextScore = Float(spec.score(withContext: true))
+                }
                 cfg.patterns.append(p)
                 for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }
             } catch {

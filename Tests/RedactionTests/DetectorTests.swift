@@ -240,10 +240,32 @@ enum Fixtures {
         #expect(once.contains("support@example.com") && once.contains("Maria"))
     }
 
-    @Test func allowListPolicyErrors() {
+    /// A pattern's `context`: a match with a context word in the window before it scores
+    /// `score + 0.35` (at least 0.4, at most 1); a weak pattern (below `min_score`) is found only so.
+    @Test func patternContext() throws {
+        let policy = try RedactionPolicy(plain: [
+            "patterns": [["name": "EMPLOYEE_ID", "pattern": "\\d{6}", "score": 0.3,
+                          "context": ["employee", "Staff ID"], "context_window": 24]],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        let found = r.entities(in: "our employee number is 123456, thanks")
+        #expect(found.map(\.type.rawValue) == ["EMPLOYEE_ID"])
+        #expect(found.first?.score == 0.65)
+        #expect(hits("new STAFF ID: 654321", r).map(\.1) == ["654321"])
+        #expect(hits("order 123456 shipped", r).isEmpty)
+        // Outside the window (24 bytes before the match) the word does not count.
+        #expect(hits("employee of the month, see the long ticket 123456", r).isEmpty)
+        #expect(PatternSpec(name: "X", pattern: "x", score: 0.9).score(withContext: true) == 1)
+        #expect(PatternSpec(name: "X", pattern: "x", score: 0.01).score(withContext: true) == 0.4)
+    }
+
+    @Test func allowAndContextPolicyErrors() {
         for bad: [String: Any] in [
             ["allow": 3], ["allow": ["terms": [1]]], ["allow": ["case_insensitive": true]],
             ["allow": ["terms": ["a"], "case_insensitive": "yes"]], ["allow": ["terms": ["a"], "regex": "x"]],
+            ["patterns": [["name": "X", "pattern": "x", "context": [3]]]],
+            ["patterns": [["name": "X", "pattern": "x", "context": ["a"], "context_window": 0]]],
+            ["patterns": [["name": "X", "pattern": "x", "contxt": ["a"]]]],
         ] {
             #expect(throws: RedactionError.self) { try RedactionPolicy(plain: bad) }
         }

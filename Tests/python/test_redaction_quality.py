@@ -127,6 +127,16 @@ def test_allow_list_keeps_allowed_values(tmp_path):
     assert got == {"note": "cc support@acme.example and <EMAIL_ADDRESS>"}
 
 
+def test_pattern_context_raises_score(tmp_path):
+    """A weak user pattern (score below min_score) is reported only after one of its context words."""
+    topo = tmp_path / "t.yaml"
+    topo.write_text('redaction:\n  patterns: [{name: STAFF_NUMBER, pattern: "\\\\d{6}", score: 0.3, '
+                    'context: [staff, employee]}]\n')
+    out = run(["redact", "--topology", str(topo), "--emit", "entities"], "Staff number 123456\norder 123456 shipped\n")
+    got = [json.loads(l)["entities"] for l in out.splitlines()]
+    assert got == [[{"type": "STAFF_NUMBER", "start": 13, "end": 19, "score": 0.65}], []]
+
+
 def test_invalid_utf8_replaced_or_rejected(tmp_path):
     bad = b"mail ann@example.com \xff\xfe end\n"
     res = subprocess.run([steward_binary(), "redact"], input=bad, capture_output=True, timeout=60)

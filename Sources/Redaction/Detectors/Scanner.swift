@@ -508,7 +508,11 @@ struct Scanner {
         for (k, pattern) in cfg.patterns.enumerated() where pattern.first[Int(p[i])] {
             if let e = pattern.match(p, n, i), e > i {
                 if pattern.wordBoundary && isWord(e) && isWord(e - 1) { continue }
-                emit(cfg.patterns[k].kind, i, e, pattern.score)
+                var score = pattern.score
+                if let context = pattern.context, contextBefore(i, pattern.contextWindow, context) {
+                    score = pattern.contextScore
+                }
+                emit(cfg.patterns[k].kind, i, e, score)
             }
         }
     }

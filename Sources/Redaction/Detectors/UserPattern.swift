@@ -18,6 +18,11 @@ struct UserPattern: Sendable {
     var wordBoundary: Bool
     var atoms: [Atom]
     var first: [Bool]
+    /// Context words (lowercased) that raise the score of a match they precede, and the window in bytes.
+    var context: ContextSet?
+    var contextWindow = 32
+    /// The score of a match with a context word before it (`PatternSpec.score(withContext:)`).
+    var contextScore: Float = 0
 
     enum CompileError: Error, CustomStringConvertible {
         case invalid(String)
