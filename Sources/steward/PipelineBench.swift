@@ -8,41 +8,71 @@ var coreBenchCommands: [any ParsableCommand.Type] { [PipelineBench.self] }
 struct PipelineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "Measure the pass-through core (decode, check, CloudEvent encode) on generated records.",
-        discussion: "Single thread, no broker: the cost the core adds per record. Prints records/s and MB/s."
+        abstract: "Measure the pipeline on one thread: decode, check, every engine the topology configures, CloudEvent encode.",
+        discussion: """
+            No broker: the cost the processor adds per record. Prints records/s and MB/s, then what the \
+            records became (sanitized, dead-lettered by reason, other outputs). The default topology has no \
+            engines, so the default run measures the pass-through core. Give a topology's own records with \
+            --input (one JSON value a line, e.g. Topologies/samples/chats.jsonl): the generated records only \
+            carry id, ts, channel, text and n, and records a topology refuses measure the dead-letter path.
+            """
     )
 
-    @Option(help: "Number of records.")
-    var records: Int = 500_000
+    @Option(help: "Number of records (default: 500 000 generated, or each --input line once).")
+    var records: Int?
 
-    @Option(help: "Topology (default: Topologies/passthrough.yaml).")
+    @Option(help: "Topology (default: Topologies/passthrough.yaml); its engines run as in `replay`.")
     var topology: String = "Topologies/passthrough.yaml"
 
+    @Option(help: "Records to process instead of generated ones: one JSON value a line, cycled to --records.")
+    var input: String?
+
     func run() throws {
-        let topology = try loadTopology(self.topology)
-        let texts = [
-            "Where is my order? It was due on Monday and the tracking page has not changed since Friday.",
-            "My card was charged twice for one subscription, please refund the second payment.",
-            "Grüße aus Köln — the app crashes when I open settings on my phone.",
-        ]
-        let messages = (0..<records).map { index in
-            let text = texts[index % texts.count]
-            let value = #"{"id":"chat-\#(index)","ts":"2026-11-29T08:00:00Z","channel":"web","text":"\#(text)","n":\#(index)}"#
-            return InputMessage(topic: "events", partition: 0, offset: Int64(index), value: Array(value.utf8))
+        var processor = try loadProcessor(topology)
+        let values: [[UInt8]]
+        if let input {
+            guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("cannot read \(input)") }
+            values = data.split(separator: 10, omittingEmptySubsequences: true).map { Array($0) }
+            guard !values.isEmpty else { throw ValidationError("\(input) has no records") }
+        } else {
+            let texts = [
+                "Where is my order? It was due on Monday and the tracking page has not changed since Friday.",
+                "My card was charged twice for one subscription, please refund the second payment.",
+                "Grüße aus Köln — the app crashes when I open settings on my phone.",
+            ]
+            values = (0..<(records ?? 500_000)).map { index in
+                let text = texts[index % texts.count]
+                let value = #"{"id":"chat-\#(index)","ts":"2026-11-29T08:00:00Z","channel":"web","text":"\#(text)","n":\#(index)}"#
+                return Array(value.utf8)
+            }
+        }
+        let count = records ?? values.count
+        guard count > 0 else { throw ValidationError("--records must be positive") }
+        let messages = (0..<count).map { index in
+            InputMessage(topic: processor.topology.input.topics.first ?? "events", partition: 0, offset: Int64(index),
+                         value: values[index % values.count])
         }
         let bytes = messages.reduce(0) { $0 + $1.value.count }
-        var processor = Processor(topology: topology)
-        var produced = 0
+        var produced: [String: Int] = [:]
         let start = ContinuousClock.now
         for message in messages {
-            produced += processor.process(message).count
+            for output in processor.process(message) { produced[output.topic, default: 0] += 1 }
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        precondition(produced == records)
+        let counters = processor.counters
+        precondition(counters.consumed == count && counters.sanitized + counters.deadLettered == count)
         printLine(
             String(
-                format: "pipeline: %d records (%.1f MB) in %.3f s: %.0f records/s, %.1f MB/s", records,
-                Double(bytes) / 1e6, seconds, Double(records) / seconds, Double(bytes) / 1e6 / seconds))
+                format: "pipeline: %d records (%.1f MB) in %.3f s: %.0f records/s, %.1f MB/s", count,
+                Double(bytes) / 1e6, seconds, Double(count) / seconds, Double(bytes) / 1e6 / seconds))
+        printLine("records: " + summaryJSON(counters))
+        let topics = produced.keys.sorted().map { "\"\($0)\":\(produced[$0]!)" }
+        printLine("outputs by topic: {\(topics.joined(separator: ","))}")
+        if counters.deadLettered * 2 > count {
+            printLine(
+                "note: most records were dead-lettered, so this measures the rejection path; "
+                    + "pass --input with records that match the topology")
+        }
     }
 }
