@@ -21,7 +21,7 @@ struct PipelineBench: ParsableCommand {
     @Option(help: "Number of records (default: 500 000 generated, or each --input line once).")
     var records: Int?
 
-    @Option(help: "Topology (default: Topologies/passthrough.yaml); its engines run as in `replay`.")
+    @Option(help: "Topology; its engines run as in `replay`.")
     var topology: String = "Topologies/passthrough.yaml"
 
     @Option(help: "Records to process instead of generated ones: one JSON value a line, cycled to --records.")
