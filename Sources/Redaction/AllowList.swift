@@ -4,31 +4,36 @@
 /// hides the shorter candidates inside it (an allowed batch number `ACME-2024-07-15` leaves its date
 /// alone too).
 struct AllowList: Sendable {
-    /// The terms as UTF-8 bytes by byte length (case-sensitive matching): an entity is compared with
-    /// the terms of its length only, without copying it.
-    private let byLength: [Int: [[UInt8]]]
-    /// The terms lowercased (Unicode), when matching ignores case.
-    private let folded: Set<String>
-    private let caseInsensitive: Bool
+    private enum Terms: Sendable {
+        /// The terms as UTF-8 bytes by byte length: an entity is compared with the terms of its length
+        /// only, without copying it.
+        case exact([Int: [[UInt8]]])
+        /// The terms lowercased (Unicode), for matching that ignores case.
+        case folded(Set<String>)
+    }
+
+    private let terms: Terms
 
     /// Nil when the policy allows nothing, so detection pays nothing for the feature.
     init?(terms: [String], caseInsensitive: Bool) {
-        let terms = terms.filter { !$0.isEmpty }
+        let terms = Set(terms.filter { !$0.isEmpty })
         if terms.isEmpty { return nil }
-        self.caseInsensitive = caseInsensitive
-        byLength = Dictionary(grouping: Set(terms).map { Array($0.utf8) }, by: \.count)
-        folded = Set(terms.map { $0.lowercased() })
+        self.terms = caseInsensitive
+            ? .folded(Set(terms.map { $0.lowercased() }))
+            : .exact(Dictionary(grouping: terms.map { Array($0.utf8) }, by: \.count))
     }
 
     /// Whether `p[start ..< end]` is one of the terms.
     func contains(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
-        if caseInsensitive {
+        switch terms {
+        case .folded(let folded):
             let text = String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self)
             return folded.contains(text.lowercased())
-        }
-        guard let candidates = byLength[end - start] else { return false }
-        return candidates.contains { term in
-            term.withUnsafeBufferPointer { memcmpBytes($0.baseAddress!, p + start, end - start) }
+        case .exact(let byLength):
+            guard let candidates = byLength[end - start] else { return false }
+            return candidates.contains { term in
+                term.withUnsafeBufferPointer { memcmpBytes($0.baseAddress!, p + start, end - start) }
+            }
         }
     }
 

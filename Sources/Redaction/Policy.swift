@@ -85,9 +85,11 @@ public struct PatternSpec: Sendable, Equatable {
     /// How much a context word raises a match's score, and the least score it then has.
     public static let contextBoost = 0.35
     public static let contextFloor = 0.4
+    /// The context window, in bytes before the match, when the policy gives none.
+    public static let defaultContextWindow = 32
 
     public init(name: String, pattern: String, score: Double = 0.85, wordBoundary: Bool = true,
-                context: [String] = [], contextWindow: Int = 32) {
+                context: [String] = [], contextWindow: Int = PatternSpec.defaultContextWindow) {
         self.name = name
         self.pattern = pattern
         self.score = score

@@ -10,9 +10,7 @@ extension RedactionPolicy {
             "entities", "disabled", "min_score", "operators", "default_operator", "fields", "scan", "patterns",
             "dictionaries", "gazetteer", "dates", "invalid_utf8", "allow",
         ]
-        for key in map.keys where !known.contains(key) {
-            throw .invalidPolicy("unknown key `redaction.\(key)` (known: \(known.sorted().joined(separator: ", ")))")
-        }
+        try Self.refuseUnknownKeys(map, known: known, at: "redaction")
         if let e = map["entities"] {
             if let s = e as? String, s == "all" {
                 entities = Set(EntityType.builtIn)
@@ -56,15 +54,13 @@ extension RedactionPolicy {
                 guard let f = item as? [String: Any], let name = f["name"] as? String, let pattern = f["pattern"] as? String
                 else { throw .invalidPolicy("`redaction.patterns[\(i)]` needs `name` and `pattern`") }
                 let where_ = "redaction.patterns[\(i)]"
-                let knownKeys: Set<String> = ["name", "pattern", "score", "word_boundary", "context", "context_window"]
-                for key in f.keys where !knownKeys.contains(key) {
-                    throw .invalidPolicy(
-                        "unknown key `\(where_).\(key)` (known: \(knownKeys.sorted().joined(separator: ", ")))")
-                }
+                try Self.refuseUnknownKeys(
+                    f, known: ["name", "pattern", "score", "word_boundary", "context", "context_window"], at: where_)
                 let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, where_ + ".score") } ?? 0.85
                 let wb = (f["word_boundary"] as? Bool) ?? true
                 let context = try f["context"].map { v throws(RedactionError) in try Self.strings(v, where_ + ".context") } ?? []
-                let window = try Self.int(f["context_window"], where_ + ".context_window", default: 32)
+                let window = try Self.int(
+                    f["context_window"], where_ + ".context_window", default: PatternSpec.defaultContextWindow)
                 guard (1...256).contains(window) else {
                     throw .invalidPolicy("`\(where_).context_window` must be 1 to 256 bytes")
                 }
@@ -110,9 +106,7 @@ extension RedactionPolicy {
         }
         if let a = map["allow"] {
             if let am = a as? [String: Any] {
-                for key in am.keys where key != "terms" && key != "case_insensitive" {
-                    throw .invalidPolicy("unknown key `redaction.allow.\(key)` (known: case_insensitive, terms)")
-                }
+                try Self.refuseUnknownKeys(am, known: ["terms", "case_insensitive"], at: "redaction.allow")
                 guard let terms = am["terms"] else { throw .invalidPolicy("`redaction.allow` needs `terms`") }
                 allow = try Self.strings(terms, "redaction.allow.terms")
                 if let ci = am["case_insensitive"] {
@@ -130,6 +124,13 @@ extension RedactionPolicy {
                 throw .invalidPolicy("`redaction.invalid_utf8` must be `replace` or `reject`")
             }
             invalidUTF8 = v
+        }
+    }
+
+    /// Refuses a key of `map` that is not in `known`, naming it and the known ones (never a value).
+    static func refuseUnknownKeys(_ map: [String: Any], known: Set<String>, at where_: String) throws(RedactionError) {
+        for key in map.keys where !known.contains(key) {
+            throw .invalidPolicy("unknown key `\(where_).\(key)` (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 

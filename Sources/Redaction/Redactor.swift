@@ -73,9 +73,7 @@ public final class Redactor: @unchecked Sendable {
                                         wordBoundary: spec.wordBoundary)
                 let words = spec.context.map { $0.lowercased() }.filter { !$0.isEmpty }
                 if !words.isEmpty {
-                    p.context = Context.list(words)
-                    p.contextWindow = spec.contextWindow
-                    p.contextScore = Float(spec.score(withContext: true))
+                    p.context = (Context.list(words), spec.contextWindow, Float(spec.score(withContext: true)))
                 }
                 cfg.patterns.append(p)
                 for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }

@@ -509,8 +509,8 @@ struct Scanner {
             if let e = pattern.match(p, n, i), e > i {
                 if pattern.wordBoundary && isWord(e) && isWord(e - 1) { continue }
                 var score = pattern.score
-                if let context = pattern.context, contextBefore(i, pattern.contextWindow, context) {
-                    score = pattern.contextScore
+                if let context = pattern.context, contextBefore(i, context.window, context.words) {
+                    score = context.score
                 }
                 emit(cfg.patterns[k].kind, i, e, score)
             }

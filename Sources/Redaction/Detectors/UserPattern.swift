@@ -18,11 +18,9 @@ struct UserPattern: Sendable {
     var wordBoundary: Bool
     var atoms: [Atom]
     var first: [Bool]
-    /// Context words (lowercased) that raise the score of a match they precede, and the window in bytes.
-    var context: ContextSet?
-    var contextWindow = 32
-    /// The score of a match with a context word before it (`PatternSpec.score(withContext:)`).
-    var contextScore: Float = 0
+    /// Context words (lowercased) that raise the score of a match they precede within `window` bytes,
+    /// to `score` (`PatternSpec.score(withContext:)`); nil when the pattern has none.
+    var context: (words: ContextSet, window: Int, score: Float)?
 
     enum CompileError: Error, CustomStringConvertible {
         case invalid(String)
