@@ -104,17 +104,29 @@ public struct PatternSpec: Sendable, Equatable {
     }
 }
 
-/// A user-defined dictionary: exact terms (one or several words) reported as `name`.
+/// A user-defined dictionary: terms (one or several words) reported as `name` where they occur as
+/// whole words — Presidio's `deny_list`. Matched as written, or ignoring case when `caseInsensitive`
+/// (see `CaseFold`). Context words work as for patterns (`PatternSpec.context`).
 public struct DictionarySpec: Sendable, Equatable {
     public var name: String
     public var terms: [String]
     public var caseInsensitive: Bool
     public var score: Double
-    public init(name: String, terms: [String], caseInsensitive: Bool = false, score: Double = 0.85) {
+    public var context: [String]
+    public var contextWindow: Int
+    public init(name: String, terms: [String], caseInsensitive: Bool = false, score: Double = 0.85,
+                context: [String] = [], contextWindow: Int = PatternSpec.defaultContextWindow) {
         self.name = name
         self.terms = terms
         self.caseInsensitive = caseInsensitive
         self.score = score
+        self.context = context
+        self.contextWindow = contextWindow
+    }
+
+    /// The score of a match, with or without a context word before it (as `PatternSpec`'s).
+    public func score(withContext: Bool) -> Double {
+        withContext ? min(1, max(score + PatternSpec.contextBoost, PatternSpec.contextFloor)) : score
     }
 }
 

@@ -57,13 +57,8 @@ extension RedactionPolicy {
                 try Self.refuseUnknownKeys(
                     f, known: ["name", "pattern", "score", "word_boundary", "context", "context_window"], at: where_)
                 let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, where_ + ".score") } ?? 0.85
-                let wb = (f["word_boundary"] as? Bool) ?? true
-                let context = try f["context"].map { v throws(RedactionError) in try Self.strings(v, where_ + ".context") } ?? []
-                let window = try Self.int(
-                    f["context_window"], where_ + ".context_window", default: PatternSpec.defaultContextWindow)
-                guard (1...256).contains(window) else {
-                    throw .invalidPolicy("`\(where_).context_window` must be 1 to 256 bytes")
-                }
+                let wb = try Self.bool(f["word_boundary"], where_ + ".word_boundary", default: true)
+                let (context, window) = try Self.context(f, where_)
                 patterns.append(PatternSpec(name: name, pattern: pattern, score: score, wordBoundary: wb,
                                             context: context, contextWindow: window))
                 entities.insert(EntityType(name))
@@ -75,17 +70,21 @@ extension RedactionPolicy {
                 guard let f = item as? [String: Any], let name = f["name"] as? String, let terms = f["terms"] else {
                     throw .invalidPolicy("`redaction.dictionaries[\(i)]` needs `name` and `terms`")
                 }
-                let ci = (f["case_insensitive"] as? Bool) ?? false
-                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, "redaction.dictionaries[\(i)].score") } ?? 0.85
+                let where_ = "redaction.dictionaries[\(i)]"
+                try Self.refuseUnknownKeys(
+                    f, known: ["name", "terms", "case_insensitive", "score", "context", "context_window"], at: where_)
+                let ci = try Self.bool(f["case_insensitive"], where_ + ".case_insensitive", default: false)
+                let score = try f["score"].map { v throws(RedactionError) in try Self.double(v, where_ + ".score") } ?? 0.85
+                let (context, window) = try Self.context(f, where_)
                 dictionaries.append(
-                    DictionarySpec(name: name, terms: try Self.strings(terms, "redaction.dictionaries[\(i)].terms"),
-                                   caseInsensitive: ci, score: score))
+                    DictionarySpec(name: name, terms: try Self.strings(terms, where_ + ".terms"), caseInsensitive: ci,
+                                   score: score, context: context, contextWindow: window))
                 entities.insert(EntityType(name))
             }
         }
         if let g = map["gazetteer"] {
             guard let gm = g as? [String: Any] else { throw .invalidPolicy("`redaction.gazetteer` must be a mapping") }
-            if let b = gm["builtin"] as? Bool { useBuiltInGazetteer = b }
+            useBuiltInGazetteer = try Self.bool(gm["builtin"], "redaction.gazetteer.builtin", default: useBuiltInGazetteer)
             if let v = gm["first_names"] { extraFirstNames = try Self.strings(v, "redaction.gazetteer.first_names") }
             if let v = gm["last_names"] { extraLastNames = try Self.strings(v, "redaction.gazetteer.last_names") }
             if let v = gm["locations"] { extraLocations = try Self.strings(v, "redaction.gazetteer.locations") }
@@ -96,9 +95,9 @@ extension RedactionPolicy {
                 detectLongDates = b
                 if !b { entities.remove(.dateTime) }
             } else if let dm = d as? [String: Any] {
-                if let b = dm["detect"] as? Bool, !b { entities.remove(.dateTime) }
-                if let b = dm["numeric"] as? Bool { detectNumericDates = b }
-                if let b = dm["long_form"] as? Bool { detectLongDates = b }
+                if try !Self.bool(dm["detect"], "redaction.dates.detect", default: true) { entities.remove(.dateTime) }
+                detectNumericDates = try Self.bool(dm["numeric"], "redaction.dates.numeric", default: detectNumericDates)
+                detectLongDates = try Self.bool(dm["long_form"], "redaction.dates.long_form", default: detectLongDates)
                 if let op = dm["operator"] { operators[.dateTime] = try Self.parseOperator(op, "redaction.dates.operator") }
             } else {
                 throw .invalidPolicy("`redaction.dates` must be a boolean or a mapping")
@@ -109,12 +108,7 @@ extension RedactionPolicy {
                 try Self.refuseUnknownKeys(am, known: ["terms", "case_insensitive"], at: "redaction.allow")
                 guard let terms = am["terms"] else { throw .invalidPolicy("`redaction.allow` needs `terms`") }
                 allow = try Self.strings(terms, "redaction.allow.terms")
-                if let ci = am["case_insensitive"] {
-                    guard let b = ci as? Bool else {
-                        throw .invalidPolicy("`redaction.allow.case_insensitive` must be a boolean")
-                    }
-                    allowCaseInsensitive = b
-                }
+                allowCaseInsensitive = try Self.bool(am["case_insensitive"], "redaction.allow.case_insensitive", default: false)
             } else {
                 allow = try Self.strings(a, "redaction.allow")
             }
@@ -125,6 +119,16 @@ extension RedactionPolicy {
             }
             invalidUTF8 = v
         }
+    }
+
+    /// The `context` words and `context_window` of a pattern or dictionary entry at `where_`.
+    private static func context(_ f: [String: Any], _ where_: String) throws(RedactionError) -> ([String], Int) {
+        let context = try f["context"].map { v throws(RedactionError) in try Self.strings(v, where_ + ".context") } ?? []
+        let window = try Self.int(f["context_window"], where_ + ".context_window", default: PatternSpec.defaultContextWindow)
+        guard (1...256).contains(window) else {
+            throw .invalidPolicy("`\(where_).context_window` must be 1 to 256 bytes")
+        }
+        return (context, window)
     }
 
     /// Refuses a key of `map` that is not in `known`, naming it and the known ones (never a value).
@@ -150,6 +154,12 @@ extension RedactionPolicy {
         if let i = v as? Int { return Double(i) }
         if let s = v as? String, let d = Double(s) { return d }
         throw .invalidPolicy("`\(where_)` must be a number")
+    }
+
+    static func bool(_ v: Any?, _ where_: String, default def: Bool) throws(RedactionError) -> Bool {
+        guard let v else { return def }
+        guard let b = v as? Bool else { throw .invalidPolicy("`\(where_)` must be true or false") }
+        return b
     }
 
     static func int(_ v: Any?, _ where_: String, default def: Int) throws(RedactionError) -> Int {
@@ -183,7 +193,7 @@ extension RedactionPolicy {
                 throw .invalidPolicy("`\(where_).char` must be one character")
             }
             guard keep >= 0 else { throw .invalidPolicy("`\(where_).keep_last` must be ≥ 0") }
-            return .mask(char: ch, keepLast: keep, keepSeparators: spec["keep_separators"] as? Bool ?? false)
+            return .mask(char: ch, keepLast: keep, keepSeparators: try bool(spec["keep_separators"], where_ + ".keep_separators", default: false))
         case "pseudonym", "hash", "hmac":
             let len = try int(spec["length"], where_ + ".length", default: 16)
             guard (8...64).contains(len) else { throw .invalidPolicy("`\(where_).length` must be 8…64") }

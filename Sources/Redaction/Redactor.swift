@@ -40,6 +40,23 @@ public final class Redactor: @unchecked Sendable {
     /// `allowList != nil`, as a plain flag: the scan path tests it per record without loading the list.
     private let hasAllowList: Bool
 
+    /// Adds a dictionary term (words split at spaces, joined by one) to `table`: its leading words as
+    /// prefixes, the whole as a term of dictionary `index`. A term already in an earlier dictionary
+    /// keeps that one (the first dictionary that lists it names it).
+    private static func insert(term: [UInt8], dictionary index: UInt32, into table: inout WordTable) {
+        let words = term.split(separator: 32)
+        guard !words.isEmpty else { return }
+        var prefix: [UInt8] = []
+        for w in words.dropLast() {
+            if !prefix.isEmpty { prefix.append(32) }
+            prefix += w
+            table.insert(prefix, WordFlags.userPrefix.rawValue)
+        }
+        let key = Array(words.joined(separator: [32]))
+        if table.lookup(key) & WordFlags.userTerm.rawValue != 0 { return }
+        table.insert(key, WordFlags.userTerm.rawValue | index << 16)
+    }
+
     /// Compiles the policy. Throws when the policy is inconsistent or an operator needs a key that
     /// was not given. Error messages never contain record values.
     public init(policy: RedactionPolicy = .default, keys: RedactionKeys? = nil) throws(RedactionError) {
@@ -63,11 +80,8 @@ public final class Redactor: @unchecked Sendable {
         for (i, t) in EntityType.builtIn.enumerated() { cfg.enabled[i] = policy.entities.contains(t) }
         cfg.numericDates = policy.detectNumericDates
         cfg.longDates = policy.detectLongDates
-        cfg.scores = [Float](repeating: 0.85, count: EntityType.builtIn.count)
         for spec in policy.patterns where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))
-            while cfg.scores.count < cfg.kinds.count { cfg.scores.append(0.85) }
-            cfg.scores[Int(kind)] = Float(spec.score)
             do {
                 var p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
                                         wordBoundary: spec.wordBoundary)
@@ -83,25 +97,21 @@ public final class Redactor: @unchecked Sendable {
         }
         for spec in policy.dictionaries where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))
-            while cfg.scores.count < cfg.kinds.count { cfg.scores.append(0.85) }
-            cfg.scores[Int(kind)] = Float(spec.score)
-            let dictIndex = UInt32(cfg.dictionaryKinds.count)
-            cfg.dictionaryKinds.append(kind)
+            let words = spec.context.map { $0.lowercased() }.filter { !$0.isEmpty }
+            let dictIndex = UInt32(cfg.dictionaries.count)
+            cfg.dictionaries.append(UserDictionary(
+                kind: kind, score: Float(spec.score),
+                context: words.isEmpty ? nil : (Context.list(words), spec.contextWindow, Float(spec.score(withContext: true)))))
             for term in spec.terms {
-                var spellings = [term]
                 if spec.caseInsensitive {
-                    spellings += [term.lowercased(), term.uppercased(), term.capitalized]
-                }
-                for s in Set(spellings) {
-                    let words = s.split(separator: " ")
-                    guard !words.isEmpty else { continue }
-                    var prefix = ""
-                    for w in words.dropLast() {
-                        prefix = prefix.isEmpty ? String(w) : prefix + " " + w
-                        cfg.words.insert(Array(prefix.utf8), WordFlags.userPrefix.rawValue)
+                    // Lower, UPPER and Capitalised spellings too, for scripts `CaseFold` leaves alone.
+                    for s in Set([term, term.lowercased(), term.uppercased(), term.capitalized]) {
+                        Self.insert(term: CaseFold.fold(s), dictionary: dictIndex, into: &cfg.folded)
                     }
-                    cfg.words.insert(Array(words.joined(separator: " ").utf8), WordFlags.userTerm.rawValue | dictIndex << 16)
-                    if let f = s.unicodeScalars.first, !(f.value >= 65 && f.value <= 90) && f.value < 0xC0 {
+                    if let f = CaseFold.fold(term).first, f < 0xC0 { cfg.lowercaseLookups = true }
+                } else {
+                    Self.insert(term: Array(term.utf8), dictionary: dictIndex, into: &cfg.words)
+                    if let f = term.unicodeScalars.first, !(f.value >= 65 && f.value <= 90) && f.value < 0xC0 {
                         cfg.lowercaseLookups = true
                     }
                 }

@@ -259,6 +259,96 @@ enum Fixtures {
         #expect(PatternSpec(name: "X", pattern: "x", score: 0.01).score(withContext: true) == 0.4)
     }
 
+    /// `case_insensitive: true` matches a term in any case (ASCII, Latin-1, Greek, Cyrillic), as whole
+    /// words, also where a capital would take the main loop's shortcut, after a title, and inside a
+    /// name; the default matches the spelling given. A term in two dictionaries is the first one's;
+    /// the longer of an exact and a folded term wins.
+    @Test func caseInsensitiveDictionaries() throws {
+        let policy = try RedactionPolicy(plain: [
+            "dictionaries": [
+                ["name": "VENDOR", "terms": ["acme corp", "Müller GmbH", "москва сити", "Ωmega"], "case_insensitive": true],
+                ["name": "PROJECT", "terms": ["Nightjar", "Acme Corp Labs"]],
+                ["name": "CODENAME", "terms": ["Nightjar", "Kestrel"]],
+            ],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(hits("we use ACME corp and Acme Corp, acme CORP!", r).map(\.1) == ["ACME corp", "Acme Corp", "acme CORP"])
+        #expect(hits("we use ACME corp and Acme Corp, acme CORP!", r).map(\.0) == ["VENDOR", "VENDOR", "VENDOR"])
+        #expect(hits("MÜLLER GMBH, Москва Сити and ΩMEGA", r).map(\.1) == ["MÜLLER GMBH", "Москва Сити", "ΩMEGA"])
+        #expect(hits("acmecorp, acme  corp, xacme corp, acme corpx", r).isEmpty)
+        #expect(hits("ask Mr Acme Corp", r).map(\.0) == ["VENDOR"])
+        #expect(hits("Acme Corp Labs ships", r).map { [$0.0, $0.1] } == [["PROJECT", "Acme Corp Labs"]])
+        #expect(hits("the Nightjar and Kestrel", r).map(\.0) == ["PROJECT", "CODENAME"])
+        #expect(hits("the nightjar", r).isEmpty)
+        for pad in 0..<20 {
+            let t = String(repeating: "x", count: pad) + " then ACME Corp, " + String(repeating: "y ", count: pad % 7)
+            #expect(hits(t, r).map(\.1) == ["ACME Corp"], "pad \(pad)")
+        }
+    }
+
+    /// A dictionary term that starts lowercase makes lowercase letters trigger bytes; words that start
+    /// with them must still leave what follows to the other recognisers (a lowercase bech32 address
+    /// was missed when a term started with "b", because the word was skipped to its end).
+    @Test func lowercaseTermsLeaveOtherEntitiesAlone() throws {
+        for ci in [false, true] {
+            let policy = try RedactionPolicy(plain: [
+                "dictionaries": [["name": "V", "terms": ["blue heron", "dead end", "fox", "ann"], "case_insensitive": ci]],
+            ] as [String: Any])
+            let r = try Redactor(policy: policy)
+            let text = "to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq, dead:beef::1, fe80::1ff:fe23:4567:890a, "
+                + "aa:bb:cc:dd:ee:ff, ann@example.com, a dead end, blue heron, fox, foxes, annual"
+            #expect(hits(text, r).map(\.0) == ["CRYPTO", "IP_ADDRESS", "IP_ADDRESS", "MAC_ADDRESS", "EMAIL_ADDRESS", "V", "V", "V"],
+                    "case_insensitive: \(ci)")
+        }
+    }
+
+    /// Dictionary context words raise a weak term's score as for patterns.
+    @Test func dictionaryContext() throws {
+        let policy = try RedactionPolicy(plain: [
+            "dictionaries": [["name": "TICKER", "terms": ["Zork"], "score": 0.3, "context": ["ticker", "symbol"]]],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(r.entities(in: "the ticker Zork").map(\.score) == [0.65])
+        #expect(r.entities(in: "Zork is fine").isEmpty)
+    }
+
+    /// The fold is the simple lowercase mapping of the letters it covers (checked against Swift's
+    /// Unicode `lowercased()`), keeps every other scalar's bytes, and never changes the length.
+    @Test func caseFold() {
+        var covered = 0
+        for v in UInt32(0)..<0x3000 {
+            guard let u = Unicode.Scalar(v) else { continue }
+            let s = String(Character(u))
+            let folded = CaseFold.fold(s)
+            #expect(folded.count == s.utf8.count)
+            let inRange = (0x41...0x5A).contains(v) || ((0xC0...0xDE).contains(v) && v != 0xD7)
+                || ((0x391...0x3A9).contains(v) && v != 0x3A2) || (0x400...0x42F).contains(v)
+            if inRange {
+                #expect(folded == Array(s.lowercased().utf8), "U+\(String(v, radix: 16))")
+                covered += 1
+            } else {
+                #expect(folded == Array(s.utf8), "U+\(String(v, radix: 16))")
+            }
+        }
+        #expect(covered == 26 + 30 + 24 + 48)
+    }
+
+    /// The look-up filter puts every spelling of a word that folds to a key in the key's slot, so
+    /// it never turns a case-insensitive match away.
+    @Test func startPairsAgreeAcrossCase() {
+        let letters = Array("aZéÉωΩπΠжЖяЯѐЀ1-".unicodeScalars)
+        var g = Gen(s: 99)
+        for _ in 0..<5_000 {
+            let word = String(String.UnicodeScalarView((0..<2).map { _ in letters[g.int(letters.count)] }))
+            let key = CaseFold.fold(word)
+            for variant in [word.uppercased(), word.lowercased(), word] {
+                let b = Array(variant.utf8)
+                guard CaseFold.fold(b) == key else { continue }
+                #expect(StartPairs.slot(b[0], b[1]) == StartPairs.slot(key[0], key[1]), "\(variant)")
+            }
+        }
+    }
+
     @Test func allowAndContextPolicyErrors() {
         for bad: [String: Any] in [
             ["allow": 3], ["allow": ["terms": [1]]], ["allow": ["case_insensitive": true]],
@@ -266,6 +356,12 @@ enum Fixtures {
             ["patterns": [["name": "X", "pattern": "x", "context": [3]]]],
             ["patterns": [["name": "X", "pattern": "x", "context": ["a"], "context_window": 0]]],
             ["patterns": [["name": "X", "pattern": "x", "contxt": ["a"]]]],
+            ["patterns": [["name": "X", "pattern": "x", "word_boundary": "no"]]],
+            ["dictionaries": [["name": "X", "terms": ["a"], "case_insensitive": "yes"]]],
+            ["dictionaries": [["name": "X", "terms": ["a"], "scroe": 1]]],
+            ["dictionaries": [["name": "X", "terms": ["a"], "context": ["b"], "context_window": 300]]],
+            ["gazetteer": ["builtin": "false"]], ["dates": ["numeric": 0]],
+            ["operators": ["CREDIT_CARD": ["type": "mask", "keep_separators": "true"]]],
         ] {
             #expect(throws: RedactionError.self) { try RedactionPolicy(plain: bad) }
         }

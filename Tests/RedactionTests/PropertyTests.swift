@@ -51,12 +51,17 @@ struct Gen {
     /// Values the seventh run allows (`redaction.allow`), with the default operators.
     static let allowed = ["John Smith", "ann@example.com", "192.168.1.1", "Berlin"]
 
-    @Test(arguments: 0..<7)
+    /// Case-insensitive dictionary terms of the eighth run, over pieces of the generated text.
+    static let folded = ["new york", "ZOË", "john smith berlin", "dr"]
+
+    @Test(arguments: 0..<8)
     func idempotentValidAndBounded(set: Int) throws {
         var plain: [String: Any] = ["operators": Self.operatorSets[min(set, 5)]]
         if set == 6 { plain = ["allow": Self.allowed] }
+        if set == 7 { plain = ["dictionaries": [["name": "TERM", "terms": Self.folded, "case_insensitive": true]]] }
         let r = try Redactor(policy: RedactionPolicy(plain: plain), keys: testKeys)
         var g = Gen(s: UInt64(set) &* 7919)
+        var termHits = 0
         for _ in 0..<400 {
             let t = g.text()
             let once = r.redact(text: t)
@@ -66,6 +71,7 @@ struct Gen {
             #expect(String(decoding: Array(once.utf8), as: UTF8.self) == once)
             let scalars = t.unicodeScalars.count
             for e in r.entities(in: t) {
+                if e.type.rawValue == "TERM" { termHits += 1 }
                 #expect(0 <= e.start && e.start < e.end && e.end <= scalars)
                 if set == 6 {
                     let value = String(String.UnicodeScalarView(Array(t.unicodeScalars)[e.start..<e.end]))
@@ -80,6 +86,7 @@ struct Gen {
                 if e.byteEnd < b.count { #expect(b[e.byteEnd] & 0xC0 != 0x80) }
             }
         }
+        if set == 7 { #expect(termHits > 20, "the case-insensitive terms were found \(termHits) times") }
     }
 
     /// Entity offsets are code points, end exclusive, as Python indexes a str — checked for start and

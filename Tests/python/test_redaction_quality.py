@@ -137,6 +137,69 @@ def test_pattern_context_raises_score(tmp_path):
     assert got == [[{"type": "STAFF_NUMBER", "start": 13, "end": 19, "score": 0.65}], []]
 
 
+def _random_case(rng, term):
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in term)
+
+
+def test_case_insensitive_dictionary_matches_presidio_deny_list(tmp_path):
+    """`case_insensitive: true` finds what Presidio's deny-list regex finds (its default flags include
+    IGNORECASE): the terms as whole words, in any case, among Faker sentences — ASCII and Latin-1
+    letters. Checked with Python's `re`, independently of the scanner."""
+    import random
+    import re
+    from faker import Faker
+
+    terms = ["acme corp", "Blue Heron", "Müller GmbH", "ærø", "Zoë Labs", "nightjar"]
+    topo = tmp_path / "t.yaml"
+    topo.write_text("redaction:\n  entities: [VENDOR]\n  dictionaries:\n"
+                    f"    - {{name: VENDOR, terms: {json.dumps(terms)}, case_insensitive: true, score: 1.0}}\n")
+    regex = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in terms) + r")(?:(?=\W)|$)",
+                       re.DOTALL | re.MULTILINE | re.IGNORECASE)
+    rng = random.Random(7)
+    fake = Faker(["en_US", "de_DE", "fr_FR"])
+    fake.seed_instance(7)
+    lines = []
+    for _ in range(3000):
+        words = fake.sentence(nb_words=8).rstrip(".").split()
+        for _ in range(rng.randint(0, 2)):
+            words.insert(rng.randint(0, len(words)), _random_case(rng, rng.choice(terms)))
+        if rng.random() < 0.1:
+            words.insert(rng.randint(0, len(words)), rng.choice(terms).replace(" ", "") + "x")  # no match
+        lines.append(" ".join(words) + rng.choice([".", "!", "?", ",", ""]))
+    out = run(["redact", "--topology", str(topo), "--emit", "entities"], "\n".join(lines) + "\n").splitlines()
+    assert len(out) == len(lines)
+    found = 0
+    for line, got in zip(lines, out):
+        want = [(m.start(1), m.end(1)) for m in regex.finditer(line)]
+        assert [(e["start"], e["end"]) for e in json.loads(got)["entities"]] == want, line
+        found += len(want)
+    assert found > 2000
+    # Exact matching (the default) keeps to the spelling given.
+    topo.write_text("redaction:\n  entities: [VENDOR]\n  dictionaries:\n"
+                    "    - {name: VENDOR, terms: [acme corp]}\n")
+    got = json.loads(run(["redact", "--topology", str(topo), "--emit", "entities"], "Acme Corp and acme corp\n"))
+    assert [(e["start"], e["end"]) for e in got["entities"]] == [(14, 23)]
+
+
+def test_dictionary_context_and_first_dictionary_wins(tmp_path):
+    """Dictionary context words raise a weak term's score (as for patterns); a term listed in two
+    dictionaries is reported as the first one's type."""
+    topo = tmp_path / "t.yaml"
+    topo.write_text("redaction:\n  dictionaries:\n"
+                    "    - {name: PROJECT, terms: [Blue Heron, Nightjar]}\n"
+                    "    - {name: CODENAME, terms: [Nightjar, Kestrel]}\n"
+                    "    - {name: BIRD, terms: [Kestrel, Osprey]}\n"
+                    "    - {name: TICKER, terms: [zork], score: 0.3, context: [ticker, symbol]}\n")
+    out = run(["redact", "--topology", str(topo)], "Nightjar and Kestrel and Osprey\nticker zork\nzork alone\n")
+    assert out == "<PROJECT> and <CODENAME> and <BIRD>\nticker <TICKER>\nzork alone\n"
+    topo.write_text("redaction:\n  dictionaries:\n    - {name: X, terms: [a], case_insensitive: \"yes\"}\n")
+    res = subprocess.run([steward_binary(), "redact", "--topology", str(topo)], input=b"x\n", capture_output=True)
+    assert res.returncode != 0 and b"case_insensitive` must be true or false" in res.stderr
+    topo.write_text("redaction:\n  dictionaries:\n    - {name: X, terms: [a], scroe: 1}\n")
+    res = subprocess.run([steward_binary(), "redact", "--topology", str(topo)], input=b"x\n", capture_output=True)
+    assert res.returncode != 0 and b"unknown key `redaction.dictionaries[0].scroe`" in res.stderr
+
+
 def test_invalid_utf8_replaced_or_rejected(tmp_path):
     bad = b"mail ann@example.com \xff\xfe end\n"
     res = subprocess.run([steward_binary(), "redact"], input=bad, capture_output=True, timeout=60)

@@ -48,7 +48,8 @@ extension Scanner {
     /// non-ASCII letters, `'`/`-` + capital). Words the Bloom filter rules out, and stop words only
     /// ("The", "What"), end there; a name, place, month or title goes on to `capitalizedWord` with the
     /// flags looked up here, as `capitalized` would after its checks. The caller has made sure that no
-    /// user pattern starts with the byte (this holds for `shortNumberEnd` too).
+    /// user pattern starts with the byte (this holds for `shortNumberEnd` too), and no case-insensitive
+    /// dictionary term can (see `DetectorBuilder.build`).
     @inline(__always)
     mutating func ordinaryCapitalEnd(_ i: Int) -> Int {
         // Words of up to seven letters (most sentence starts) end inside one 8-byte load: their length

@@ -155,16 +155,18 @@ enum Context {
 struct DetectorBuilder {
     var kinds: [EntityType] = EntityType.builtIn
     var enabled = [Bool](repeating: true, count: Int(Kind.builtInCount))
-    var scores: [Float] = []
     var words: WordTable
     var patterns: [UserPattern] = []
-    /// Kind index of each user dictionary (parallel to the dictionary index stored in word flags).
-    var dictionaryKinds: [UInt16] = []
+    /// The user dictionaries, by the index stored in their terms' word flags.
+    var dictionaries: [UserDictionary] = []
     var patternFirst = [Bool](repeating: false, count: 256)
     var longDates = true
     var numericDates = true
     /// Whether lowercase words need a dictionary lookup (a user term starts lowercase).
     var lowercaseLookups = false
+    /// The terms of case-insensitive dictionaries, folded (`CaseFold`), with the same flags as
+    /// `words` gives exact terms.
+    var folded = WordTable(capacityHint: 16)
 
     init(words: WordTable) {
         self.words = words
@@ -187,17 +189,65 @@ struct DetectorBuilder {
         t[Int(UInt8(ascii: "."))] = Trigger.dot
         t[Int(UInt8(ascii: "-"))] = Trigger.dash
         for b in 0xC0...0xFF { t[b] = Trigger.nonASCII }
+        // Where a dictionary look-up may start: the first byte of an exact or a folded key (capitals
+        // are triggers of their own).
+        let wordStart = (0..<256).map { words.firstBytes[$0] || folded.firstBytes[$0] }
+        var pairs = StartPairs()
+        for key in words.keys where !(65...90).contains(key[0]) { pairs.insert(key) }
+        for key in folded.keys { pairs.insert(key) }
         for b in 0..<256 where t[b] == 0 {
-            if patternFirst[b] || (lowercaseLookups && words.firstBytes[b]) { t[b] = Trigger.other }
+            if patternFirst[b] || (lowercaseLookups && wordStart[b]) { t[b] = Trigger.other }
         }
-        var sc = scores
-        while sc.count < kinds.count { sc.append(0.85) }
+        // A folded term that starts with an ASCII letter makes lowercase letters triggers, which turns
+        // off the vector skip and with it the main loop's capital shortcut (which looks in `words`
+        // only); other folded terms start with a non-ASCII letter, which the shortcut leaves alone.
         var en = enabled
         while en.count < kinds.count { en.append(true) }
-        return DetectorConfig(kinds: kinds, enabled: en, scores: sc, words: words, patterns: patterns,
-                              dictionaryKinds: dictionaryKinds, trigger: t, patternFirst: patternFirst,
-                              longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups)
+        return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns,
+                              dictionaries: dictionaries, trigger: t, patternFirst: patternFirst,
+                              longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups,
+                              folded: folded.count > 0 ? folded : nil, wordStart: wordStart,
+                              startPairs: pairs.bitmap())
     }
+}
+
+/// A 1024-bit filter over the first two bytes of the dictionary keys a lowercase word may match
+/// (exact keys that do not start with a capital, and folded keys), both bytes mapped by `slot` so
+/// that every spelling a case-insensitive key matches maps to the key's own slot. Most lowercase
+/// words at a trigger byte ("and", "about") fail it before their end is found and hashed.
+struct StartPairs {
+    private var bits = [UInt64](repeating: 0, count: 16)
+    /// False when a key has a single byte: then every word passes.
+    private(set) var active = true
+
+    /// The first byte folded (`CaseFold`, with the byte after it for a two-byte letter); the second
+    /// lowercased if an ASCII letter, else one value for every non-ASCII byte (the lead byte of a
+    /// letter can change with its case, Π/π).
+    @inline(__always)
+    static func slot(_ b0: UInt8, _ b1: UInt8) -> Int {
+        let l0 = b0 &- 65 < 26 ? b0 | 0x20 : (b0 >= 0xC3 ? CaseFold.pair(b0, b1).0 : b0)
+        let l1 = b1 >= 0x80 ? 0x80 : (b1 &- 65 < 26 ? b1 | 0x20 : b1)
+        return ContextSet.pairSlot(l0, l1)
+    }
+
+    mutating func insert(_ key: [UInt8]) {
+        guard key.count >= 2 else {
+            active = false
+            return
+        }
+        let h = Self.slot(key[0], key[1])
+        bits[h >> 6] |= 1 << UInt64(h & 63)
+    }
+
+    func bitmap() -> [UInt64] { active ? bits : [UInt64](repeating: ~0, count: 16) }
+}
+
+/// A user dictionary as the scanner reports its terms: kind, score, and the score with a context
+/// word in the window before the term.
+struct UserDictionary {
+    let kind: UInt16
+    let score: Float
+    let context: (words: ContextSet, window: Int, score: Float)?
 }
 
 /// The frozen detector configuration: which kinds run, the gazetteer, user patterns, and the trigger
@@ -206,43 +256,59 @@ struct DetectorBuilder {
 final class DetectorConfig: @unchecked Sendable {
     let kinds: [EntityType]
     let enabled: [Bool]
-    let scores: [Float]
     let words: WordIndex
     let enabledFlags: UnsafeMutablePointer<Bool>
     let patterns: [UserPattern]
-    let dictionaryKinds: [UInt16]
+    let dictionaries: [UserDictionary]
     let trigger: [UInt8]
     let patternFirst: [Bool]
     let longDates: Bool
     let numericDates: Bool
     let lowercaseLookups: Bool
+    /// The folded terms of case-insensitive dictionaries; nil when there are none.
+    let folded: WordIndex?
+    /// `folded`, for the scanner to read without retaining it.
+    let foldedRef: Unmanaged<WordIndex>?
+    /// Bytes at which a lowercase word needs a dictionary look-up (`lowercaseLookups`).
+    let wordStart: UnsafeMutablePointer<Bool>
+    /// `StartPairs` of the keys a lowercase word or a folded look-up may match, 1024 bits.
+    let startPairs: UnsafeMutablePointer<UInt64>
     /// Whether every trigger byte is one `TriggerVector` stops at, so the main loop may skip sixteen
     /// bytes at a time.
     let vectorSkip: Bool
     let hasPatterns: Bool
 
-    init(kinds: [EntityType], enabled: [Bool], scores: [Float], words: WordTable, patterns: [UserPattern],
-         dictionaryKinds: [UInt16], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
-         lowercaseLookups: Bool) {
+    init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern],
+         dictionaries: [UserDictionary], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
+         lowercaseLookups: Bool, folded: WordTable?, wordStart: [Bool], startPairs: [UInt64]) {
         self.kinds = kinds
         self.enabled = enabled
-        self.scores = scores
         self.words = WordIndex(words)
         self.enabledFlags = .allocate(capacity: enabled.count)
         self.enabledFlags.initialize(from: enabled, count: enabled.count)
         self.patterns = patterns
-        self.dictionaryKinds = dictionaryKinds
+        self.dictionaries = dictionaries
         self.trigger = trigger
         self.patternFirst = patternFirst
         self.longDates = longDates
         self.numericDates = numericDates
         self.lowercaseLookups = lowercaseLookups
+        self.folded = folded.map(WordIndex.init)
+        self.foldedRef = self.folded.map { Unmanaged.passUnretained($0) }
+        self.wordStart = .allocate(capacity: 256)
+        self.wordStart.initialize(from: wordStart, count: 256)
+        self.startPairs = .allocate(capacity: 16)
+        self.startPairs.initialize(from: startPairs, count: 16)
         self.vectorSkip = (0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) }
             && !patternFirst[Int(UInt8(ascii: "."))]
         self.hasPatterns = !patterns.isEmpty
     }
 
-    deinit { enabledFlags.deallocate() }
+    deinit {
+        enabledFlags.deallocate()
+        wordStart.deallocate()
+        startPairs.deallocate()
+    }
 
     @inline(__always) func isEnabled(_ kind: UInt16) -> Bool { enabledFlags[Int(kind)] }
 }
@@ -300,6 +366,8 @@ struct ScanSetup {
     let longDates: Bool
     let numericDates: Bool
     let lowercaseLookups: Bool
+    /// Whether a case-insensitive dictionary has terms (`DetectorConfig.folded`).
+    let hasFolded: Bool
 
     init(config: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
         self.config = Unmanaged.passUnretained(config)
@@ -312,6 +380,8 @@ struct ScanSetup {
         self.longDates = config.longDates
         self.numericDates = config.numericDates
         self.lowercaseLookups = config.lowercaseLookups
+        self.hasFolded = config.folded != nil
+
     }
 }
 
@@ -369,8 +439,13 @@ struct Scanner {
 
     @inline(__always) var maxKeyLength: Int { setup.words._withUnsafeGuaranteedRef { $0.maxKeyLength } }
 
-    @inline(__always) func isFirstByteOfWord(_ b: UInt8) -> Bool {
-        setup.words._withUnsafeGuaranteedRef { $0.firstBytes[Int(b)] }
+    func isFirstByteOfWord(_ b: UInt8) -> Bool { cfg.wordStart[Int(b)] }
+
+    /// Whether a key of `DetectorConfig.startPairs` may start at `i` (a lowercase word, or any word
+    /// for the folded keys).
+    @inline(__always) func mayStartKey(_ i: Int) -> Bool {
+        let h = StartPairs.slot(p[i], at(i &+ 1))
+        return setup.config._withUnsafeGuaranteedRef { $0.startPairs[h &>> 6] } & (1 &<< UInt64(h & 63)) != 0
     }
 
     // MARK: Byte helpers
@@ -461,7 +536,7 @@ struct Scanner {
         case Trigger.dot: return dot(i)
         case Trigger.dash: return dash(i)
         default:
-            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) { return capitalized(i) }
+            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) { return lowercaseWord(i) }
             return midWord ? skipWord(i) : i &+ 1
         }
     }
@@ -1175,8 +1250,9 @@ struct Scanner {
     /// main loop's capital fast path enters here with the flags it looked up).
     @inline(__always)
     mutating func capitalizedWord(_ i: Int, _ we: Int, _ f: WordFlags) -> Int {
+        if setup.hasFolded || f.contains(.userPrefix) || f.contains(.userTerm),
+           let e = userTerm(i, we, f.rawValue) { return e }
         if f.isEmpty { return we }
-        if f.contains(.userPrefix) || f.contains(.userTerm), let e = userTerm(i, we) { return e }
         if f.contains(.month) && setup.longDates, let e = monthFirstDate(i, we) { return e }
         if f.contains(.stop) && !f.contains(.locationPrefix) && !f.contains(.location) { return we }
         if f.contains(.title) { return titledName(i, we) }
@@ -1216,6 +1292,13 @@ struct Scanner {
         }
     }
 
+    /// The end of the word after one space at `e`, or nil (a phrase's next word).
+    func nextWordEnd(_ e: Int) -> Int? {
+        guard at(e) == 32, isWord(e + 1) else { return nil }
+        let nw = wordEnd(e + 1)
+        return nw > e + 1 ? nw : nil
+    }
+
     /// The next capitalised word after one space, or nil.
     func nextCapitalized(_ e: Int) -> (Int, Int)? {
         guard at(e) == 32, isUpper(e + 1) || (at(e + 1) >= 0xC3 && at(e + 1) <= 0xC5) else { return nil }
@@ -1224,16 +1307,18 @@ struct Scanner {
         return (e + 1, we)
     }
 
+    /// A title ("Mr", "Dr.") and the one or two capitalised words after it as a person; when the next
+    /// word starts a user dictionary term, scanning resumes after the title instead.
     mutating func titledName(_ i: Int, _ we: Int) -> Int {
         var e = we
         if at(e) == 46 { e += 1 }
         guard let (s1, e1) = nextCapitalized(e) else { return e }
         var end = e1
         let f1 = WordFlags(rawValue: lookup(p + s1, e1 - s1))
-        if f1.contains(.stop) || f1.contains(.month) { return e }
+        if f1.contains(.stop) || f1.contains(.month) || startsUserTerm(s1, e1, f1) { return e }
         if let (s2, e2) = nextCapitalized(e1) {
             let f2 = WordFlags(rawValue: lookup(p + s2, e2 - s2))
-            if !f2.contains(.stop) && !f2.contains(.month) { end = e2 }
+            if !f2.contains(.stop) && !f2.contains(.month) && !startsUserTerm(s2, e2, f2) { end = e2 }
         }
         emit(Kind.person, s1, end, 0.85)
         return end
@@ -1253,8 +1338,9 @@ struct Scanner {
             probe = pe
             particles += 1
         }
-        if let (s2, e2) = nextCapitalized(probe) {
-            let f2 = WordFlags(rawValue: lookup(p + s2, e2 - s2))
+        if let (s2, e2) = nextCapitalized(probe), case let f2 = WordFlags(rawValue: lookup(p + s2, e2 - s2)),
+           !startsUserTerm(s2, e2, f2)
+        {
             if f2.contains(.lastName) || (f2.contains(.firstName) && !f2.contains(.ambiguous)) || (particles > 0 && !f2.contains(.stop)) {
                 e = e2
                 score = 0.9
@@ -1266,7 +1352,7 @@ struct Scanner {
             }
             if score > 0, let (s3, e3) = nextCapitalized(e) {
                 let f3 = WordFlags(rawValue: lookupMeaningful(p + s3, e3 - s3))
-                if f3.contains(.lastName) && !f3.contains(.stop) { e = e3 }
+                if f3.contains(.lastName) && !f3.contains(.stop) && !startsUserTerm(s3, e3, f3) { e = e3 }
             }
         }
         if score == 0 {
@@ -1293,9 +1379,7 @@ struct Scanner {
         if f.contains(.locationPrefix) {
             var e = we
             for _ in 0..<4 {
-                guard at(e) == 32, isWord(e + 1) else { break }
-                let nw = wordEnd(e + 1)
-                guard nw > e + 1 else { break }
+                guard let nw = nextWordEnd(e) else { break }
                 e = nw
                 let pf = WordFlags(rawValue: lookupMeaningful(p + i, e - i))
                 if pf.contains(.location) {
@@ -1311,34 +1395,86 @@ struct Scanner {
         return best
     }
 
-    mutating func userTerm(_ i: Int, _ we: Int) -> Int? {
-        var best = -1
-        var bestValue: UInt32 = 0
-        var e = we
-        let first = lookup(p + i, we - i)
-        if first & WordFlags.userTerm.rawValue != 0 {
-            best = we
-            bestValue = first
+    /// A word that starts at `i` with a byte some lowercase or folded dictionary key starts with
+    /// (`lowercaseLookups`). Its letters are passed over unless a key may start there; letters joined
+    /// to a digit or `_` are left for the digit's recogniser (a bech32 address "bc1…").
+    mutating func lowercaseWord(_ i: Int) -> Int {
+        guard mayStartKey(i) else {
+            var j = i &+ 1
+            while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
+            return j
         }
-        if first & WordFlags.userPrefix.rawValue != 0 {
-            for _ in 0..<6 {
-                guard at(e) == 32, isWord(e + 1) else { break }
-                let nw = wordEnd(e + 1)
-                guard nw > e + 1 else { break }
-                e = nw
-                let v = lookup(p + i, e - i)
-                if v & WordFlags.userTerm.rawValue != 0 {
-                    best = e
-                    bestValue = v
+        let we = wordEnd(i)
+        if we == i { return i &+ 1 }
+        if isDigit(we) || at(we) == 95 { return we }
+        return capitalizedWord(i, we, WordFlags(rawValue: lookupMeaningful(p + i, we - i)))
+    }
+
+    /// Reports the longest user dictionary term that starts at `i` (see `userTermEnd`) and returns its
+    /// end, or nil.
+    mutating func userTerm(_ i: Int, _ we: Int, _ first: UInt32) -> Int? {
+        guard let (end, value) = userTermEnd(i, we, first) else { return nil }
+        let dict = Int(value >> 16)
+        guard dict < cfg.dictionaries.count else { return nil }
+        let d = cfg.dictionaries[dict]
+        var score = d.score
+        if let context = d.context, contextBefore(i, context.window, context.words) { score = context.score }
+        emit(d.kind, i, end, score)
+        return end
+    }
+
+    /// The end and flags of the longest user dictionary term that starts at `i`, whose first word ends
+    /// at `we` and has the flags `first` in `words`: exact terms from `words`, terms of
+    /// case-insensitive dictionaries from `DetectorConfig.folded` over the folded text (`CaseFold`).
+    /// At equal length the exact term wins; a term in several dictionaries was given the first one's
+    /// index when the policy compiled. Nil when none starts there.
+    func userTermEnd(_ i: Int, _ we: Int, _ first: UInt32) -> (Int, UInt32)? {
+        var (best, bestValue) = phrase(i, we, first) { e in lookup(p + i, e - i) }
+        if setup.hasFolded && mayStartKey(i), let folded = setup.config._withUnsafeGuaranteedRef({ $0.foldedRef }) {
+            let maxLen = folded._withUnsafeGuaranteedRef { $0.maxKeyLength }
+            if we - i <= maxLen {
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxLen) { buf in
+                    let q = buf.baseAddress!
+                    var done = 0
+                    // Folds the text up to `e` (lazily: most words end the phrase) and looks it up.
+                    func look(_ e: Int) -> UInt32 {
+                        let len = e - i
+                        guard len <= maxLen else { return 0 }
+                        CaseFold.fold(p + i + done, into: q + done, count: len - done)
+                        done = len
+                        return folded._withUnsafeGuaranteedRef { $0.lookup(q, len) }
+                    }
+                    let (e, v) = phrase(i, we, look(we), look)
+                    if e > best { (best, bestValue) = (e, v) }
                 }
             }
         }
-        guard best > 0 else { return nil }
-        let dict = Int(bestValue >> 16)
-        guard dict < cfg.dictionaryKinds.count else { return nil }
-        let kind = cfg.dictionaryKinds[dict]
-        emit(kind, i, best, cfg.scores[Int(kind)])
-        return best
+        return best > 0 ? (best, bestValue) : nil
+    }
+
+    /// Whether a user dictionary term starts with the word `s ..< e`, whose flags in `words` are `f`
+    /// (then the name recognisers leave that word to it).
+    func startsUserTerm(_ s: Int, _ e: Int, _ f: WordFlags) -> Bool {
+        guard setup.hasFolded || f.contains(.userPrefix) || f.contains(.userTerm) else { return false }
+        return userTermEnd(s, e, f.rawValue) != nil
+    }
+
+    /// The end and flags of the longest term of a table that starts at `i`: its first word ends at
+    /// `we` with the flags `first`; `look(e)` gives the flags of `i ..< e`. Phrases run up to seven
+    /// words joined by single spaces; (-1, 0) when no term starts there.
+    func phrase(_ i: Int, _ we: Int, _ first: UInt32, _ look: (Int) -> UInt32) -> (Int, UInt32) {
+        var best = -1
+        var bestValue: UInt32 = 0
+        if first & WordFlags.userTerm.rawValue != 0 { (best, bestValue) = (we, first) }
+        guard first & WordFlags.userPrefix.rawValue != 0 else { return (best, bestValue) }
+        var e = we
+        for _ in 0..<6 {
+            guard let nw = nextWordEnd(e) else { break }
+            e = nw
+            let v = look(e)
+            if v & WordFlags.userTerm.rawValue != 0 { (best, bestValue) = (e, v) }
+        }
+        return (best, bestValue)
     }
 
     // MARK: Long-form dates

@@ -162,9 +162,15 @@ struct WordTable: Sendable {
         return idx < 0 ? 0 : values[idx]
     }
 
-    func lookup(_ key: String) -> UInt32 {
-        let bytes = Array(key.utf8)
-        return bytes.withUnsafeBufferPointer { lookup($0.baseAddress!, $0.count) }
+    func lookup(_ key: String) -> UInt32 { lookup(Array(key.utf8)) }
+
+    func lookup(_ key: [UInt8]) -> UInt32 {
+        key.withUnsafeBufferPointer { $0.isEmpty ? 0 : lookup($0.baseAddress!, $0.count) }
+    }
+
+    /// Every key, in insertion order.
+    var keys: [[UInt8]] {
+        keyStart.indices.map { k in Array(arena[Int(keyStart[k]) ..< Int(keyStart[k] + keyLength[k])]) }
     }
 
     func parts() -> (slots: [Int32], mask: Int, keyStart: [Int32], keyLength: [Int32], values: [UInt32], hashes: [UInt64], arena: [UInt8]) {
