@@ -153,6 +153,7 @@ public final class KafkaPipeline: Sendable {
             metadata: [
                 "consumed": "\(processor.counters.consumed)", "sanitized": "\(processor.counters.sanitized)",
                 "dead_lettered": "\(processor.counters.deadLettered)",
+                "unused_by_stream_stages": "\(processor.counters.unusedByStreamStages)",
             ])
         return processor.counters
     }

@@ -52,11 +52,14 @@ func printLine(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
-/// The processor counters as one JSON line.
+/// The processor counters as one JSON line. `unused_by_stream_stages` counts sanitized records that a
+/// stream stage dead-lettered as well (e.g. later than every open fairness window): they are in
+/// `sanitized` and each also has a message on the dead-letter topic.
 func summaryJSON(_ counters: Processor.Counters) -> String {
     let reasons = counters.deadLettersByReason.keys.sorted().map { "\"\($0)\":\(counters.deadLettersByReason[$0]!)" }
     return "{\"consumed\":\(counters.consumed),\"sanitized\":\(counters.sanitized),"
-        + "\"dead_lettered\":\(counters.deadLettered),\"dead_letters_by_reason\":{\(reasons.joined(separator: ","))}}"
+        + "\"dead_lettered\":\(counters.deadLettered),\"dead_letters_by_reason\":{\(reasons.joined(separator: ","))},"
+        + "\"unused_by_stream_stages\":\(counters.unusedByStreamStages)}"
 }
 
 struct BrokerCommand: AsyncParsableCommand {

@@ -82,6 +82,10 @@ struct PipelineBench: ParsableCommand {
             printLine(
                 "note: most records were dead-lettered, so this measures the rejection path; "
                     + "pass --input with records that match the topology")
+        } else if counters.unusedByStreamStages * 2 > count {
+            printLine(
+                "note: most records came too late for the stream stages' windows (a cycled --input repeats "
+                    + "its event times), so their window work is not measured; bench one pass of the input")
         }
     }
 }

@@ -31,15 +31,28 @@ def test_topology_samples_run_every_engine(steward_bin):
     assert topics["chats.sanitized"] == records["sanitized"]
     # The fairness engine ran: windows closed and were released.
     assert topics.get("chats.aggregates", 0) > 0
+    assert records["unused_by_stream_stages"] == topics["chats.dlq"] - records["dead_lettered"]
     assert notes == []
 
 
 def test_records_the_topology_refuses_are_called_out(steward_bin):
     records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--records", "2000")
     assert records == {"consumed": 2000, "sanitized": 0, "dead_lettered": 2000,
-                       "dead_letters_by_reason": {"missing_field": 2000}}
+                       "dead_letters_by_reason": {"missing_field": 2000}, "unused_by_stream_stages": 0}
     assert topics == {"chats.dlq": 2000}
     assert len(notes) == 1 and "dead-letter" in notes[0]
+
+
+def test_cycled_input_that_comes_too_late_is_called_out(steward_bin):
+    """Cycling the samples repeats their event times: the fairness stage dead-letters the repeats as
+    late, which the summary counts (`unused_by_stream_stages`) and the note names."""
+    samples = ROOT / "Topologies" / "samples" / "chats.jsonl"
+    count = sum(1 for line in samples.read_bytes().split(b"\n") if line)
+    records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--input", str(samples),
+                                   "--records", str(4 * count))
+    assert records["unused_by_stream_stages"] > 2 * count
+    assert topics["chats.dlq"] == records["dead_lettered"] + records["unused_by_stream_stages"]
+    assert len(notes) == 1 and "too late" in notes[0]
 
 
 def test_default_run_is_the_pass_through_core(steward_bin):
