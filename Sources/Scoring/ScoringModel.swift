@@ -166,10 +166,7 @@ public struct Scorer: Sendable {
         let top = values.sorted {
             abs($0.contribution) != abs($1.contribution) ? abs($0.contribution) > abs($1.contribution) : $0.index < $1.index
         }.prefix(k)
-        return top.map {
-            Attribution(
-                feature: model.featurizer.featureName(of: $0.index, record: record, scratch: scratch),
-                contribution: $0.contribution)
-        }
+        let names = model.featurizer.featureNames(of: top.map(\.index), record: record, scratch: scratch)
+        return zip(top, names).map { Attribution(feature: $1, contribution: $0.contribution) }
     }
 }

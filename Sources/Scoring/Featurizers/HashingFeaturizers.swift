@@ -108,19 +108,23 @@ public struct HashingVectorizer: Sendable, Hashable {
         }
     }
 
-    /// The n-grams of `tokens` that hash to `slot` (readable names for explanations).
-    func ngrams(of tokens: TextTokenizer, hashingTo slot: Int) -> [String] {
-        var names: [String] = []
+    /// For each of `wanted` slots, the n-grams of `tokens` that hash to it, in order of first
+    /// occurrence (readable names for explanations): one pass over the n-grams for all of them.
+    func ngrams(of tokens: TextTokenizer, hashingTo wanted: [Int]) -> [[String]] {
+        var names = [[String]](repeating: [], count: wanted.count)
         let n = tokens.tokenCount
         let slots = SlotHashing(featureCount: featureCount, alternateSign: false)
         tokens.withTokens { raw, starts, ends in
             for size in ngramRange.min...ngramRange.max where size <= n {
                 for first in 0...(n - size) {
-                    let name = TextTokenizer.withGram(raw, starts, ends, first: first, size: size) { start, count in
+                    TextTokenizer.withGram(raw, starts, ends, first: first, size: size) { start, count in
                         let gram = UnsafeRawBufferPointer(start: start, count: count)
-                        return slots.index(MurmurHash3.hash32(gram)) == slot ? String(decoding: gram, as: UTF8.self) : nil
+                        let slot = slots.index(MurmurHash3.hash32(gram))
+                        for w in wanted.indices where wanted[w] == slot {
+                            let name = String(decoding: gram, as: UTF8.self)
+                            if !names[w].contains(name) { names[w].append(name) }
+                        }
                     }
-                    if let name, !names.contains(name) { names.append(name) }
                 }
             }
         }

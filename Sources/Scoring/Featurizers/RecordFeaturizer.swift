@@ -163,10 +163,23 @@ public struct RecordFeaturizer: Sendable {
     /// A readable name for input slot `index` of the record last featurized into `scratch`:
     /// the n-gram(s), `field=value` or numeric field name that produced it.
     public func featureName<R: FeatureRecord>(of index: Int, record: R, scratch: FeaturizerScratch) -> String {
-        if index < categoricalOffset, let text {
-            let grams = text.ngrams(of: scratch.tokens, hashingTo: index)
-            return grams.isEmpty ? "text[\(index)]" : grams.joined(separator: " | ")
+        featureNames(of: [index], record: record, scratch: scratch)[0]
+    }
+
+    /// `featureName(of:)` for several slots; the text slots' n-grams are found in one pass.
+    public func featureNames<R: FeatureRecord>(of indices: [Int], record: R, scratch: FeaturizerScratch) -> [String] {
+        let textSlots = indices.filter { $0 < categoricalOffset }
+        let grams = textSlots.isEmpty ? [] : text.map { $0.ngrams(of: scratch.tokens, hashingTo: textSlots) } ?? []
+        var next = 0
+        return indices.map { index in
+            guard index < categoricalOffset, text != nil else { return otherName(of: index, record: record) }
+            defer { next += 1 }
+            return grams[next].isEmpty ? "text[\(index)]" : grams[next].joined(separator: " | ")
         }
+    }
+
+    /// The name of a categorical or numeric slot (or of a text slot when there is no text feature).
+    private func otherName<R: FeatureRecord>(of index: Int, record: R) -> String {
         if index < numericOffset, let categorical, let spec = spec.categorical {
             var names: [String] = []
             for field in spec.fields {
