@@ -99,9 +99,10 @@ public struct PatternSpec: Sendable, Equatable {
     }
 
     /// The score of a match, with or without a context word before it.
-    public func score(withContext: Bool) -> Double {
-        withContext ? min(1, max(score + PatternSpec.contextBoost, PatternSpec.contextFloor)) : score
-    }
+    public func score(withContext: Bool) -> Double { withContext ? Self.boosted(score) : score }
+
+    /// `score` raised by a context word: + `contextBoost`, at least `contextFloor`, at most 1.
+    public static func boosted(_ score: Double) -> Double { min(1, max(score + contextBoost, contextFloor)) }
 }
 
 /// A user-defined dictionary: terms (one or several words) reported as `name` where they occur as
@@ -125,9 +126,7 @@ public struct DictionarySpec: Sendable, Equatable {
     }
 
     /// The score of a match, with or without a context word before it (as `PatternSpec`'s).
-    public func score(withContext: Bool) -> Double {
-        withContext ? min(1, max(score + PatternSpec.contextBoost, PatternSpec.contextFloor)) : score
-    }
+    public func score(withContext: Bool) -> Double { withContext ? PatternSpec.boosted(score) : score }
 }
 
 /// One structured field rule: the values at `path` get `operator`, labelled `entity` in replacements.

@@ -85,10 +85,8 @@ public final class Redactor: @unchecked Sendable {
             do {
                 var p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
                                         wordBoundary: spec.wordBoundary)
-                let words = spec.context.map { $0.lowercased() }.filter { !$0.isEmpty }
-                if !words.isEmpty {
-                    p.context = (Context.list(words), spec.contextWindow, Float(spec.score(withContext: true)))
-                }
+                p.context = Context.rule(words: spec.context, window: spec.contextWindow,
+                                         score: spec.score(withContext: true))
                 cfg.patterns.append(p)
                 for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }
             } catch {
@@ -97,11 +95,10 @@ public final class Redactor: @unchecked Sendable {
         }
         for spec in policy.dictionaries where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))
-            let words = spec.context.map { $0.lowercased() }.filter { !$0.isEmpty }
             let dictIndex = UInt32(cfg.dictionaries.count)
             cfg.dictionaries.append(UserDictionary(
                 kind: kind, score: Float(spec.score),
-                context: words.isEmpty ? nil : (Context.list(words), spec.contextWindow, Float(spec.score(withContext: true)))))
+                context: Context.rule(words: spec.context, window: spec.contextWindow, score: spec.score(withContext: true))))
             for term in spec.terms {
                 if spec.caseInsensitive {
                     // Lower, UPPER and Capitalised spellings too, for scripts `CaseFold` leaves alone.

@@ -130,6 +130,13 @@ final class ContextSet: @unchecked Sendable {
 
 enum Context {
     static func list(_ words: [String]) -> ContextSet { ContextSet(words.map { Array($0.utf8) }) }
+
+    /// A user pattern's or dictionary's context words (any case), window and raised score; nil when
+    /// it lists no words.
+    static func rule(words: [String], window: Int, score: Double) -> ContextRule? {
+        let words = words.map { $0.lowercased() }.filter { !$0.isEmpty }
+        return words.isEmpty ? nil : ContextRule(words: list(words), window: window, score: Float(score))
+    }
     static let phone = list([
         "phone", "call", "tel", "mobile", "cell", "fax", "text me", "reach me", "whatsapp", "contact", "number",
         "dial", "ring", "telefon", "handy", "portable", "téléphone", "ph:", "mob",
@@ -195,12 +202,13 @@ struct DetectorBuilder {
         var pairs = StartPairs()
         for key in words.keys where !(65...90).contains(key[0]) { pairs.insert(key) }
         for key in folded.keys { pairs.insert(key) }
+        // A folded term that starts with an ASCII letter sets `lowercaseLookups`, so lowercase letters
+        // become triggers, which turns off the vector skip and with it the main loop's capital
+        // shortcut (which looks in `words` only); other folded terms start with a non-ASCII letter,
+        // which the shortcut leaves alone.
         for b in 0..<256 where t[b] == 0 {
             if patternFirst[b] || (lowercaseLookups && wordStart[b]) { t[b] = Trigger.other }
         }
-        // A folded term that starts with an ASCII letter makes lowercase letters triggers, which turns
-        // off the vector skip and with it the main loop's capital shortcut (which looks in `words`
-        // only); other folded terms start with a non-ASCII letter, which the shortcut leaves alone.
         var en = enabled
         while en.count < kinds.count { en.append(true) }
         return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns,
@@ -242,12 +250,20 @@ struct StartPairs {
     func bitmap() -> [UInt64] { active ? bits : [UInt64](repeating: ~0, count: 16) }
 }
 
+/// Context words that raise a user match's score to `score` when one occurs in the `window` bytes
+/// before it.
+struct ContextRule {
+    let words: ContextSet
+    let window: Int
+    let score: Float
+}
+
 /// A user dictionary as the scanner reports its terms: kind, score, and the score with a context
 /// word in the window before the term.
 struct UserDictionary {
     let kind: UInt16
     let score: Float
-    let context: (words: ContextSet, window: Int, score: Float)?
+    let context: ContextRule?
 }
 
 /// The frozen detector configuration: which kinds run, the gazetteer, user patterns, and the trigger
@@ -381,7 +397,6 @@ struct ScanSetup {
         self.numericDates = config.numericDates
         self.lowercaseLookups = config.lowercaseLookups
         self.hasFolded = config.folded != nil
-
     }
 }
 
@@ -439,7 +454,7 @@ struct Scanner {
 
     @inline(__always) var maxKeyLength: Int { setup.words._withUnsafeGuaranteedRef { $0.maxKeyLength } }
 
-    func isFirstByteOfWord(_ b: UInt8) -> Bool { cfg.wordStart[Int(b)] }
+    func isFirstByteOfWord(_ b: UInt8) -> Bool { setup.config._withUnsafeGuaranteedRef { $0.wordStart[Int(b)] } }
 
     /// Whether a key of `DetectorConfig.startPairs` may start at `i` (a lowercase word, or any word
     /// for the folded keys).

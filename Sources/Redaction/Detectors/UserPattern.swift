@@ -20,7 +20,7 @@ struct UserPattern: Sendable {
     var first: [Bool]
     /// Context words (lowercased) that raise the score of a match they precede within `window` bytes,
     /// to `score` (`PatternSpec.score(withContext:)`); nil when the pattern has none.
-    var context: (words: ContextSet, window: Int, score: Float)?
+    var context: ContextRule?
 
     enum CompileError: Error, CustomStringConvertible {
         case invalid(String)
