@@ -287,12 +287,13 @@ enum Fixtures {
     }
 
     /// A dictionary term that starts lowercase makes lowercase letters trigger bytes; words that start
-    /// with them must still leave what follows to the other recognisers (a lowercase bech32 address
-    /// was missed when a term started with "b", because the word was skipped to its end).
+    /// or contain them must still leave what follows to the other recognisers (a lowercase bech32
+    /// address was missed when a term started with "b" or "c": the word was skipped to its end,
+    /// past the digit that starts the address check).
     @Test func lowercaseTermsLeaveOtherEntitiesAlone() throws {
         for ci in [false, true] {
             let policy = try RedactionPolicy(plain: [
-                "dictionaries": [["name": "V", "terms": ["blue heron", "dead end", "fox", "ann"], "case_insensitive": ci]],
+                "dictionaries": [["name": "V", "terms": ["blue heron", "dead end", "fox", "ann", "cat"], "case_insensitive": ci]],
             ] as [String: Any])
             let r = try Redactor(policy: policy)
             let text = "to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq, dead:beef::1, fe80::1ff:fe23:4567:890a, "

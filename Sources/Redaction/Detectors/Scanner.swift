@@ -499,6 +499,14 @@ struct Scanner {
         return max(j, i + 1)
     }
 
+    /// Past the run of ASCII letters at `i`, or one byte when `p[i]` is no letter.
+    func skipLetters(_ i: Int) -> Int {
+        var j = i &+ 1
+        if cls[Int(p[i])] & ByteClass.alpha == 0 { return j }
+        while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
+        return j
+    }
+
     func skipAlnum(_ i: Int) -> Int {
         var j = i
         while j < n && cls[Int(p[j])] & ByteClass.alnum != 0 { j += 1 }
@@ -551,8 +559,14 @@ struct Scanner {
         case Trigger.dot: return dot(i)
         case Trigger.dash: return dash(i)
         default:
-            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) { return lowercaseWord(i) }
-            return midWord ? skipWord(i) : i &+ 1
+            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) {
+                // Most such words start no key: pass over their letters without the call.
+                return mayStartKey(i) ? lowercaseWord(i) : skipLetters(i)
+            }
+            // Inside a word, pass over its letters only (a digit after them may start a bech32
+            // address); other bytes as before.
+            if midWord { return cls[Int(p[i])] & ByteClass.alpha != 0 ? skipLetters(i) : skipWord(i) }
+            return i &+ 1
         }
     }
 
@@ -1410,15 +1424,11 @@ struct Scanner {
         return best
     }
 
-    /// A word that starts at `i` with a byte some lowercase or folded dictionary key starts with
-    /// (`lowercaseLookups`). Its letters are passed over unless a key may start there; letters joined
-    /// to a digit or `_` are left for the digit's recogniser (a bech32 address "bc1…").
+    /// A word that starts at `i` where a lowercase or folded dictionary key may start
+    /// (`lowercaseLookups`, `mayStartKey`). Letters joined to a digit or `_` are left for the digit's
+    /// recogniser (a bech32 address "bc1…").
+    @inline(never)
     mutating func lowercaseWord(_ i: Int) -> Int {
-        guard mayStartKey(i) else {
-            var j = i &+ 1
-            while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
-            return j
-        }
         let we = wordEnd(i)
         if we == i { return i &+ 1 }
         if isDigit(we) || at(we) == 95 { return we }
