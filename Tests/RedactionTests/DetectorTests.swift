@@ -303,6 +303,16 @@ enum Fixtures {
         }
     }
 
+    /// A pattern starts only at a word start; `word_boundary: false` lets it end inside a word.
+    @Test func patternWordBoundaries() throws {
+        for wb in [true, false] {
+            let r = try Redactor(policy: RedactionPolicy(plain: [
+                "patterns": [["name": "T", "pattern": "tk-\\d{4}", "word_boundary": wb]],
+            ] as [String: Any]))
+            #expect(hits("see tk-1234, xtk-5678 and tk-99999", r).map(\.1) == (wb ? ["tk-1234"] : ["tk-1234", "tk-9999"]))
+        }
+    }
+
     /// Dictionary context words raise a weak term's score as for patterns.
     @Test func dictionaryContext() throws {
         let policy = try RedactionPolicy(plain: [
