@@ -100,18 +100,19 @@ public final class Redactor: @unchecked Sendable {
                 kind: kind, score: Float(spec.score),
                 context: Context.rule(words: spec.context, window: spec.contextWindow, score: spec.score(withContext: true))))
             for term in spec.terms {
+                let first: UInt8?
                 if spec.caseInsensitive {
                     // Lower, UPPER and Capitalised spellings too, for scripts `CaseFold` leaves alone.
                     for s in Set([term, term.lowercased(), term.uppercased(), term.capitalized]) {
                         Self.insert(term: CaseFold.fold(s), dictionary: dictIndex, into: &cfg.folded)
                     }
-                    if let f = CaseFold.fold(term).first, f < 0xC0 { cfg.lowercaseLookups = true }
+                    first = CaseFold.fold(term).first
                 } else {
                     Self.insert(term: Array(term.utf8), dictionary: dictIndex, into: &cfg.words)
-                    if let f = term.unicodeScalars.first, !(f.value >= 65 && f.value <= 90) && f.value < 0xC0 {
-                        cfg.lowercaseLookups = true
-                    }
+                    first = term.utf8.first
                 }
+                // A key that starts with neither a capital nor a multi-byte letter needs lowercase look-ups.
+                if let f = first, f < 0xC0, !(65...90).contains(f) { cfg.lowercaseLookups = true }
             }
         }
         let config = cfg.build()

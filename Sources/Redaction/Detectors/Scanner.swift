@@ -519,6 +519,13 @@ struct Scanner {
         return v
     }
 
+    /// A user match's score at `pos`: `rule.score` when one of its context words occurs in its window
+    /// before `pos`, else `base`.
+    func score(_ base: Float, _ rule: ContextRule?, before pos: Int) -> Float {
+        guard let rule, contextBefore(pos, rule.window, rule.words) else { return base }
+        return rule.score
+    }
+
     /// Whether any of `words` occurs (ASCII case-insensitively) in the `window` bytes before `pos`.
     func contextBefore(_ pos: Int, _ window: Int, _ words: ContextSet) -> Bool {
         let lo = max(0, pos - window)
@@ -612,11 +619,7 @@ struct Scanner {
         for (k, pattern) in cfg.patterns.enumerated() where pattern.first[Int(p[i])] {
             if let e = pattern.match(p, n, i), e > i {
                 if pattern.wordBoundary && isWord(e) && isWord(e - 1) { continue }
-                var score = pattern.score
-                if let context = pattern.context, contextBefore(i, context.window, context.words) {
-                    score = context.score
-                }
-                emit(cfg.patterns[k].kind, i, e, score)
+                emit(cfg.patterns[k].kind, i, e, score(pattern.score, pattern.context, before: i))
             }
         }
     }
@@ -1442,9 +1445,7 @@ struct Scanner {
         let dict = Int(value >> 16)
         guard dict < cfg.dictionaries.count else { return nil }
         let d = cfg.dictionaries[dict]
-        var score = d.score
-        if let context = d.context, contextBefore(i, context.window, context.words) { score = context.score }
-        emit(d.kind, i, end, score)
+        emit(d.kind, i, end, score(d.score, d.context, before: i))
         return end
     }
 
