@@ -313,6 +313,73 @@ enum Fixtures {
         }
     }
 
+    /// Terms the word look-ups cannot find (a digit or punctuation first, other bytes inside) are
+    /// matched as literals, as whole words, as Presidio's deny list matches them; they were never
+    /// found before.
+    @Test func literalDictionaryTerms() throws {
+        let policy = try RedactionPolicy(plain: [
+            "dictionaries": [
+                ["name": "ORG", "terms": ["AT&T", "C++", "3M", "#secret", "Acme.io", "Route 66", "Jean-luc", "X-1 team"]],
+                ["name": "VENDOR", "terms": ["at&t", "yahoo!", "Café+", "Windows11"], "case_insensitive": true],
+                ["name": "LATE", "terms": ["3M", "Acme.io"], "context": ["vendor"], "score": 0.3],
+            ],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        let text = "call AT&T about C++ and 3M, #secret plans on Acme.io. Route 66 with Jean-luc and X-1 team"
+        #expect(hits(text, r).map(\.1) == ["AT&T", "C++", "3M", "#secret", "Acme.io", "Route 66", "Jean-luc", "X-1 team"])
+        #expect(hits(text, r).allSatisfy { $0.0 == "ORG" })
+        // Whole words only: not inside a word, not followed by a word byte.
+        #expect(hits("xAT&T, AT&Tx, C++11, 3Ms, a#secret, #secrets, Acme.iox, Route 666, 13M", r).isEmpty)
+        // Case-insensitive: ASCII letters in any case; other letters in lower, UPPER or as written.
+        #expect(hits("At&t, YAHOO! and CAFÉ+ or café+, WINDOWS11", r).map(\.1) == ["At&t", "YAHOO!", "CAFÉ+", "café+", "WINDOWS11"])
+        #expect(hits("At&t, YAHOO! and CAFÉ+ or café+, WINDOWS11", r).allSatisfy { $0.0 == "VENDOR" })
+        // An exact term listed first wins over a later case-insensitive one of the same spelling.
+        #expect(hits("AT&T", r).map(\.0) == ["ORG"])
+        // At every offset from the start of a record and across the scanner's 64-byte blocks.
+        for pad in 0..<80 {
+            let t = String(repeating: "y ", count: pad / 2) + (pad % 2 == 0 ? "" : "z ") + "#secret and 3M."
+            #expect(hits(t, r).map(\.1) == ["#secret", "3M"], "pad \(pad)")
+            let u = String(repeating: "Q", count: pad) + " AT&T"
+            #expect(hits(u, r).map(\.1) == ["AT&T"], "pad \(pad)")
+        }
+        // Context words raise a later dictionary's score; its duplicates stay the first one's.
+        let weak = try Redactor(policy: try RedactionPolicy(plain: [
+            "dictionaries": [["name": "T", "terms": ["#zork"], "score": 0.3, "context": ["ticker"]]],
+        ] as [String: Any]))
+        #expect(weak.entities(in: "the ticker #zork").map(\.score) == [0.65])
+        #expect(weak.entities(in: "#zork is fine").isEmpty)
+        // Redaction replaces them like any entity, and is a fixed point.
+        let once = r.redact(text: text)
+        #expect(once == "call <ORG> about <ORG> and <ORG>, <ORG> plans on <ORG>. <ORG> with <ORG> and <ORG>")
+        #expect(r.redact(text: once) == once)
+    }
+
+    /// User patterns and literal terms run in a pass of their own: a built-in recogniser that passes
+    /// over digit groups which turned out to be nothing ("66 123456", "4 5 3M") no longer hides them
+    /// (both were missed before).
+    @Test func userRulesInsideTextARecogniserPassedOver() throws {
+        let r = try Redactor(policy: try RedactionPolicy(plain: [
+            "patterns": [["name": "STAFF", "pattern": "\\d{6}", "score": 0.9], ["name": "LOT", "pattern": "lot\\d+"]],
+            "dictionaries": [["name": "ORG", "terms": ["3M", "66 B"]]],
+        ] as [String: Any]))
+        #expect(hits("Route 66 123456 done", r).map { [$0.0, $0.1] } == [["STAFF", "123456"]])
+        #expect(hits("rows 4 5 3M and 12 66 B", r).map { [$0.0, $0.1] } == [["ORG", "3M"], ["ORG", "66 B"]])
+        #expect(hits("see 12.lot42, 1 lot7, alot8", r).map(\.1) == ["lot42", "lot7"])
+    }
+
+    /// Which terms the word look-ups hold and which are matched as literals.
+    @Test func literalTermClassification() {
+        for t in ["Acme", "acme corp", "Müller GmbH", "Москва", "O'Brien", "Jean-Luc", "東京", "über", "a b c d e f g"] {
+            #expect(LiteralTerm.fitsWordTable(Array(t.utf8), caseInsensitive: false), "\(t)")
+        }
+        for t in ["", "3M", "#x", "AT&T", "C++", "Acme.io", "Route 66", "Jean-luc", "a  b", "a ", " a", "a b c d e f g h",
+                  "Acme\u{2019}s", "x\u{00A0}y", "«x»", "Windows11"] {
+            #expect(!LiteralTerm.fitsWordTable(Array(t.utf8), caseInsensitive: false), "\(t)")
+        }
+        #expect(!LiteralTerm.fitsWordTable(Array("O'Brien".utf8), caseInsensitive: true))
+        #expect(LiteralTerm.fitsWordTable(Array("acme corp".utf8), caseInsensitive: true))
+    }
+
     /// Dictionary context words raise a weak term's score as for patterns.
     @Test func dictionaryContext() throws {
         let policy = try RedactionPolicy(plain: [

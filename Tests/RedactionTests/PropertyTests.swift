@@ -143,11 +143,16 @@ struct Gen {
     }
 
     /// The sixteen-bytes-at-a-time trigger skip finds exactly what the one-byte-at-a-time table loop
-    /// finds. A user pattern starting with `q` (not a built-in trigger byte) turns the vector skip off.
+    /// finds. A dictionary term starting with `q` (lowercase letters are no built-in trigger bytes)
+    /// turns the vector skip off; user patterns, which run in a pass of their own, do not.
     @Test func vectorSkipAgreesWithByteLoop() throws {
         let byteLoop = try Redactor(policy: RedactionPolicy(plain: [
+            "dictionaries": [["name": "QWORD", "terms": ["qzqx"]]]
+        ] as [String: Any]))
+        let withPattern = try Redactor(policy: RedactionPolicy(plain: [
             "patterns": [["name": "QCODE", "pattern": "qzq\\d{3}"]]
         ] as [String: Any]))
+        #expect(withPattern.config.vectorSkip)
         #expect(Fixtures.redactor.config.vectorSkip)
         #expect(!byteLoop.config.vectorSkip)
         var g = Gen(s: 2026)
@@ -160,6 +165,40 @@ struct Gen {
             let b = byteLoop.entities(in: t)
             #expect(a == b, "differs on \(t.utf8.count)-byte input")
         }
+    }
+
+    /// The user-rule pass finds the same patterns and literal terms with its sixteen-byte search (at
+    /// most eight distinct first bytes) as with its table loop (more): the second policy adds rules
+    /// whose first bytes never occur in the text, only to turn the vector search off.
+    @Test func userRuleSearchAgreesWithTableLoop() throws {
+        let rules: [String: Any] = [
+            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "LOT", "pattern": "lot\\d+"]],
+            "dictionaries": [["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io"]]],
+        ]
+        var more = rules
+        more["dictionaries"] = [
+            ["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io"]],
+            ["name": "NEVER", "terms": ["~q", "^q", "`q", "|q", "{q"]],
+        ]
+        let vector = try Redactor(policy: RedactionPolicy(plain: rules))
+        let table = try Redactor(policy: RedactionPolicy(plain: more))
+        #expect(vector.config.userNeedles != nil)
+        #expect(table.config.userNeedles == nil)
+        let pieces = Gen.pieces + ["EMP-123456", "xEMP-123456", "lot42", "alot7", "#secret", "a#secret", "3M", "13M",
+                                   "AT&T", "AT&Tx", "Acme.io", "Acme.iox", "66", "4 5", "-", "."]
+        var g = Gen(s: 808)
+        var found = 0
+        for _ in 0..<3000 {
+            var t = ""
+            for _ in 0..<(1 + g.int(24)) {
+                t += pieces[g.int(pieces.count)]
+                if g.int(3) != 0 { t += " " }
+            }
+            let a = vector.entities(in: t)
+            #expect(a == table.entities(in: t), "differs on \(t.utf8.count)-byte input")
+            found += a.filter { ["EMPID", "LOT", "ORG"].contains($0.type.rawValue) }.count
+        }
+        #expect(found > 1000)
     }
 
     /// The bitmask main loop (which leaves out stops it knows to be empty: in-word capitals and digits,

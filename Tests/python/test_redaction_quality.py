@@ -141,6 +141,19 @@ def _random_case(rng, term):
     return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in term)
 
 
+def _spans_match_regex(topo, lines, regex):
+    """Asserts that `steward redact --emit entities` under `topo` reports exactly the spans of
+    `regex`'s group 1 on every line; returns how many there were."""
+    out = run(["redact", "--topology", str(topo), "--emit", "entities"], "\n".join(lines) + "\n").splitlines()
+    assert len(out) == len(lines)
+    found = 0
+    for line, got in zip(lines, out):
+        want = [(m.start(1), m.end(1)) for m in regex.finditer(line)]
+        assert [(e["start"], e["end"]) for e in json.loads(got)["entities"]] == want, line
+        found += len(want)
+    return found
+
+
 def test_case_insensitive_dictionary_matches_presidio_deny_list(tmp_path):
     """`case_insensitive: true` finds what Presidio's deny-list regex finds (its default flags include
     IGNORECASE): the terms as whole words, in any case, among Faker sentences — ASCII and Latin-1
@@ -166,19 +179,44 @@ def test_case_insensitive_dictionary_matches_presidio_deny_list(tmp_path):
         if rng.random() < 0.1:
             words.insert(rng.randint(0, len(words)), rng.choice(terms).replace(" ", "") + "x")  # no match
         lines.append(" ".join(words) + rng.choice([".", "!", "?", ",", ""]))
-    out = run(["redact", "--topology", str(topo), "--emit", "entities"], "\n".join(lines) + "\n").splitlines()
-    assert len(out) == len(lines)
-    found = 0
-    for line, got in zip(lines, out):
-        want = [(m.start(1), m.end(1)) for m in regex.finditer(line)]
-        assert [(e["start"], e["end"]) for e in json.loads(got)["entities"]] == want, line
-        found += len(want)
-    assert found > 2000
+    assert _spans_match_regex(topo, lines, regex) > 2000
     # Exact matching (the default) keeps to the spelling given.
     topo.write_text("redaction:\n  entities: [VENDOR]\n  dictionaries:\n"
                     "    - {name: VENDOR, terms: [acme corp]}\n")
     got = json.loads(run(["redact", "--topology", str(topo), "--emit", "entities"], "Acme Corp and acme corp\n"))
     assert [(e["start"], e["end"]) for e in got["entities"]] == [(14, 23)]
+
+
+def test_punctuated_dictionary_terms_match_presidio_deny_list(tmp_path):
+    """Terms with digits or punctuation ("AT&T", "C++", "3M", "#secret") are found where Presidio's
+    deny-list regex finds them — whole words, exact case by default, any case with
+    `case_insensitive: true` — among Faker sentences. Checked with Python's `re`."""
+    import random
+    import re
+    from faker import Faker
+
+    terms = ["AT&T", "C++", "3M", "#secret", "Acme.io", "Route 66", "Jean-luc", "yahoo!", "X-1 team", "Windows11"]
+    rng = random.Random(11)
+    fake = Faker(["en_US", "de_DE", "fr_FR"])
+    fake.seed_instance(11)
+    for ci in (False, True):
+        topo = tmp_path / "t.yaml"
+        topo.write_text("redaction:\n  entities: [VENDOR]\n  dictionaries:\n"
+                        f"    - {{name: VENDOR, terms: {json.dumps(terms)}, case_insensitive: {str(ci).lower()}}}\n")
+        flags = re.DOTALL | re.MULTILINE | (re.IGNORECASE if ci else 0)
+        regex = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in terms) + r")(?:(?=\W)|$)", flags)
+        lines = []
+        for _ in range(2000):
+            words = fake.sentence(nb_words=8).rstrip(".").split()
+            for _ in range(rng.randint(0, 2)):
+                t = rng.choice(terms)
+                words.insert(rng.randint(0, len(words)), _random_case(rng, t) if rng.random() < 0.5 else t)
+            if rng.random() < 0.15:
+                t = rng.choice(terms)
+                words.insert(rng.randint(0, len(words)), rng.choice(["x" + t, t + "x", t + "_1"]))  # no match
+            lines.append(" ".join(words) + rng.choice([".", "!", "?", ",", ""]))
+        found = _spans_match_regex(topo, lines, regex)
+        assert found > (1500 if ci else 800), (ci, found)
 
 
 def test_dictionary_context_and_first_dictionary_wins(tmp_path):

@@ -77,8 +77,11 @@ enum TriggerVector {
 
     /// The same sixteen stops as a bitmask, bit k for byte k.
     @inline(__always)
-    static func bits(_ p: UnsafeRawPointer) -> UInt64 {
-        let m = stops(p)
+    static func bits(_ p: UnsafeRawPointer) -> UInt64 { maskBits(stops(p)) }
+
+    /// A lane mask as bits, bit k for lane k.
+    @inline(__always)
+    static func maskBits(_ m: SIMDMask<SIMD16<Int8>>) -> UInt64 {
         #if arch(x86_64)
         // SSE2 `pmovmskb`.
         return UInt64(UInt16(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(m, to: __m128i.self))))
@@ -175,5 +178,24 @@ extension ByteClass {
     @inline(__always)
     static func isASCIIAlnum(_ b: UInt8) -> Bool {
         (b &- 0x30) < 10 || ((b | 0x20) &- 0x61) < 26
+    }
+}
+
+/// Up to eight byte values, compared with sixteen bytes at a time (`Scanner.userRules`).
+struct ByteNeedles: Sendable {
+    private let values: [SIMD16<UInt8>]
+
+    /// Nil for an empty set or more than eight values (then a table loop is cheaper).
+    init?(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty, bytes.count <= 8 else { return nil }
+        values = bytes.map { SIMD16<UInt8>(repeating: $0) }
+    }
+
+    /// Which lanes of `v` hold one of the values.
+    @inline(__always)
+    func matches(_ v: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
+        var m = v .== values[0]
+        for k in 1..<values.count { m .|= v .== values[k] }
+        return m
     }
 }

@@ -177,13 +177,11 @@ extension Scanner {
             var next = b &+ 64
             while m != 0 {
                 let i = b &+ m.trailingZeroBitCount
-                // A capital (A–Z) or a digit at a word start takes a shortcut, unless a user pattern
-                // may start there (`step` tries those).
+                // A capital (A–Z) or a digit at a word start takes a shortcut (user patterns run in a
+                // pass of their own, `userRules`).
                 let b0 = p[i]
                 var plain = 0
-                if (b0 &- 65 < 26 || b0 &- 48 < 10) && !isWord(i &- 1)
-                    && !(setup.hasPatterns && cfg.patternFirst[Int(b0)])
-                {
+                if (b0 &- 65 < 26 || b0 &- 48 < 10) && !isWord(i &- 1) {
                     plain = b0 < 65 ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
                 }
                 let pos = plain > 0 ? plain : step(i)

@@ -164,6 +164,8 @@ struct DetectorBuilder {
     var enabled = [Bool](repeating: true, count: Int(Kind.builtInCount))
     var words: WordTable
     var patterns: [UserPattern] = []
+    /// Dictionary terms the word table cannot hold (`LiteralTerms`).
+    var literals = LiteralTerms()
     /// The user dictionaries, by the index stored in their terms' word flags.
     var dictionaries: [UserDictionary] = []
     var patternFirst = [Bool](repeating: false, count: 256)
@@ -206,13 +208,17 @@ struct DetectorBuilder {
         // become triggers, which turns off the vector skip and with it the main loop's capital
         // shortcut (which looks in `words` only); other folded terms start with a non-ASCII letter,
         // which the shortcut leaves alone.
+        // User patterns and literal terms run in a pass of their own (`Scanner.userRules`), so their
+        // first bytes are no triggers.
+        let literalFirst = literals.firstBytes
+        let userFirst = (0..<256).map { patternFirst[$0] || literalFirst[$0] }
         for b in 0..<256 where t[b] == 0 {
-            if patternFirst[b] || (lowercaseLookups && wordStart[b]) { t[b] = Trigger.other }
+            if lowercaseLookups && wordStart[b] { t[b] = Trigger.other }
         }
         var en = enabled
         while en.count < kinds.count { en.append(true) }
-        return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns,
-                              dictionaries: dictionaries, trigger: t, patternFirst: patternFirst,
+        return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns, literals: literals,
+                              dictionaries: dictionaries, trigger: t, userFirst: userFirst,
                               longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups,
                               folded: folded.count > 0 ? folded : nil, wordStart: wordStart,
                               startPairs: pairs.bitmap())
@@ -275,9 +281,16 @@ final class DetectorConfig: @unchecked Sendable {
     let words: WordIndex
     let enabledFlags: UnsafeMutablePointer<Bool>
     let patterns: [UserPattern]
+    /// Dictionary terms matched as literals, by first byte (`LiteralTerms`).
+    let literals: [[LiteralTerm]]
     let dictionaries: [UserDictionary]
     let trigger: [UInt8]
-    let patternFirst: [Bool]
+    /// Bytes at which a user pattern or a literal term may start (`Scanner.userRules`).
+    let userFirst: UnsafeMutablePointer<Bool>
+    /// `userFirst` as up to eight byte values for a vector search; nil when there are more.
+    let userNeedles: ByteNeedles?
+    /// Indices into `patterns` of the patterns that may start with each byte.
+    let patternsByFirst: [[Int32]]
     let longDates: Bool
     let numericDates: Bool
     let lowercaseLookups: Bool
@@ -292,10 +305,11 @@ final class DetectorConfig: @unchecked Sendable {
     /// Whether every trigger byte is one `TriggerVector` stops at, so the main loop may skip sixteen
     /// bytes at a time.
     let vectorSkip: Bool
-    let hasPatterns: Bool
+    /// Whether the policy has user patterns or literal terms.
+    let hasUserRules: Bool
 
-    init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern],
-         dictionaries: [UserDictionary], trigger: [UInt8], patternFirst: [Bool], longDates: Bool, numericDates: Bool,
+    init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern], literals: LiteralTerms,
+         dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], longDates: Bool, numericDates: Bool,
          lowercaseLookups: Bool, folded: WordTable?, wordStart: [Bool], startPairs: [UInt64]) {
         self.kinds = kinds
         self.enabled = enabled
@@ -303,9 +317,13 @@ final class DetectorConfig: @unchecked Sendable {
         self.enabledFlags = .allocate(capacity: enabled.count)
         self.enabledFlags.initialize(from: enabled, count: enabled.count)
         self.patterns = patterns
+        self.literals = literals.byFirst
         self.dictionaries = dictionaries
         self.trigger = trigger
-        self.patternFirst = patternFirst
+        self.userFirst = .allocate(capacity: 256)
+        self.userFirst.initialize(from: userFirst, count: 256)
+        self.userNeedles = ByteNeedles((0..<256).filter { userFirst[$0] }.map(UInt8.init))
+        self.patternsByFirst = (0..<256).map { b in patterns.indices.filter { patterns[$0].first[b] }.map(Int32.init) }
         self.longDates = longDates
         self.numericDates = numericDates
         self.lowercaseLookups = lowercaseLookups
@@ -316,13 +334,13 @@ final class DetectorConfig: @unchecked Sendable {
         self.startPairs = .allocate(capacity: 16)
         self.startPairs.initialize(from: startPairs, count: 16)
         self.vectorSkip = (0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) }
-            && !patternFirst[Int(UInt8(ascii: "."))]
-        self.hasPatterns = !patterns.isEmpty
+        self.hasUserRules = !patterns.isEmpty || !literals.isEmpty
     }
 
     deinit {
         enabledFlags.deallocate()
         wordStart.deallocate()
+        userFirst.deallocate()
         startPairs.deallocate()
     }
 
@@ -378,7 +396,7 @@ struct ScanSetup {
     let cls: UnsafePointer<UInt8>
     let enabled: UnsafeMutablePointer<Bool>
     let vector: Bool
-    let hasPatterns: Bool
+    let hasUserRules: Bool
     let longDates: Bool
     let numericDates: Bool
     let lowercaseLookups: Bool
@@ -392,7 +410,7 @@ struct ScanSetup {
         self.cls = cls
         self.enabled = config.enabledFlags
         self.vector = config.vectorSkip
-        self.hasPatterns = config.hasPatterns
+        self.hasUserRules = config.hasUserRules
         self.longDates = config.longDates
         self.numericDates = config.numericDates
         self.lowercaseLookups = config.lowercaseLookups
@@ -537,6 +555,35 @@ struct Scanner {
 
     mutating func run() {
         if blocks { runBlocks() } else { runStops() }
+        if setup.hasUserRules { userRules() }
+    }
+
+    /// User patterns and literal dictionary terms, tried at every word start whose byte may start one
+    /// — a pass of its own, so that a recogniser that passes over a stretch of text (digit groups
+    /// that turned out to be nothing, "66 123456") cannot hide a user rule's match inside it. Its
+    /// hits come after the main loop's; `Redactor.resolve` sorts them.
+    mutating func userRules() {
+        let cfg = setup.config.takeUnretainedValue()
+        var i = 0
+        // Up to eight distinct first bytes: sixteen bytes a step, one compare per byte value; the
+        // last step overlaps the one before it, its lanes already seen masked off.
+        if let needles = cfg.userNeedles, n >= 16 {
+            while i < n {
+                let base = min(i, n &- 16)
+                let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
+                var m = TriggerVector.maskBits(needles.matches(v)) & (~0 &<< UInt64(i &- base))
+                while m != 0 {
+                    let k = base &+ m.trailingZeroBitCount
+                    if !isWord(k &- 1) { tryUserRules(k, cfg) }
+                    m &= m &- 1
+                }
+                i = base &+ 16
+            }
+        }
+        while i < n {
+            if cfg.userFirst[Int(p[i])] && !isWord(i &- 1) { tryUserRules(i, cfg) }
+            i &+= 1
+        }
     }
 
     /// The reference main loop: stop at every trigger byte (`nextTrigger`) and dispatch it.
@@ -553,7 +600,6 @@ struct Scanner {
         let t = trig[Int(p[i])]
         if t == Trigger.none { return i &+ 1 }
         let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
-        if setup.hasPatterns && !midWord && cfg.patternFirst[Int(p[i])] { tryPatterns(i) }
         switch t {
         case Trigger.digit:
             return midWord ? midWordDigit(i) : numeric(i)
@@ -615,12 +661,31 @@ struct Scanner {
         return i
     }
 
-    mutating func tryPatterns(_ i: Int) {
-        for (k, pattern) in cfg.patterns.enumerated() where pattern.first[Int(p[i])] {
-            if let e = pattern.match(p, n, i), e > i {
-                if pattern.wordBoundary && isWord(e) && isWord(e - 1) { continue }
-                emit(cfg.patterns[k].kind, i, e, score(pattern.score, pattern.context, before: i))
+    /// User patterns and literal dictionary terms (`LiteralTerms`) that may start at the word start `i`.
+    mutating func tryUserRules(_ i: Int, _ cfg: DetectorConfig) {
+        let b = Int(p[i])
+        // Through the buffer: copying a `UserPattern` out of the array retained its arrays.
+        cfg.patterns.withUnsafeBufferPointer { patterns in
+            for k in cfg.patternsByFirst[b] {
+                let k = Int(k)
+                if let e = patterns[k].match(p, n, i), e > i {
+                    if patterns[k].wordBoundary && isWord(e) && isWord(e - 1) { continue }
+                    emit(patterns[k].kind, i, e, score(patterns[k].score, patterns[k].context, before: i))
+                }
             }
+        }
+        // The longest term that starts here; at equal length the first dictionary's.
+        var best = -1
+        var bestLength = 0
+        for k in cfg.literals[b].indices where cfg.literals[b][k].bytes.count > bestLength {
+            if cfg.literals[b][k].matches(p, n, i) {
+                best = k
+                bestLength = cfg.literals[b][k].bytes.count
+            }
+        }
+        if best >= 0 {
+            let d = cfg.dictionaries[cfg.literals[b][best].dictionary]
+            emit(d.kind, i, i + bestLength, score(d.score, d.context, before: i))
         }
     }
 

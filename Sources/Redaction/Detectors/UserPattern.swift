@@ -165,22 +165,27 @@ struct UserPattern: Sendable {
     /// The end of the longest match starting at `i`, or nil.
     func match(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Int? {
         var budget = 10_000
-        return step(p, n, 0, i, &budget)
+        // Through the buffer: copying an `Atom` out of the array retained its set.
+        return atoms.withUnsafeBufferPointer { step(p, n, $0, 0, i, &budget) }
     }
 
-    private func step(_ p: UnsafePointer<UInt8>, _ n: Int, _ a: Int, _ i: Int, _ budget: inout Int) -> Int? {
+    private func step(_ p: UnsafePointer<UInt8>, _ n: Int, _ atoms: UnsafeBufferPointer<Atom>, _ a: Int, _ i: Int,
+                      _ budget: inout Int) -> Int? {
         if a == atoms.count {
             if wordBoundary && i < n && i > 0 && isWordByte(p[i]) && isWordByte(p[i - 1]) { return nil }
             return i
         }
         budget -= 1
         if budget <= 0 { return nil }
-        let atom = atoms[a]
-        var k = 0
-        while k < atom.max && i + k < n && atom.set[Int(p[i + k])] { k += 1 }
-        if k < atom.min { return nil }
-        while k >= atom.min {
-            if let e = step(p, n, a + 1, i + k, &budget) { return e }
+        let (lo, hi) = (atoms[a].min, atoms[a].max)
+        var k = atoms[a].set.withUnsafeBufferPointer { set in
+            var k = 0
+            while k < hi && i + k < n && set[Int(p[i + k])] { k += 1 }
+            return k
+        }
+        if k < lo { return nil }
+        while k >= lo {
+            if let e = step(p, n, atoms, a + 1, i + k, &budget) { return e }
             if k == 0 { break }
             k -= 1
         }

@@ -1,0 +1,106 @@
+/// User dictionary terms that the word table cannot hold, matched as literal bytes where a word starts.
+///
+/// The scanner looks dictionary terms up by words: a run of letters (with an apostrophe or hyphen
+/// before a capital, "O'Brien", "Jean-Luc"), up to seven of them joined by single spaces, starting
+/// with a letter. Any other term — one that starts with a digit or punctuation ("3M", "#secret"), or
+/// holds other bytes ("AT&T", "C++", "Acme.io", "Route 66", "Jean-luc") — is kept here and compared
+/// byte for byte, as Presidio's deny-list expression would: where a word starts (the byte before is
+/// not a word byte) and only as a whole word (the byte after is not one).
+struct LiteralTerm: Sendable {
+    /// The term's bytes; ASCII letters lowercased when `caseInsensitive`.
+    let bytes: [UInt8]
+    let caseInsensitive: Bool
+    /// Index into `DetectorConfig.dictionaries`.
+    let dictionary: Int
+
+    /// Whether the term occurs at `i` as a whole word (the caller checked the byte before).
+    func matches(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
+        let len = bytes.count
+        guard n - i >= len else { return false }
+        if i + len < n && LiteralTerm.isWordByte(p[i + len]) { return false }
+        return bytes.withUnsafeBufferPointer { t in
+            if caseInsensitive {
+                for k in 0..<len {
+                    var b = p[i + k]
+                    if b &- 65 < 26 { b |= 0x20 }
+                    if b != t[k] { return false }
+                }
+                return true
+            }
+            for k in 0..<len where p[i + k] != t[k] { return false }
+            return true
+        }
+    }
+
+    /// ASCII letters and digits, `_` and every byte of a multi-byte character (`ByteClass.word`).
+    static func isWordByte(_ b: UInt8) -> Bool {
+        b &- 48 < 10 || (b | 0x20) &- 97 < 26 || b == 95 || b >= 0x80
+    }
+
+    /// Whether the scanner's word look-ups find `term` (see the type's comment); `caseInsensitive`
+    /// terms with an apostrophe or hyphen do not qualify (the scanner joins words there only before a
+    /// capital, which the folded text no longer has).
+    static func fitsWordTable(_ term: [UInt8], caseInsensitive: Bool) -> Bool {
+        func isLetter(_ k: Int) -> Bool {
+            guard k < term.count else { return false }
+            let b = term[k]
+            if (b | 0x20) &- 97 < 26 { return true }
+            guard b >= 0x80 else { return false }
+            // General punctuation (U+2000–U+206F: ’ “ –) and U+00A0, «, » end the scanner's words.
+            if b == 0xE2 && k + 1 < term.count && term[k + 1] == 0x80 { return false }
+            if b == 0xC2 && k + 1 < term.count && [0xA0, 0xAB, 0xBB].contains(term[k + 1]) { return false }
+            // A continuation byte cannot start a letter.
+            return b >= 0xC0 || k > 0 && term[k - 1] >= 0x80
+        }
+        guard !term.isEmpty, isLetter(0) else { return false }
+        var words = 1
+        var k = 1
+        while k < term.count {
+            let b = term[k]
+            if isLetter(k) {
+                k += 1
+            } else if (b == 39 || b == 45) && !caseInsensitive && k + 1 < term.count && term[k + 1] &- 65 < 26 {
+                k += 1
+            } else if b == 32 && isLetter(k + 1) {
+                words += 1
+                k += 1
+            } else {
+                return false
+            }
+        }
+        return words <= 7
+    }
+}
+
+/// The literal terms of a policy, by the byte they start with (both cases of an ASCII letter for a
+/// case-insensitive term), each bucket in dictionary order.
+struct LiteralTerms: Sendable {
+    private(set) var byFirst: [[LiteralTerm]] = Array(repeating: [], count: 256)
+    private var seen = Set<[UInt8]>()
+    private var seenFolded = Set<[UInt8]>()
+    var isEmpty: Bool { seen.isEmpty && seenFolded.isEmpty }
+
+    /// Adds a term of dictionary `dictionary`. A term an earlier dictionary already matches is left
+    /// to that one (a term in two dictionaries is reported as the first one's). Case-insensitive
+    /// terms match ASCII letters in any case and other letters as written (the caller adds the lower,
+    /// UPPER and Capitalised spellings).
+    mutating func add(_ term: [UInt8], caseInsensitive: Bool, dictionary: Int) {
+        guard let first = term.first else { return }
+        let folded = term.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
+        if seenFolded.contains(folded) { return }
+        if caseInsensitive {
+            seenFolded.insert(folded)
+        } else {
+            if seen.contains(term) { return }
+            seen.insert(term)
+        }
+        let t = LiteralTerm(bytes: caseInsensitive ? folded : term, caseInsensitive: caseInsensitive, dictionary: dictionary)
+        byFirst[Int(first)].append(t)
+        if caseInsensitive && (first | 0x20) &- 97 < 26 {
+            byFirst[Int(first ^ 0x20)].append(t)
+        }
+    }
+
+    /// Bytes at which some term starts.
+    var firstBytes: [Bool] { byFirst.map { !$0.isEmpty } }
+}
