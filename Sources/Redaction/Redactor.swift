@@ -176,7 +176,7 @@ public final class Redactor: @unchecked Sendable {
         var scanner = Scanner(p: p, n: n, setup: setup, buffer: buffer, reference: reference)
         scanner.run()
         // Most records have no match: no call.
-        var kept = scanner.count == 0 ? 0 : resolve(scanner.matches)
+        var kept = scanner.count == 0 ? 0 : resolve(scanner.matches, p)
         if kept > 0 && hasAllowList { kept = dropAllowed(p, scanner.matches, count: kept) }
         let result = body(UnsafeBufferPointer(rebasing: scanner.matches[0..<kept]))
         if scanner.grown { adopt(scanner.buffer, scanner.capacity) }
@@ -197,8 +197,9 @@ public final class Redactor: @unchecked Sendable {
     }
 
     /// Drops below-threshold hits and resolves overlaps in place (higher score, then longer span);
-    /// returns how many matches remain at the front, sorted by start.
-    func resolve(_ ms: UnsafeMutableBufferPointer<Match>) -> Int {
+    /// returns how many matches remain at the front, sorted by start. A name or place that loses to
+    /// a hit starting inside it keeps its whole words before that hit (`leadingWords`).
+    func resolve(_ ms: UnsafeMutableBufferPointer<Match>, _ p: UnsafePointer<UInt8>) -> Int {
         var live = 0
         for k in 0..<ms.count where ms[k].score >= minScore {
             ms[live] = ms[k]
@@ -224,6 +225,11 @@ public final class Redactor: @unchecked Sendable {
                 if better {
                     out -= 1
                     while out > 0, m.start < sorted[out - 1].end { out -= 1 }
+                    // At most the first hit given up starts before `m` (the kept ones do not overlap).
+                    if let head = leadingWords(sorted[out], before: m.start, p) {
+                        sorted[out] = head
+                        out += 1
+                    }
                     sorted[out] = m
                     out += 1
                 }
@@ -233,6 +239,21 @@ public final class Redactor: @unchecked Sendable {
             out += 1
         }
         return out
+    }
+
+    /// The whole words of a PERSON or LOCATION hit `m` that lie before `end` (where a better hit
+    /// starts inside it: "Anna EMP-123456", the name heuristics having read "Anna EMP"), or nil when
+    /// `m` is of another type or none are left. Without it the name would stay in the text.
+    func leadingWords(_ m: Match, before end: Int, _ p: UnsafePointer<UInt8>) -> Match? {
+        guard m.kind == Kind.person || m.kind == Kind.location, m.start < end else { return nil }
+        var e = end
+        // A word cut by `end` goes with the better hit; then the separators before it.
+        if e < m.end && LiteralTerm.isWordByte(p[e]) {
+            while e > m.start && LiteralTerm.isWordByte(p[e - 1]) { e -= 1 }
+        }
+        while e > m.start && !LiteralTerm.isWordByte(p[e - 1]) { e -= 1 }
+        guard e > m.start else { return nil }
+        return Match(start: m.start, end: e, kind: m.kind, score: m.score)
     }
 
     /// Detected entities with Unicode code-point offsets (end exclusive).

@@ -367,6 +367,36 @@ enum Fixtures {
         #expect(hits("see 12.lot42, 1 lot7, alot8", r).map(\.1) == ["lot42", "lot7"])
     }
 
+    /// A name or place that loses an overlap to a hit starting inside it keeps its whole words before
+    /// that hit (the name was dropped whole, and stayed in the text).
+    @Test func losingNamesKeepTheirLeadingWords() throws {
+        let r = try Redactor(policy: try RedactionPolicy(plain: [
+            "patterns": [["name": "EMPLOYEE_ID", "pattern": "EMP-\\d{6}", "score": 0.9],
+                         ["name": "TAG", "pattern": "Garc\\w+-\\d{3}", "score": 0.95]],
+        ] as [String: Any]))
+        #expect(hits("contact Anna EMP-123456 today", r).map { [$0.0, $0.1] }
+            == [["PERSON", "Anna"], ["EMPLOYEE_ID", "EMP-123456"]])
+        #expect(r.redact(text: "contact Anna EMP-123456 today") == "contact <PERSON> <EMPLOYEE_ID> today")
+        // A word the better hit starts inside goes with it; separators before it are left out.
+        let text = Array("Anna Smithson, Rio de Janeiro".utf8)
+        text.withUnsafeBufferPointer { b in
+            let p = b.baseAddress!
+            func cut(_ kind: UInt16, _ s: Int, _ e: Int, _ end: Int) -> String? {
+                r.leadingWords(Match(start: s, end: e, kind: kind, score: 0.8), before: end, p)
+                    .map { String(decoding: b[$0.start..<$0.end], as: UTF8.self) }
+            }
+            #expect(cut(Kind.person, 0, 13, 9) == "Anna")
+            #expect(cut(Kind.person, 0, 13, 5) == "Anna")
+            #expect(cut(Kind.person, 0, 13, 4) == "Anna")
+            #expect(cut(Kind.person, 0, 13, 2) == nil)
+            #expect(cut(Kind.location, 15, 29, 22) == "Rio de")
+            #expect(cut(Kind.card, 0, 13, 9) == nil)
+        }
+        #expect(hits("met Maria Garcia-123 there", r).map { [$0.0, $0.1] } == [["PERSON", "Maria"], ["TAG", "Garcia-123"]])
+        // Other types are not cut: a better hit inside a card number leaves nothing of it.
+        #expect(hits("card 4111 1111 1111 1111", r).map(\.0) == ["CREDIT_CARD"])
+    }
+
     /// Which terms the word look-ups hold and which are matched as literals.
     @Test func literalTermClassification() {
         for t in ["Acme", "acme corp", "Müller GmbH", "Москва", "O'Brien", "Jean-Luc", "東京", "über", "a b c d e f g"] {
