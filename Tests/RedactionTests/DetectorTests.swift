@@ -177,6 +177,27 @@ enum Fixtures {
             #expect(String(String.UnicodeScalarView(scalars[e.start..<e.end])) == "zoë@example.com")
         }
     }
+
+    /// A number that starts no entity no longer hides the entity after it: the digit groups after a
+    /// space were passed over with it ("in 2024 536-90-4128" left the SSN in the text), and a lone
+    /// "0" before "x" was read as a phone extension ("… 2671 0x5aAe…" cut the address).
+    @Test func numbersDoNotHideWhatFollows() {
+        let cases: [(String, [String])] = [
+            ("since 1982 192.168.1.1 was used", ["IP_ADDRESS"]),
+            ("paid 1982 5555-5555-5555-4444 ok", ["CREDIT_CARD"]),
+            ("ref 77 4111 1111 1111 1111 ok", ["CREDIT_CARD"]),
+            ("in 2024 536-90-4128 filed", ["US_SSN"]),
+            ("year 1982 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", ["CRYPTO"]),
+            ("call 415 555 2671 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", ["PHONE_NUMBER", "CRYPTO"]),
+            ("order 12-34 4111 1111 1111 1111", ["CREDIT_CARD"]),
+            ("rows 1 2 3 4 5 6 and 10 20", []),
+        ]
+        for (text, want) in cases {
+            #expect(types(text) == want, "\(text)")
+        }
+        #expect(hits("call 415 555 2671 x123 now").map(\.1) == ["415 555 2671 x123"])
+        #expect(hits("ref 77 4111 1111 1111 1111 ok").map(\.1) == ["4111 1111 1111 1111"])
+    }
 }
 
 @Suite struct UserRulesTests {

@@ -790,7 +790,9 @@ struct Scanner {
         let groupsEnd = starts[ng - 1] + lens[ng - 1]
         // Part of a larger number or a price: "1,299.99", "$45", "#123".
         let before = at(s - 1)
-        if (before == 44 || before == 46 || before == 47 || before == 45) && isDigit(s - 2) { return groupsEnd }
+        if (before == 44 || before == 46 || before == 47 || before == 45) && isDigit(s - 2) {
+            return resumeAfterFailedGroups(ng, seps: seps, starts: starts, groupsEnd)
+        }
         let priceOrRef = before == 36 || before == 35 || (before == 0xA3 && at(s - 2) == 0xC2)
             || (before == 0xAC && at(s - 2) == 0x82)
 
@@ -802,7 +804,8 @@ struct Scanner {
             // A letter right after the digits ends most candidates; "T" may start a time after a date
             // and "x" a phone extension.
             let dateT = a == 84 && isDigit(e + 1)
-            let phoneX = a == 120 && isDigit(e + 1)
+            // (Not a lone "0" before it: "0x…" starts a hex token, an Ethereum address.)
+            let phoneX = a == 120 && isDigit(e + 1) && !(lens[k - 1] == 1 && p[starts[k - 1]] == 48)
             if cls[Int(a)] & ByteClass.word != 0 && !dateT && !phoneX {
                 if k == 1 && lens[0] <= 2 && a != 0 && isAlpha(e) { break }
                 continue
@@ -888,6 +891,17 @@ struct Scanner {
         }
         // "15 July 1982", "3. März 2020", "15 de julio de 1982"
         if lens[0] <= 2 && setup.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
+        return resumeAfterFailedGroups(ng, seps: seps, starts: starts, groupsEnd)
+    }
+
+    /// Where scanning resumes when no candidate that starts with the first of `ng` digit groups
+    /// matched: at the space before the first later group that follows a space, so that a number
+    /// there is tried from its own start ("since 1982 192.168.1.1", "ref 77 4111 1111 1111 1111",
+    /// "in 2024 536-90-4128" — the groups after the year were passed over and the address, card or
+    /// SSN missed); after all the groups when none does (a later group after `-`, `.` or `/` and a
+    /// digit is part of the same number, which `numberGroups` refuses to start inside).
+    func resumeAfterFailedGroups(_ ng: Int, seps: Fixed8, starts: Fixed8, _ groupsEnd: Int) -> Int {
+        for g in 1..<max(1, ng) where seps[g - 1] == 32 { return starts[g] - 1 }
         return groupsEnd
     }
 
