@@ -119,8 +119,12 @@ public final class Redactor: @unchecked Sendable {
                     Self.insert(term: Array(term.utf8), dictionary: dictIndex, into: &cfg.words)
                     first = term.utf8.first
                 }
-                // A key that starts with neither a capital nor a multi-byte letter needs lowercase look-ups.
-                if let f = first, f < 0xC0, !(65...90).contains(f) { cfg.lowercaseLookups = true }
+                // A key that starts lowercase is looked up in the user-rule pass, a case-insensitive one
+                // at its capital too (`DetectorBuilder.lookupFirst`).
+                if let f = first, (97...122).contains(f) {
+                    cfg.lookupFirst[Int(f)] = true
+                    if spec.caseInsensitive { cfg.lookupFirst[Int(f) - 32] = true }
+                }
             }
         }
         let config = cfg.build()

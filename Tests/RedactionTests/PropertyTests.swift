@@ -142,50 +142,47 @@ struct Gen {
         #expect(rejected > 0)
     }
 
-    /// The sixteen-bytes-at-a-time trigger skip finds exactly what the one-byte-at-a-time table loop
-    /// finds. A dictionary term starting with `q` (lowercase letters are no built-in trigger bytes)
-    /// turns the vector skip off; user patterns, which run in a pass of their own, do not.
-    @Test func vectorSkipAgreesWithByteLoop() throws {
-        let byteLoop = try Redactor(policy: RedactionPolicy(plain: [
-            "dictionaries": [["name": "QWORD", "terms": ["qzqx"]]]
-        ] as [String: Any]))
-        let withPattern = try Redactor(policy: RedactionPolicy(plain: [
-            "patterns": [["name": "QCODE", "pattern": "qzq\\d{3}"]]
-        ] as [String: Any]))
-        #expect(withPattern.config.vectorSkip)
-        #expect(Fixtures.redactor.config.vectorSkip)
-        #expect(!byteLoop.config.vectorSkip)
-        var g = Gen(s: 2026)
-        for round in 0..<3000 {
-            // Lengths around the 16-byte blocks and their tails, and long lines.
-            var t = g.text()
-            if round % 3 == 0 { t = String(t.prefix(g.int(40))) }
-            if round % 7 == 0 { t = (0..<6).map { _ in g.text() }.joined(separator: " ") }
-            let a = Fixtures.redactor.entities(in: t)
-            let b = byteLoop.entities(in: t)
-            #expect(a == b, "differs on \(t.utf8.count)-byte input")
+    /// Whatever the policy, the main loop's trigger bytes stay the built-in set, which the vector test
+    /// stops at: user patterns, literal terms and dictionary words that start lowercase are left to
+    /// the user-rule pass (they used to add trigger bytes and turn the vector skip off).
+    @Test func userRulesAddNoTriggerBytes() throws {
+        let policies: [[String: Any]] = [
+            ["patterns": [["name": "QCODE", "pattern": "qzq\\d{3}"], ["name": "DOT", "pattern": "\\.env"]]],
+            ["dictionaries": [["name": "V", "terms": ["blue heron", "#x", "3M"]]]],
+            ["dictionaries": [["name": "V", "terms": ["acme corp", "Ωmega"], "case_insensitive": true]]],
+        ]
+        for plain in policies {
+            let r = try Redactor(policy: RedactionPolicy(plain: plain))
+            #expect(r.config.trigger == Fixtures.redactor.config.trigger)
+            #expect(r.config.hasUserRules)
         }
+        #expect(!Fixtures.redactor.config.hasUserRules)
     }
 
     /// The user-rule pass finds the same patterns and literal terms with its sixteen-byte search (at
     /// most eight distinct first bytes) as with its table loop (more): the second policy adds rules
     /// whose first bytes never occur in the text, only to turn the vector search off.
     @Test func userRuleSearchAgreesWithTableLoop() throws {
+        // First bytes E, #, 3, A (patterns and literal terms), b (a lowercase term), k and K (a
+        // case-insensitive one): seven.
+        let dictionaries: [[String: Any]] = [
+            ["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io", "blue heron"]],
+            ["name": "BIRD", "terms": ["kestrel", "kite hawk"], "case_insensitive": true],
+        ]
         let rules: [String: Any] = [
-            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "LOT", "pattern": "lot\\d+"]],
-            "dictionaries": [["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io"]]],
+            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "AREF", "pattern": "A\\d{4}"]],
+            "dictionaries": dictionaries,
         ]
         var more = rules
-        more["dictionaries"] = [
-            ["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io"]],
-            ["name": "NEVER", "terms": ["~q", "^q", "`q", "|q", "{q"]],
-        ]
+        more["dictionaries"] = dictionaries + [["name": "NEVER", "terms": ["~q", "^q", "`q", "|q", "{q"]]]
         let vector = try Redactor(policy: RedactionPolicy(plain: rules))
         let table = try Redactor(policy: RedactionPolicy(plain: more))
         #expect(vector.config.userNeedles != nil)
         #expect(table.config.userNeedles == nil)
-        let pieces = Gen.pieces + ["EMP-123456", "xEMP-123456", "lot42", "alot7", "#secret", "a#secret", "3M", "13M",
-                                   "AT&T", "AT&Tx", "Acme.io", "Acme.iox", "66", "4 5", "-", "."]
+        let pieces = Gen.pieces + ["EMP-123456", "xEMP-123456", "A1234", "A12345", "#secret", "a#secret", "3M", "13M",
+                                   "AT&T", "AT&Tx", "Acme.io", "Acme.iox", "66", "4 5", "-", ".", "blue heron",
+                                   "Blue heron", "blue", "heron", "kestrel", "KESTREL", "Kestrel", "kestrels", "xkestrel",
+                                   "kite hawk", "Kite Hawk", "KITE", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]
         var g = Gen(s: 808)
         var found = 0
         for _ in 0..<3000 {
@@ -196,7 +193,7 @@ struct Gen {
             }
             let a = vector.entities(in: t)
             #expect(a == table.entities(in: t), "differs on \(t.utf8.count)-byte input")
-            found += a.filter { ["EMPID", "LOT", "ORG"].contains($0.type.rawValue) }.count
+            found += a.filter { ["EMPID", "AREF", "ORG", "BIRD"].contains($0.type.rawValue) }.count
         }
         #expect(found > 1000)
     }
@@ -211,7 +208,6 @@ struct Gen {
         let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(plain: [
             "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "CODE", "pattern": "Zq\\d{2}"]]
         ] as [String: Any]))
-        #expect(r.config.vectorSkip)
         let pieces = Gen.pieces + [
             "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "bC1", "Bc1", "tB1",
             "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", "xbc1", "Xbc1", "Hey", "The", "Can", "I", "Maria", "Smith",

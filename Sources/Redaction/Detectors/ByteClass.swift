@@ -4,6 +4,18 @@ import _Builtin_intrinsics.intel
 
 /// Byte classes for the scanner, one table lookup per byte.
 enum ByteClass {
+    /// Which of sixteen bytes are `word` bytes (ASCII letters and digits, `_`, bytes of multi-byte
+    /// characters), with vector compares.
+    @inline(__always)
+    static func wordLanes(_ x: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
+        typealias V = SIMD16<UInt8>
+        var m = ((x | V(repeating: 0x20)) &- V(repeating: 0x61)) .< V(repeating: 26)
+        m .|= (x &- V(repeating: 0x30)) .< V(repeating: 10)
+        m .|= x .== V(repeating: 0x5F)
+        m .|= x .>= V(repeating: 0x80)
+        return m
+    }
+
     static let digit: UInt8 = 1
     static let upper: UInt8 = 2
     static let lower: UInt8 = 4
@@ -46,8 +58,6 @@ enum Trigger {
     static let dot: UInt8 = 7
     static let dash: UInt8 = 8
     static let nonASCII: UInt8 = 9
-    /// A byte that only user patterns or lowercase dictionary terms start with.
-    static let other: UInt8 = 10
 }
 
 /// The vector pre-filter of the main loop: which of sixteen bytes may start a candidate. It stops at
@@ -181,21 +191,37 @@ extension ByteClass {
     }
 }
 
-/// Up to eight byte values, compared with sixteen bytes at a time (`Scanner.userRules`).
+/// Up to eight byte values, compared with sixteen bytes at a time (`Scanner.userRules`). A plain
+/// value (no array to retain when the scanner reads it); unused slots repeat the first value.
 struct ByteNeedles: Sendable {
-    private let values: [SIMD16<UInt8>]
+    private let a: SIMD8<UInt8>
+    private let count: Int
 
     /// Nil for an empty set or more than eight values (then a table loop is cheaper).
     init?(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty, bytes.count <= 8 else { return nil }
-        values = bytes.map { SIMD16<UInt8>(repeating: $0) }
+        guard let first = bytes.first, bytes.count <= 8 else { return nil }
+        var a = SIMD8<UInt8>(repeating: first)
+        for (k, b) in bytes.enumerated() { a[k] = b }
+        self.a = a
+        self.count = bytes.count
     }
 
     /// Which lanes of `v` hold one of the values.
     @inline(__always)
     func matches(_ v: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
-        var m = v .== values[0]
-        for k in 1..<values.count { m .|= v .== values[k] }
+        typealias V = SIMD16<UInt8>
+        var m = v .== V(repeating: a[0])
+        if count > 1 { m .|= v .== V(repeating: a[1]) }
+        if count > 2 {
+            m .|= v .== V(repeating: a[2])
+            m .|= v .== V(repeating: a[3])
+        }
+        if count > 4 {
+            m .|= v .== V(repeating: a[4])
+            m .|= v .== V(repeating: a[5])
+            m .|= v .== V(repeating: a[6])
+            m .|= v .== V(repeating: a[7])
+        }
         return m
     }
 }

@@ -171,8 +171,10 @@ struct DetectorBuilder {
     var patternFirst = [Bool](repeating: false, count: 256)
     var longDates = true
     var numericDates = true
-    /// Whether lowercase words need a dictionary lookup (a user term starts lowercase).
-    var lowercaseLookups = false
+    /// Bytes at which a dictionary word is looked up in the user-rule pass: the first byte of a user
+    /// term that starts lowercase, and for a case-insensitive one its capital too (the main loop looks
+    /// capitalised words up in `words` only, non-ASCII ones in both tables).
+    var lookupFirst = [Bool](repeating: false, count: 256)
     /// The terms of case-insensitive dictionaries, folded (`CaseFold`), with the same flags as
     /// `words` gives exact terms.
     var folded = WordTable(capacityHint: 16)
@@ -198,30 +200,23 @@ struct DetectorBuilder {
         t[Int(UInt8(ascii: "."))] = Trigger.dot
         t[Int(UInt8(ascii: "-"))] = Trigger.dash
         for b in 0xC0...0xFF { t[b] = Trigger.nonASCII }
-        // Where a dictionary look-up may start: the first byte of an exact or a folded key (capitals
-        // are triggers of their own).
-        let wordStart = (0..<256).map { words.firstBytes[$0] || folded.firstBytes[$0] }
+        // The user terms a look-up that does not start at a capital may find: exact ones that start
+        // lowercase (not the gazetteer's lowercase words, "juillet", "de") and folded ones.
         var pairs = StartPairs()
-        for key in words.keys where !(65...90).contains(key[0]) { pairs.insert(key) }
+        let user = WordFlags.userTerm.rawValue | WordFlags.userPrefix.rawValue
+        for key in words.keys where !(65...90).contains(key[0]) && words.lookup(key) & user != 0 { pairs.insert(key) }
         for key in folded.keys { pairs.insert(key) }
-        // A folded term that starts with an ASCII letter sets `lowercaseLookups`, so lowercase letters
-        // become triggers, which turns off the vector skip and with it the main loop's capital
-        // shortcut (which looks in `words` only); other folded terms start with a non-ASCII letter,
-        // which the shortcut leaves alone.
-        // User patterns and literal terms run in a pass of their own (`Scanner.userRules`), so their
-        // first bytes are no triggers.
+        // User patterns, literal terms and the dictionary look-ups of `lookupFirst` run in a pass of
+        // their own (`Scanner.userRules`), so their first bytes are no triggers and the main loop
+        // keeps its vector skip.
         let literalFirst = literals.firstBytes
-        let userFirst = (0..<256).map { patternFirst[$0] || literalFirst[$0] }
-        for b in 0..<256 where t[b] == 0 {
-            if lowercaseLookups && wordStart[b] { t[b] = Trigger.other }
-        }
+        let userFirst = (0..<256).map { patternFirst[$0] || literalFirst[$0] || lookupFirst[$0] }
         var en = enabled
         while en.count < kinds.count { en.append(true) }
         return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns, literals: literals,
-                              dictionaries: dictionaries, trigger: t, userFirst: userFirst,
-                              longDates: longDates, numericDates: numericDates, lowercaseLookups: lowercaseLookups,
-                              folded: folded.count > 0 ? folded : nil, wordStart: wordStart,
-                              startPairs: pairs.bitmap())
+                              dictionaries: dictionaries, trigger: t, userFirst: userFirst, lookupFirst: lookupFirst,
+                              longDates: longDates, numericDates: numericDates,
+                              folded: folded.count > 0 ? folded : nil, startPairs: pairs.bitmap())
     }
 }
 
@@ -285,32 +280,34 @@ final class DetectorConfig: @unchecked Sendable {
     let literals: [[LiteralTerm]]
     let dictionaries: [UserDictionary]
     let trigger: [UInt8]
-    /// Bytes at which a user pattern or a literal term may start (`Scanner.userRules`).
+    /// Bytes at which a user pattern, a literal term or a dictionary look-up may start
+    /// (`Scanner.userRules`).
     let userFirst: UnsafeMutablePointer<Bool>
+    /// Bytes at which a dictionary word is looked up in that pass (`DetectorBuilder.build`).
+    let lookupFirst: UnsafeMutablePointer<Bool>
     /// `userFirst` as up to eight byte values for a vector search; nil when there are more.
     let userNeedles: ByteNeedles?
     /// Indices into `patterns` of the patterns that may start with each byte.
     let patternsByFirst: [[Int32]]
+    let hasPatterns: Bool
+    let hasLiterals: Bool
     let longDates: Bool
     let numericDates: Bool
-    let lowercaseLookups: Bool
     /// The folded terms of case-insensitive dictionaries; nil when there are none.
     let folded: WordIndex?
     /// `folded`, for the scanner to read without retaining it.
     let foldedRef: Unmanaged<WordIndex>?
-    /// Bytes at which a lowercase word needs a dictionary look-up (`lowercaseLookups`).
-    let wordStart: UnsafeMutablePointer<Bool>
     /// `StartPairs` of the keys a lowercase word or a folded look-up may match, 1024 bits.
     let startPairs: UnsafeMutablePointer<UInt64>
-    /// Whether every trigger byte is one `TriggerVector` stops at, so the main loop may skip sixteen
-    /// bytes at a time.
-    let vectorSkip: Bool
-    /// Whether the policy has user patterns or literal terms.
+    /// Whether the policy has user patterns, literal terms or dictionary words to look up in the
+    /// user-rule pass.
     let hasUserRules: Bool
 
     init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern], literals: LiteralTerms,
-         dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], longDates: Bool, numericDates: Bool,
-         lowercaseLookups: Bool, folded: WordTable?, wordStart: [Bool], startPairs: [UInt64]) {
+         dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], lookupFirst: [Bool], longDates: Bool,
+         numericDates: Bool, folded: WordTable?, startPairs: [UInt64]) {
+        // The main loop finds trigger bytes with `TriggerVector` alone.
+        precondition((0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) })
         self.kinds = kinds
         self.enabled = enabled
         self.words = WordIndex(words)
@@ -322,25 +319,25 @@ final class DetectorConfig: @unchecked Sendable {
         self.trigger = trigger
         self.userFirst = .allocate(capacity: 256)
         self.userFirst.initialize(from: userFirst, count: 256)
+        self.lookupFirst = .allocate(capacity: 256)
+        self.lookupFirst.initialize(from: lookupFirst, count: 256)
         self.userNeedles = ByteNeedles((0..<256).filter { userFirst[$0] }.map(UInt8.init))
         self.patternsByFirst = (0..<256).map { b in patterns.indices.filter { patterns[$0].first[b] }.map(Int32.init) }
         self.longDates = longDates
         self.numericDates = numericDates
-        self.lowercaseLookups = lowercaseLookups
         self.folded = folded.map(WordIndex.init)
         self.foldedRef = self.folded.map { Unmanaged.passUnretained($0) }
-        self.wordStart = .allocate(capacity: 256)
-        self.wordStart.initialize(from: wordStart, count: 256)
         self.startPairs = .allocate(capacity: 16)
         self.startPairs.initialize(from: startPairs, count: 16)
-        self.vectorSkip = (0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) }
-        self.hasUserRules = !patterns.isEmpty || !literals.isEmpty
+        self.hasUserRules = userFirst.contains(true)
+        self.hasPatterns = !patterns.isEmpty
+        self.hasLiterals = !literals.isEmpty
     }
 
     deinit {
         enabledFlags.deallocate()
-        wordStart.deallocate()
         userFirst.deallocate()
+        lookupFirst.deallocate()
         startPairs.deallocate()
     }
 
@@ -395,11 +392,9 @@ struct ScanSetup {
     let trig: UnsafePointer<UInt8>
     let cls: UnsafePointer<UInt8>
     let enabled: UnsafeMutablePointer<Bool>
-    let vector: Bool
     let hasUserRules: Bool
     let longDates: Bool
     let numericDates: Bool
-    let lowercaseLookups: Bool
     /// Whether a case-insensitive dictionary has terms (`DetectorConfig.folded`).
     let hasFolded: Bool
 
@@ -409,11 +404,9 @@ struct ScanSetup {
         self.trig = trig
         self.cls = cls
         self.enabled = config.enabledFlags
-        self.vector = config.vectorSkip
         self.hasUserRules = config.hasUserRules
         self.longDates = config.longDates
         self.numericDates = config.numericDates
-        self.lowercaseLookups = config.lowercaseLookups
         self.hasFolded = config.folded != nil
     }
 }
@@ -426,7 +419,7 @@ struct Scanner {
     let n: Int
     /// Tables, flags and unretained references of the configuration (see `ScanSetup`).
     let setup: ScanSetup
-    /// Whether the main loop runs over stop bitmasks (`runBlocks`); needs `setup.vector`.
+    /// Whether the main loop runs over stop bitmasks (`runBlocks`), not the reference loop.
     let blocks: Bool
     /// Matches in emission order. `buffer` is memory the caller provides (stack or a `Workspace`);
     /// when it fills up, `grow()` moves the matches to a larger heap block, which the caller then owns
@@ -443,7 +436,7 @@ struct Scanner {
         self.p = p
         self.n = n
         self.setup = setup
-        self.blocks = setup.vector && !reference
+        self.blocks = !reference
     }
 
     @inline(__always) var cls: UnsafePointer<UInt8> { setup.cls }
@@ -471,8 +464,6 @@ struct Scanner {
     }
 
     @inline(__always) var maxKeyLength: Int { setup.words._withUnsafeGuaranteedRef { $0.maxKeyLength } }
-
-    func isFirstByteOfWord(_ b: UInt8) -> Bool { setup.config._withUnsafeGuaranteedRef { $0.wordStart[Int(b)] } }
 
     /// Whether a key of `DetectorConfig.startPairs` may start at `i` (a lowercase word, or any word
     /// for the folded keys).
@@ -558,23 +549,32 @@ struct Scanner {
         if setup.hasUserRules { userRules() }
     }
 
-    /// User patterns and literal dictionary terms, tried at every word start whose byte may start one
+    /// User patterns, literal dictionary terms and the dictionary words the main loop does not look
+    /// up (`lookUpUserTerm`), tried at every word start whose byte may start one
     /// — a pass of its own, so that a recogniser that passes over a stretch of text (digit groups
     /// that turned out to be nothing, "66 123456") cannot hide a user rule's match inside it. Its
     /// hits come after the main loop's; `Redactor.resolve` sorts them.
     mutating func userRules() {
-        let cfg = setup.config.takeUnretainedValue()
+        // Unretained: the redactor keeps the configuration alive while it scans.
+        setup.config._withUnsafeGuaranteedRef { userRules($0) }
+    }
+
+    private mutating func userRules(_ cfg: DetectorConfig) {
         var i = 0
-        // Up to eight distinct first bytes: sixteen bytes a step, one compare per byte value; the
-        // last step overlaps the one before it, its lanes already seen masked off.
-        if let needles = cfg.userNeedles, n >= 16 {
+        // Up to eight distinct first bytes: sixteen bytes a step, one compare per byte value, and
+        // only where the byte before is no word byte (first bytes such as "a" or "n" are common
+        // inside words); the last step overlaps the one before it, its lanes already seen masked off.
+        if let needles = cfg.userNeedles, n >= 17 {
+            if cfg.userFirst[Int(p[0])] { tryUserRules(0, cfg) }
+            i = 1
             while i < n {
                 let base = min(i, n &- 16)
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
-                var m = TriggerVector.maskBits(needles.matches(v)) & (~0 &<< UInt64(i &- base))
+                let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
+                let starts = needles.matches(v) .& .!ByteClass.wordLanes(before)
+                var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
                 while m != 0 {
-                    let k = base &+ m.trailingZeroBitCount
-                    if !isWord(k &- 1) { tryUserRules(k, cfg) }
+                    tryUserRules(base &+ m.trailingZeroBitCount, cfg)
                     m &= m &- 1
                 }
                 i = base &+ 16
@@ -612,50 +612,42 @@ struct Scanner {
         case Trigger.dot: return dot(i)
         case Trigger.dash: return dash(i)
         default:
-            if !midWord && setup.lowercaseLookups && isFirstByteOfWord(p[i]) {
-                // Most such words start no key: pass over their letters without the call.
-                return mayStartKey(i) ? lowercaseWord(i) : skipLetters(i)
-            }
-            // Inside a word, pass over its letters only (a digit after them may start a bech32
-            // address); other bytes as before.
-            if midWord { return cls[Int(p[i])] & ByteClass.alpha != 0 ? skipLetters(i) : skipWord(i) }
             return i &+ 1
         }
     }
 
     /// The position of the first trigger byte at or after `from`, or `n`. Sixteen bytes at a time
-    /// with vector compares when the configuration allows it (`DetectorConfig.vectorSkip`, which then
-    /// also passes over dots that no letter or digit follows); otherwise one trigger-table lookup per
-    /// byte. Stopping at a byte the vector test would skip is harmless: its recogniser finds nothing.
+    /// with vector compares (`TriggerVector`, which also passes over dots that no letter or digit
+    /// follows; every trigger byte is one it stops at, `DetectorConfig.init`); inputs shorter than
+    /// seventeen bytes go through the trigger table, one lookup per byte. Stopping at a byte the
+    /// vector test would skip is harmless: its recogniser finds nothing.
     @inline(__always)
     func nextTrigger(_ from: Int) -> Int {
         var i = from
-        if setup.vector {
-            while i &+ 17 <= n {
-                let (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + i))
-                if lo != 0 { return i &+ lo.trailingZeroBitCount &>> 3 }
-                if hi != 0 { return i &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
-                i &+= 16
-            }
-            if i >= n { return n }
-            if n >= 17 {
-                // The block of bytes n-17 ..< n-1, overlapping what was scanned; lanes before `i` are
-                // masked. The last byte goes through the table.
-                let base = n &- 17
-                let skip = i &- base
-                if skip < 16 {
-                    var (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + base))
-                    if skip >= 8 {
-                        lo = 0
-                        hi &= ~0 &<< UInt64((skip &- 8) &* 8)
-                    } else {
-                        lo &= ~0 &<< UInt64(skip &* 8)
-                    }
-                    if lo != 0 { return base &+ lo.trailingZeroBitCount &>> 3 }
-                    if hi != 0 { return base &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
+        while i &+ 17 <= n {
+            let (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + i))
+            if lo != 0 { return i &+ lo.trailingZeroBitCount &>> 3 }
+            if hi != 0 { return i &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
+            i &+= 16
+        }
+        if i >= n { return n }
+        if n >= 17 {
+            // The block of bytes n-17 ..< n-1, overlapping what was scanned; lanes before `i` are
+            // masked. The last byte goes through the table.
+            let base = n &- 17
+            let skip = i &- base
+            if skip < 16 {
+                var (lo, hi) = TriggerVector.lanes(UnsafeRawPointer(p + base))
+                if skip >= 8 {
+                    lo = 0
+                    hi &= ~0 &<< UInt64((skip &- 8) &* 8)
+                } else {
+                    lo &= ~0 &<< UInt64(skip &* 8)
                 }
-                return trig[Int(p[n &- 1])] != 0 ? n &- 1 : n
+                if lo != 0 { return base &+ lo.trailingZeroBitCount &>> 3 }
+                if hi != 0 { return base &+ 8 &+ hi.trailingZeroBitCount &>> 3 }
             }
+            return trig[Int(p[n &- 1])] != 0 ? n &- 1 : n
         }
         while i < n && trig[Int(p[i])] == 0 { i &+= 1 }
         return i
@@ -664,6 +656,13 @@ struct Scanner {
     /// User patterns and literal dictionary terms (`LiteralTerms`) that may start at the word start `i`.
     mutating func tryUserRules(_ i: Int, _ cfg: DetectorConfig) {
         let b = Int(p[i])
+        // Most such words start no key: turned away by their first two bytes.
+        if cfg.lookupFirst[b] && mayStartKey(i) { lookUpUserTerm(i) }
+        if cfg.hasPatterns { tryPatterns(i, b, cfg) }
+        if cfg.hasLiterals { tryLiterals(i, b, cfg) }
+    }
+
+    mutating func tryPatterns(_ i: Int, _ b: Int, _ cfg: DetectorConfig) {
         // Through the buffer: copying a `UserPattern` out of the array retained its arrays.
         cfg.patterns.withUnsafeBufferPointer { patterns in
             for k in cfg.patternsByFirst[b] {
@@ -674,7 +673,10 @@ struct Scanner {
                 }
             }
         }
-        // The longest term that starts here; at equal length the first dictionary's.
+    }
+
+    /// The longest literal term that starts at `i`; at equal length the first dictionary's.
+    mutating func tryLiterals(_ i: Int, _ b: Int, _ cfg: DetectorConfig) {
         var best = -1
         var bestLength = 0
         for k in cfg.literals[b].indices where cfg.literals[b][k].bytes.count > bestLength {
@@ -1506,15 +1508,14 @@ struct Scanner {
         return best
     }
 
-    /// A word that starts at `i` where a lowercase or folded dictionary key may start
-    /// (`lowercaseLookups`, `mayStartKey`). Letters joined to a digit or `_` are left for the digit's
-    /// recogniser (a bech32 address "bc1…").
-    @inline(never)
-    mutating func lowercaseWord(_ i: Int) -> Int {
+    /// The dictionary term, if any, that starts with the word at `i`, whose first byte the main loop
+    /// does not look up (`DetectorConfig.lookupFirst`: a lowercase letter, or the capital of a folded
+    /// key's first letter). Letters joined to a digit or `_` start no term (a bech32 address "bc1…").
+    mutating func lookUpUserTerm(_ i: Int) {
         let we = wordEnd(i)
-        if we == i { return i &+ 1 }
-        if isDigit(we) || at(we) == 95 { return we }
-        return capitalizedWord(i, we, WordFlags(rawValue: lookupMeaningful(p + i, we - i)))
+        guard we > i, !isDigit(we), at(we) != 95 else { return }
+        let f = WordFlags(rawValue: lookupMeaningful(p + i, we - i))
+        if setup.hasFolded || f.contains(.userPrefix) || f.contains(.userTerm) { _ = userTerm(i, we, f.rawValue) }
     }
 
     /// Reports the longest user dictionary term that starts at `i` (see `userTermEnd`) and returns its
