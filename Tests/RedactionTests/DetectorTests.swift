@@ -196,6 +196,18 @@ enum Fixtures {
             #expect(types(text) == want, "\(text)")
         }
         #expect(hits("call 415 555 2671 x123 now").map(\.1) == ["415 555 2671 x123"])
+        // A phone written with a country code or an area code in brackets ends before a group that
+        // follows a space once it has a whole number's digits (eleven, ten).
+        #expect(hits("+44 20 7946 0958 4111 1111 1111 1111").map { [$0.0, $0.1] }
+            == [["PHONE_NUMBER", "+44 20 7946 0958"], ["CREDIT_CARD", "4111 1111 1111 1111"]])
+        #expect(hits("+44 20 7946 0958 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").map(\.0) == ["PHONE_NUMBER", "CRYPTO"])
+        #expect(hits("(415) 555-2671 15 July 1982").map { [$0.0, $0.1] }
+            == [["PHONE_NUMBER", "(415) 555-2671"], ["DATE_TIME", "15 July 1982"]])
+        #expect(hits("+86 138 0013 8000, +7 495 123 45 67, (020) 7946 0958").map(\.1)
+            == ["+86 138 0013 8000", "+7 495 123 45 67", "(020) 7946 0958"])
+        // A first group of four digits is no country code: "+4111 1111 1111 1111" stays a card.
+        #expect(types("paid +4111 1111 1111 1111 ok") == ["CREDIT_CARD"])
+        #expect(types("+44 20 7946 0958 31/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") == ["PHONE_NUMBER", "CRYPTO"])
         #expect(hits("ref 77 4111 1111 1111 1111 ok").map(\.1) == ["4111 1111 1111 1111"])
     }
 }

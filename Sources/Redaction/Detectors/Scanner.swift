@@ -900,10 +900,13 @@ struct Scanner {
     /// matched: at the space before the first later group that follows a space, so that a number
     /// there is tried from its own start ("since 1982 192.168.1.1", "ref 77 4111 1111 1111 1111",
     /// "in 2024 536-90-4128" — the groups after the year were passed over and the address, card or
-    /// SSN missed); after all the groups when none does (a later group after `-`, `.` or `/` and a
-    /// digit is part of the same number, which `numberGroups` refuses to start inside).
+    /// SSN missed); else at the separator before the last group when letters follow it, so that
+    /// the token it starts is tried ("31/0x5aAe…", an Ethereum address); else after all the groups
+    /// (a later group after `-`, `.` or `/` and a digit is part of the same number, which
+    /// `numberGroups` refuses to start inside).
     func resumeAfterFailedGroups(_ ng: Int, seps: Fixed8, starts: Fixed8, _ groupsEnd: Int) -> Int {
         for g in 1..<max(1, ng) where seps[g - 1] == 32 { return starts[g] - 1 }
+        if ng > 1 && isAlpha(groupsEnd) { return starts[ng - 1] - 1 }
         return groupsEnd
     }
 
@@ -1030,6 +1033,7 @@ struct Scanner {
         var j = i + 1
         var digits = 0
         var groups = 0
+        var countryCode = 0
         while true {
             if at(j) == 40 {  // "(0)" or "(555)"
                 var q = j + 1
@@ -1045,9 +1049,14 @@ struct Scanner {
             if j == gs { break }
             digits += j - gs
             groups += 1
+            if groups == 1 { countryCode = j - gs }
             if digits > 15 { return i + 1 }
             let b = at(j)
-            if (b == 32 || b == 45 || b == 46) && (isDigit(j + 1) || at(j + 1) == 40) {
+            // With eleven digits (a whole number with its country code, one to three digits) a group
+            // after a space is another number: "+44 20 7946 0958 4111 1111 1111 1111", "… 0958 0x5aAe…".
+            if (b == 32 || b == 45 || b == 46) && (isDigit(j + 1) || at(j + 1) == 40)
+                && !(b == 32 && digits >= 11 && countryCode <= 3)
+            {
                 j += 1
                 continue
             }
@@ -1078,7 +1087,8 @@ struct Scanner {
             digits += j - gs
             groups += 1
             let b = at(j)
-            if (b == 32 || b == 45 || b == 46) && isDigit(j + 1) && groups < 4 {
+            // With ten digits a group after a space is another number ("(415) 555-2671 15 July").
+            if (b == 32 || b == 45 || b == 46) && isDigit(j + 1) && groups < 4 && !(b == 32 && digits >= 10) {
                 j += 1
                 continue
             }
