@@ -252,10 +252,10 @@ public final class Redactor: @unchecked Sendable {
         guard m.kind == Kind.person || m.kind == Kind.location, m.start < end else { return nil }
         var e = end
         // A word cut by `end` goes with the better hit; then the separators before it.
-        if e < m.end && LiteralTerm.isWordByte(p[e]) {
-            while e > m.start && LiteralTerm.isWordByte(p[e - 1]) { e -= 1 }
+        if e < m.end && ByteClass.isWordByte(p[e]) {
+            while e > m.start && ByteClass.isWordByte(p[e - 1]) { e -= 1 }
         }
-        while e > m.start && !LiteralTerm.isWordByte(p[e - 1]) { e -= 1 }
+        while e > m.start && !ByteClass.isWordByte(p[e - 1]) { e -= 1 }
         guard e > m.start else { return nil }
         return Match(start: m.start, end: e, kind: m.kind, score: m.score)
     }

@@ -189,6 +189,13 @@ extension ByteClass {
     static func isASCIIAlnum(_ b: UInt8) -> Bool {
         (b &- 0x30) < 10 || ((b | 0x20) &- 0x61) < 26
     }
+
+    /// Whether `b` is a `word` byte (ASCII letters and digits, `_`, bytes of multi-byte characters),
+    /// without the table (`wordLanes` is the same test on sixteen bytes).
+    @inline(__always)
+    static func isWordByte(_ b: UInt8) -> Bool {
+        isASCIIAlnum(b) || b == 95 || b >= 0x80
+    }
 }
 
 /// Up to eight byte values, compared with sixteen bytes at a time (`Scanner.userRules`). A plain

@@ -17,7 +17,7 @@ struct LiteralTerm: Sendable {
     func matches(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
         let len = bytes.count
         guard n - i >= len else { return false }
-        if i + len < n && LiteralTerm.isWordByte(p[i + len]) { return false }
+        if i + len < n && ByteClass.isWordByte(p[i + len]) { return false }
         return bytes.withUnsafeBufferPointer { t in
             if caseInsensitive {
                 for k in 0..<len {
@@ -30,11 +30,6 @@ struct LiteralTerm: Sendable {
             for k in 0..<len where p[i + k] != t[k] { return false }
             return true
         }
-    }
-
-    /// ASCII letters and digits, `_` and every byte of a multi-byte character (`ByteClass.word`).
-    static func isWordByte(_ b: UInt8) -> Bool {
-        b &- 48 < 10 || (b | 0x20) &- 97 < 26 || b == 95 || b >= 0x80
     }
 
     /// Whether the scanner's word look-ups find `term` (see the type's comment); `caseInsensitive`

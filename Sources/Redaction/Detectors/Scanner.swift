@@ -653,7 +653,8 @@ struct Scanner {
         return i
     }
 
-    /// User patterns and literal dictionary terms (`LiteralTerms`) that may start at the word start `i`.
+    /// The dictionary look-up (`lookUpUserTerm`), user patterns and literal dictionary terms
+    /// (`LiteralTerms`) that may start at the word start `i`.
     mutating func tryUserRules(_ i: Int, _ cfg: DetectorConfig) {
         let b = Int(p[i])
         // Most such words start no key: turned away by their first two bytes.

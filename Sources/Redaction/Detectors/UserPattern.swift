@@ -172,7 +172,7 @@ struct UserPattern: Sendable {
     private func step(_ p: UnsafePointer<UInt8>, _ n: Int, _ atoms: UnsafeBufferPointer<Atom>, _ a: Int, _ i: Int,
                       _ budget: inout Int) -> Int? {
         if a == atoms.count {
-            if wordBoundary && i < n && i > 0 && isWordByte(p[i]) && isWordByte(p[i - 1]) { return nil }
+            if wordBoundary && i < n && i > 0 && ByteClass.isWordByte(p[i]) && ByteClass.isWordByte(p[i - 1]) { return nil }
             return i
         }
         budget -= 1
@@ -190,9 +190,5 @@ struct UserPattern: Sendable {
             k -= 1
         }
         return nil
-    }
-
-    private func isWordByte(_ b: UInt8) -> Bool {
-        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b >= 128
     }
 }
