@@ -430,6 +430,26 @@ enum Fixtures {
         #expect(hits("card 4111 1111 1111 1111", r).map(\.0) == ["CREDIT_CARD"])
     }
 
+    /// Literal terms that start with a letter are found through their first word: terms sharing one
+    /// give the longest that matches, then the first dictionary's; a large list is found whole.
+    @Test func literalTermsShareFirstWords() throws {
+        var firms = (0..<2_000).map { "Firm\(Character(UnicodeScalar(97 + $0 % 26)!))\($0 / 26), Ltd." }
+        firms += ["Abbott, Benjamin and Turner", "Abbott, Benjamin", "Abbott-Adams", "O'Neil & Co", "Café+Bar"]
+        let policy = try RedactionPolicy(plain: [
+            "dictionaries": [["name": "FIRM", "terms": firms], ["name": "CI", "terms": ["abbott, benjamin"], "case_insensitive": true]],
+        ] as [String: Any])
+        let r = try Redactor(policy: policy)
+        #expect(hits("ask Abbott, Benjamin and Turner now", r).map { [$0.0, $0.1] } == [["FIRM", "Abbott, Benjamin and Turner"]])
+        #expect(hits("ask Abbott, Benjamin now", r).map { [$0.0, $0.1] } == [["FIRM", "Abbott, Benjamin"]])
+        #expect(hits("ask ABBOTT, BENJAMIN now", r).map { [$0.0, $0.1] } == [["CI", "ABBOTT, BENJAMIN"]])
+        #expect(hits("Abbott-Adams and O'Neil & Co, Café+Bar", r).map(\.1) == ["Abbott-Adams", "O'Neil & Co", "Café+Bar"])
+        #expect(hits("Abbott-Adamsx, Abbott-Adam", r).isEmpty)
+        for k in stride(from: 0, to: 2_000, by: 37) {
+            let text = "we paid \(firms[k]) and \(firms[(k + 1) % 2_000]) today"
+            #expect(hits(text, r).map(\.1) == [firms[k], firms[(k + 1) % 2_000]], "\(k)")
+        }
+    }
+
     /// Which terms the word look-ups hold and which are matched as literals.
     @Test func literalTermClassification() {
         for t in ["Acme", "acme corp", "Müller GmbH", "Москва", "O'Brien", "Jean-Luc", "東京", "über", "a b c d e f g"] {

@@ -67,13 +67,26 @@ struct LiteralTerm: Sendable {
     }
 }
 
-/// The literal terms of a policy, by the byte they start with (both cases of an ASCII letter for a
-/// case-insensitive term), each bucket in dictionary order.
+/// The literal terms of a policy. Terms that start with a letter are found through their first word
+/// (the run of ASCII letters and bytes of multi-byte characters, at most `LiteralTerms.keyLength`
+/// bytes, folded by `CaseFold`): one hash and a filter bit per word start, whatever the number of
+/// terms; the others (a digit or punctuation first: "3M", "#secret") by their first byte (both
+/// cases of an ASCII letter for a case-insensitive term). Candidates are kept longest first, then in
+/// dictionary order.
 struct LiteralTerms: Sendable {
-    private(set) var byFirst: [[LiteralTerm]] = Array(repeating: [], count: 256)
+    static let keyLength = 24
+    private(set) var terms: [LiteralTerm] = []
+    /// Indices into `terms` of the terms that start with each byte (not with a letter).
+    private(set) var byFirst: [[Int32]] = Array(repeating: [], count: 256)
+    /// Indices into `terms` by the hash of their folded first word.
+    private var byWord: [UInt64: [Int32]] = [:]
+    /// 65,536 bits over the same hashes: most word starts stop here.
+    private var wordFilter = [UInt64](repeating: 0, count: 1024)
+    /// Bytes at which some term starts.
+    private(set) var firstBytes = [Bool](repeating: false, count: 256)
     private var seen = Set<[UInt8]>()
     private var seenFolded = Set<[UInt8]>()
-    var isEmpty: Bool { seen.isEmpty && seenFolded.isEmpty }
+    var isEmpty: Bool { terms.isEmpty }
 
     /// Adds a term of dictionary `dictionary`. A term an earlier dictionary already matches is left
     /// to that one (a term in two dictionaries is reported as the first one's). Case-insensitive
@@ -89,13 +102,55 @@ struct LiteralTerms: Sendable {
             if seen.contains(term) { return }
             seen.insert(term)
         }
+        let index = Int32(terms.count)
         let t = LiteralTerm(bytes: caseInsensitive ? folded : term, caseInsensitive: caseInsensitive, dictionary: dictionary)
-        byFirst[Int(first)].append(t)
-        if caseInsensitive && (first | 0x20) &- 97 < 26 {
-            byFirst[Int(first ^ 0x20)].append(t)
+        terms.append(t)
+        firstBytes[Int(first)] = true
+        if caseInsensitive && (first | 0x20) &- 97 < 26 { firstBytes[Int(first ^ 0x20)] = true }
+        if Self.startsWord(first) {
+            let h = term.withUnsafeBufferPointer { Self.wordHash($0.baseAddress!, $0.count, 0) }
+            wordFilter[Int(h & 0xFFFF) &>> 6] |= 1 &<< (h & 63)
+            byWord[h, default: []].append(index)
+            // Longest first; the sort is stable, so equal lengths keep dictionary order.
+            byWord[h]!.sort { terms[Int($0)].bytes.count > terms[Int($1)].bytes.count }
+        } else {
+            for b in caseInsensitive && (first | 0x20) &- 97 < 26 ? [first, first ^ 0x20] : [first] {
+                byFirst[Int(b)].append(index)
+                byFirst[Int(b)].sort { terms[Int($0)].bytes.count > terms[Int($1)].bytes.count }
+            }
         }
     }
 
-    /// Bytes at which some term starts.
-    var firstBytes: [Bool] { byFirst.map { !$0.isEmpty } }
+    /// The longest term that occurs at the word start `i` as a whole word, as (index into `terms`,
+    /// length), or nil.
+    func longest(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Int, Int)? {
+        let b = p[i]
+        if Self.startsWord(b) {
+            let h = Self.wordHash(p, n, i)
+            guard wordFilter[Int(h & 0xFFFF) &>> 6] & (1 &<< (h & 63)) != 0, let ks = byWord[h] else { return nil }
+            return first(ks, p, n, i)
+        }
+        return first(byFirst[Int(b)], p, n, i)
+    }
+
+    private func first(_ ks: [Int32], _ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Int, Int)? {
+        for k in ks where terms[Int(k)].matches(p, n, i) { return (Int(k), terms[Int(k)].bytes.count) }
+        return nil
+    }
+
+    /// Whether a term or a word starting with `b` is looked up by its first word.
+    @inline(__always)
+    static func startsWord(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b >= 0xC0 }
+
+    /// The hash of the folded first word at `i` (ASCII letters and bytes of multi-byte characters,
+    /// at most `keyLength` bytes), the same for a term and for the text.
+    static func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> UInt64 {
+        var e = i
+        while e < n && e - i < keyLength && ((p[e] | 0x20) &- 97 < 26 || p[e] >= 0x80) { e += 1 }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyLength) { buf in
+            let q = buf.baseAddress!
+            CaseFold.fold(p + i, into: q, count: e - i)
+            return WordTable.hash(q, e - i)
+        }
+    }
 }

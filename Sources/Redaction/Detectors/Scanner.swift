@@ -276,8 +276,8 @@ final class DetectorConfig: @unchecked Sendable {
     let words: WordIndex
     let enabledFlags: UnsafeMutablePointer<Bool>
     let patterns: [UserPattern]
-    /// Dictionary terms matched as literals, by first byte (`LiteralTerms`).
-    let literals: [[LiteralTerm]]
+    /// Dictionary terms matched as literals (`LiteralTerms`).
+    let literals: LiteralTerms
     let dictionaries: [UserDictionary]
     let trigger: [UInt8]
     /// Bytes at which a user pattern, a literal term or a dictionary look-up may start
@@ -314,7 +314,7 @@ final class DetectorConfig: @unchecked Sendable {
         self.enabledFlags = .allocate(capacity: enabled.count)
         self.enabledFlags.initialize(from: enabled, count: enabled.count)
         self.patterns = patterns
-        self.literals = literals.byFirst
+        self.literals = literals
         self.dictionaries = dictionaries
         self.trigger = trigger
         self.userFirst = .allocate(capacity: 256)
@@ -561,20 +561,24 @@ struct Scanner {
 
     private mutating func userRules(_ cfg: DetectorConfig) {
         var i = 0
-        // Up to eight distinct first bytes: sixteen bytes a step, one compare per byte value, and
-        // only where the byte before is no word byte (first bytes such as "a" or "n" are common
-        // inside words); the last step overlaps the one before it, its lanes already seen masked off.
-        if let needles = cfg.userNeedles, n >= 17 {
+        // Sixteen bytes a step, only where the byte before is no word byte (first bytes such as "a"
+        // or "n" are common inside words), and with up to eight distinct first bytes one compare per
+        // byte value (else a table look-up per word start); the last step overlaps the one before
+        // it, its lanes already seen masked off.
+        if n >= 17 {
             if cfg.userFirst[Int(p[0])] { tryUserRules(0, cfg) }
+            let needles = cfg.userNeedles
             i = 1
             while i < n {
                 let base = min(i, n &- 16)
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
                 let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
-                let starts = needles.matches(v) .& .!ByteClass.wordLanes(before)
+                var starts = .!ByteClass.wordLanes(before)
+                if let needles { starts .&= needles.matches(v) }
                 var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
                 while m != 0 {
-                    tryUserRules(base &+ m.trailingZeroBitCount, cfg)
+                    let k = base &+ m.trailingZeroBitCount
+                    if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                     m &= m &- 1
                 }
                 i = base &+ 16
@@ -660,7 +664,7 @@ struct Scanner {
         // Most such words start no key: turned away by their first two bytes.
         if cfg.lookupFirst[b] && mayStartKey(i) { lookUpUserTerm(i) }
         if cfg.hasPatterns { tryPatterns(i, b, cfg) }
-        if cfg.hasLiterals { tryLiterals(i, b, cfg) }
+        if cfg.hasLiterals { tryLiterals(i, cfg) }
     }
 
     mutating func tryPatterns(_ i: Int, _ b: Int, _ cfg: DetectorConfig) {
@@ -677,19 +681,10 @@ struct Scanner {
     }
 
     /// The longest literal term that starts at `i`; at equal length the first dictionary's.
-    mutating func tryLiterals(_ i: Int, _ b: Int, _ cfg: DetectorConfig) {
-        var best = -1
-        var bestLength = 0
-        for k in cfg.literals[b].indices where cfg.literals[b][k].bytes.count > bestLength {
-            if cfg.literals[b][k].matches(p, n, i) {
-                best = k
-                bestLength = cfg.literals[b][k].bytes.count
-            }
-        }
-        if best >= 0 {
-            let d = cfg.dictionaries[cfg.literals[b][best].dictionary]
-            emit(d.kind, i, i + bestLength, score(d.score, d.context, before: i))
-        }
+    mutating func tryLiterals(_ i: Int, _ cfg: DetectorConfig) {
+        guard let (k, length) = cfg.literals.longest(p, n, i) else { return }
+        let d = cfg.dictionaries[cfg.literals.terms[k].dictionary]
+        emit(d.kind, i, i + length, score(d.score, d.context, before: i))
     }
 
     // MARK: Digits inside a word (bech32 "bc1…"), else skip the word
