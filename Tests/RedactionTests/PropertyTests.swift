@@ -159,9 +159,10 @@ struct Gen {
         #expect(!Fixtures.redactor.config.hasUserRules)
     }
 
-    /// The user-rule pass finds the same patterns and literal terms with its sixteen-byte search (at
-    /// most eight distinct first bytes) as with its table loop (more): the second policy adds rules
-    /// whose first bytes never occur in the text, only to turn the vector search off.
+    /// The user-rule pass finds the same patterns and literal terms when it compares first bytes in
+    /// the vector (at most eight distinct ones) as when it checks each word start in a table (more):
+    /// the second policy adds rules whose first bytes never occur in the text, only to turn the
+    /// vector compare off.
     @Test func userRuleSearchAgreesWithTableLoop() throws {
         // First bytes E, #, 3, A (patterns and literal terms), b (a lowercase term), k and K (a
         // case-insensitive one): seven.
