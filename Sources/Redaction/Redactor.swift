@@ -101,17 +101,17 @@ public final class Redactor: @unchecked Sendable {
                 context: Context.rule(words: spec.context, window: spec.contextWindow, score: spec.score(withContext: true))))
             for term in spec.terms {
                 let first: UInt8?
+                // A case-insensitive term also in its lower, UPPER and Capitalised spellings, for the
+                // letters `CaseFold` leaves alone.
+                let spellings = spec.caseInsensitive
+                    ? [term, term.lowercased(), term.uppercased(), term.capitalized] : [term]
                 if !LiteralTerm.fitsWordTable(Array(term.utf8), caseInsensitive: spec.caseInsensitive) {
-                    // Lower, UPPER and Capitalised spellings for letters beyond ASCII, as below.
-                    let spellings = spec.caseInsensitive
-                        ? [term, term.lowercased(), term.uppercased(), term.capitalized] : [term]
                     for s in spellings {
                         cfg.literals.add(Array(s.utf8), caseInsensitive: spec.caseInsensitive, dictionary: Int(dictIndex))
                     }
                     continue
                 } else if spec.caseInsensitive {
-                    // Lower, UPPER and Capitalised spellings too, for scripts `CaseFold` leaves alone.
-                    for s in Set([term, term.lowercased(), term.uppercased(), term.capitalized]) {
+                    for s in Set(spellings) {
                         Self.insert(term: CaseFold.fold(s), dictionary: dictIndex, into: &cfg.folded)
                     }
                     first = CaseFold.fold(term).first

@@ -204,7 +204,7 @@ struct ByteNeedles: Sendable {
     private let a: SIMD8<UInt8>
     private let count: Int
 
-    /// Nil for an empty set or more than eight values (then a table loop is cheaper).
+    /// Nil for an empty set or more than eight values (then each word start is checked in a table).
     init?(_ bytes: [UInt8]) {
         guard let first = bytes.first, bytes.count <= 8 else { return nil }
         var a = SIMD8<UInt8>(repeating: first)

@@ -508,14 +508,6 @@ struct Scanner {
         return max(j, i + 1)
     }
 
-    /// Past the run of ASCII letters at `i`, or one byte when `p[i]` is no letter.
-    func skipLetters(_ i: Int) -> Int {
-        var j = i &+ 1
-        if cls[Int(p[i])] & ByteClass.alpha == 0 { return j }
-        while j < n && cls[Int(p[j])] & ByteClass.alpha != 0 { j &+= 1 }
-        return j
-    }
-
     func skipAlnum(_ i: Int) -> Int {
         var j = i
         while j < n && cls[Int(p[j])] & ByteClass.alnum != 0 { j += 1 }

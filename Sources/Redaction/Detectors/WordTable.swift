@@ -33,8 +33,6 @@ struct WordTable: Sendable {
     private var arena: [UInt8] = []
     /// The longest key in bytes; longer candidates are not looked up.
     private(set) var maxKeyLength = 0
-    /// Which bytes begin some key.
-    private(set) var firstBytes = [Bool](repeating: false, count: 256)
 
     init(capacityHint: Int = 1024) {
         var cap = 16
@@ -113,7 +111,6 @@ struct WordTable: Sendable {
         values.append(flags)
         hashes.append(h)
         maxKeyLength = max(maxKeyLength, key.count)
-        firstBytes[Int(key[0])] = true
         place(idx, h)
     }
 
@@ -195,7 +192,6 @@ final class WordIndex: @unchecked Sendable {
     private let hashes: UnsafeMutablePointer<UInt64>
     private let arena: UnsafeMutablePointer<UInt8>
     let maxKeyLength: Int
-    let firstBytes: UnsafeMutablePointer<Bool>
     /// A blocked Bloom filter over the keys that carry more than the stop flag: 2,048 words of 64 bits
     /// (16 KB, stays in L1), three bits per key, all in one word, so a test is one load. Most
     /// capitalised words in chat are sentence starts that are not names, and the filter turns them
@@ -226,7 +222,6 @@ final class WordIndex: @unchecked Sendable {
         hashes = copy(parts.hashes)
         arena = copy(parts.arena)
         maxKeyLength = t.maxKeyLength
-        firstBytes = copy(t.firstBytes)
         bloom = .allocate(capacity: WordIndex.bloomWords)
         bloom.initialize(repeating: 0, count: WordIndex.bloomWords)
         for (i, v) in parts.values.enumerated() where v & ~WordFlags.stop.rawValue != 0 {
@@ -307,7 +302,6 @@ final class WordIndex: @unchecked Sendable {
         values.deallocate()
         hashes.deallocate()
         arena.deallocate()
-        firstBytes.deallocate()
     }
 
     /// The flags of the `len` bytes at `p`, or 0 when absent.
