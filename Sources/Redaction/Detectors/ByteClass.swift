@@ -187,8 +187,12 @@ extension ByteClass {
     /// Whether `b` is an ASCII letter or digit.
     @inline(__always)
     static func isASCIIAlnum(_ b: UInt8) -> Bool {
-        (b &- 0x30) < 10 || ((b | 0x20) &- 0x61) < 26
+        (b &- 0x30) < 10 || isASCIILetter(b)
     }
+
+    /// Whether `b` is an ASCII letter.
+    @inline(__always)
+    static func isASCIILetter(_ b: UInt8) -> Bool { ((b | 0x20) &- 0x61) < 26 }
 
     /// Whether `b` is a `word` byte (ASCII letters and digits, `_`, bytes of multi-byte characters),
     /// without the table (`wordLanes` is the same test on sixteen bytes).

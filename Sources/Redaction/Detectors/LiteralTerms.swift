@@ -39,7 +39,7 @@ struct LiteralTerm: Sendable {
         func isLetter(_ k: Int) -> Bool {
             guard k < term.count else { return false }
             let b = term[k]
-            if (b | 0x20) &- 97 < 26 { return true }
+            if ByteClass.isASCIILetter(b) { return true }
             guard b >= 0x80 else { return false }
             // General punctuation (U+2000–U+206F: ’ “ –) and U+00A0, «, » end the scanner's words.
             if b == 0xE2 && k + 1 < term.count && term[k + 1] == 0x80 { return false }
@@ -105,20 +105,21 @@ struct LiteralTerms: Sendable {
         let index = Int32(terms.count)
         let t = LiteralTerm(bytes: caseInsensitive ? folded : term, caseInsensitive: caseInsensitive, dictionary: dictionary)
         terms.append(t)
-        firstBytes[Int(first)] = true
-        if caseInsensitive && (first | 0x20) &- 97 < 26 { firstBytes[Int(first ^ 0x20)] = true }
+        let firsts = caseInsensitive && ByteClass.isASCIILetter(first) ? [first, first ^ 0x20] : [first]
+        for b in firsts { firstBytes[Int(b)] = true }
         if Self.startsWord(first) {
             let h = term.withUnsafeBufferPointer { Self.wordHash($0.baseAddress!, $0.count, 0) }
             wordFilter[Int(h & 0xFFFF) &>> 6] |= 1 &<< (h & 63)
-            byWord[h, default: []].append(index)
-            // Longest first; the sort is stable, so equal lengths keep dictionary order.
-            byWord[h]!.sort { terms[Int($0)].bytes.count > terms[Int($1)].bytes.count }
+            Self.insert(index, of: terms, into: &byWord[h, default: []])
         } else {
-            for b in caseInsensitive && (first | 0x20) &- 97 < 26 ? [first, first ^ 0x20] : [first] {
-                byFirst[Int(b)].append(index)
-                byFirst[Int(b)].sort { terms[Int($0)].bytes.count > terms[Int($1)].bytes.count }
-            }
+            for b in firsts { Self.insert(index, of: terms, into: &byFirst[Int(b)]) }
         }
+    }
+
+    /// Puts term `index` after the terms at least as long (longest first, then dictionary order).
+    private static func insert(_ index: Int32, of terms: [LiteralTerm], into list: inout [Int32]) {
+        let length = terms[Int(index)].bytes.count
+        list.insert(index, at: list.firstIndex { terms[Int($0)].bytes.count < length } ?? list.endIndex)
     }
 
     /// The longest term that occurs at the word start `i` as a whole word, as (index into `terms`,
@@ -140,13 +141,13 @@ struct LiteralTerms: Sendable {
 
     /// Whether a term or a word starting with `b` is looked up by its first word.
     @inline(__always)
-    static func startsWord(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 || b >= 0xC0 }
+    static func startsWord(_ b: UInt8) -> Bool { ByteClass.isASCIILetter(b) || b >= 0xC0 }
 
     /// The hash of the folded first word at `i` (ASCII letters and bytes of multi-byte characters,
     /// at most `keyLength` bytes), the same for a term and for the text.
     static func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> UInt64 {
         var e = i
-        while e < n && e - i < keyLength && ((p[e] | 0x20) &- 97 < 26 || p[e] >= 0x80) { e += 1 }
+        while e < n && e - i < keyLength && (ByteClass.isASCIILetter(p[e]) || p[e] >= 0x80) { e += 1 }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyLength) { buf in
             let q = buf.baseAddress!
             CaseFold.fold(p + i, into: q, count: e - i)
