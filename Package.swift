@@ -52,8 +52,17 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Test helpers that speak the Kafka protocol: librdkafka's mock cluster and a bootstrap relay.
+        // Used by `steward broker`, `steward demo` and the tests; the production adapter never needs them.
+        .target(
+            name: "KafkaTesting",
+            dependencies: ["Kafka", "CRdKafka", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         // JSON values that keep member order and number lexemes, a strict parser and a compact writer.
         .target(name: "JSON", swiftSettings: strict),
+        // Event time as RFC 3339 text: one parser and one formatter for every module.
+        .target(name: "Timestamps", swiftSettings: strict),
         // Pure domain engines: no I/O, no clocks.
         .target(
             name: "Redaction",
@@ -72,14 +81,17 @@ let package = Package(
         ),
         .target(
             name: "Scoring",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: scoringSettings
         ),
-        .target(name: "Fairness", dependencies: ["Privacy"], swiftSettings: strict),
+        .target(name: "Fairness", dependencies: ["Privacy", "Timestamps"], swiftSettings: strict),
         // The pure pipeline core: topology, records, stages, CloudEvents, dead letters.
         .target(
             name: "Pipeline",
-            dependencies: ["JSON", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            dependencies: ["JSON", "Timestamps", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.
@@ -95,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "Runtime", "Pipeline", "Kafka", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
+                "Runtime", "Pipeline", "Kafka", "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +120,7 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Runtime", "Scoring"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "Runtime", "Kafka"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Pipeline", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),
     ]
 )

@@ -59,7 +59,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
             requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0)
     }
 
-    static func response(_ error: rd_kafka_resp_err_t, code: Code, context: String) -> KafkaError {
+    package static func response(_ error: rd_kafka_resp_err_t, code: Code, context: String) -> KafkaError {
         KafkaError(
             code: code, message: "\(context): \(String(cString: rd_kafka_err2str(error)))", kafkaCode: error.rawValue)
     }

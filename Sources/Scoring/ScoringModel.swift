@@ -46,7 +46,7 @@ public struct ScoringModel: Sendable {
             throw ScoringError(
                 .modelTooLarge, "model file is \(modelBytes.count) bytes, above the limit of \(maximumBytes)")
         }
-        let digest = SHA256.hex(modelBytes)
+        let digest = ModelCard.sha256(of: modelBytes)
         guard digest == card.sha256.lowercased() else {
             throw ScoringError(
                 .hashMismatch, "model file sha256 is \(digest) but card '\(card.name)' declares \(card.sha256)")

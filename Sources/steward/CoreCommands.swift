@@ -2,6 +2,7 @@ import ArgumentParser
 import Fairness
 import Foundation
 import Kafka
+import KafkaTesting
 import Logging
 import Pipeline
 import Runtime
@@ -87,56 +88,23 @@ struct BrokerCommand: AsyncParsableCommand {
     var brokers: Int = 1
 
     func run() async throws {
-        let cluster = try MockCluster(brokers: brokers)
-        for topic in topics {
-            try cluster.createTopic(topic, partitions: partitions)
+        let topics = topics
+        let broker = EmbeddedBroker(
+            options: .init(port: port, brokers: brokers, partitions: partitions, topics: topics)
+        ) { started in
+            printLine(started.bootstrap)
+            FileHandle.standardError.write(
+                Data(
+                    ("steward broker: mock cluster \(started.clusterBrokers), bootstrap \(started.bootstrap), "
+                        + "topics: \(topics.joined(separator: ", "))\n").utf8))
         }
-        let firstBroker = cluster.bootstrapServers.split(separator: ",").first.map(String.init) ?? ""
-        guard let targetPort = firstBroker.split(separator: ":").last.flatMap({ UInt16($0) }) else {
-            throw ValidationError("unexpected mock bootstrap address \(cluster.bootstrapServers)")
-        }
-        let forwarder = try BootstrapForwarder(port: port, targetPort: targetPort)
-        printLine("127.0.0.1:\(forwarder.port)")
-        FileHandle.standardError.write(
-            Data("steward broker: mock cluster \(cluster.bootstrapServers), bootstrap 127.0.0.1:\(forwarder.port), topics: \(topics.joined(separator: ", "))\n".utf8))
-        await waitForTerminationSignal()
-        withExtendedLifetime((cluster, forwarder)) {}
+        var logger = Logger(label: "steward.broker")
+        logger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: broker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
-}
-
-/// Suspends until SIGTERM or SIGINT.
-func waitForTerminationSignal() async {
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let queue = DispatchQueue(label: "signals")
-        let once = OnceFlag()
-        let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: queue) }
-        for source in sources {
-            source.setEventHandler {
-                if once.set() { continuation.resume() }
-            }
-            source.resume()
-        }
-        SignalSources.keep(sources)
-    }
-}
-
-final class OnceFlag: @unchecked Sendable {
-    private var fired = false
-    private let lock = NSLock()
-    func set() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if fired { return false }
-        fired = true
-        return true
-    }
-}
-
-enum SignalSources {
-    nonisolated(unsafe) static var kept: [any DispatchSourceSignal] = []
-    static func keep(_ sources: [any DispatchSourceSignal]) { kept += sources }
 }
 
 struct RunCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import KafkaTesting
 import Logging
 import Pipeline
 import Runtime

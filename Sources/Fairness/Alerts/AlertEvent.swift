@@ -1,3 +1,5 @@
+import Timestamps
+
 /// One alert transition, published on `<name>.alerts` and optionally posted to a webhook.
 public struct AlertEvent: Sendable, Hashable, Codable {
     public enum Status: String, Sendable, Hashable, Codable { case firing, resolved }
@@ -66,25 +68,4 @@ public struct AlertEvent: Sendable, Hashable, Codable {
 }
 
 /// Formats event time (ms since the epoch) as RFC 3339 UTC, e.g. `2026-11-29T04:31:00.000Z`.
-public func rfc3339(milliseconds: Int64) -> String {
-    let days = floorDivide(milliseconds, 86_400_000)
-    let inDay = milliseconds - days * 86_400_000
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468
-    let era = floorDivide(z, 146_097)
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let mp = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    let (hour, minute) = (inDay / 3_600_000, inDay / 60_000 % 60)
-    let (second, milli) = (inDay / 1000 % 60, inDay % 1000)
-    return
-        "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(milli, 3))Z"
-}
+public func rfc3339(milliseconds: Int64) -> String { Timestamp.formatRFC3339(milliseconds: milliseconds) }

@@ -3,19 +3,19 @@ import CRdKafka
 /// Owns one `rd_kafka_t` handle. librdkafka handles are thread-safe, so the class is Sendable;
 /// the handle is destroyed in `deinit`, after every object that borrowed it (queues, group
 /// metadata) has been released by its owner.
-final class RDKafkaClient: @unchecked Sendable {
-    enum Kind {
+package final class RDKafkaClient: @unchecked Sendable {
+    package enum Kind {
         case producer, consumer
     }
 
-    let handle: OpaquePointer
+    package let handle: OpaquePointer
 
     private init(handle: OpaquePointer) {
         self.handle = handle
     }
 
     /// Builds a client; `prepare` may install callbacks on the configuration before creation.
-    static func make(
+    package static func make(
         kind: Kind, configuration: KafkaConfiguration, opaque: UnsafeMutableRawPointer? = nil,
         prepare: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) -> RDKafkaClient {

@@ -11,6 +11,8 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case redactionFailed = "redaction_failed"
     /// The model could not score the record (e.g. a missing feature with policy `dead_letter`).
     case scoringFailed = "scoring_failed"
+    /// A stream stage received a record later than every window it could still count it in.
+    case lateEvent = "late_event"
 }
 
 /// A record rejected by a stage: the code, and a detail that never quotes the record's content.

@@ -36,11 +36,11 @@ public struct FairnessStage: StreamStage {
     public mutating func observe(_ record: JSONValue, context: RecordContext) -> [Emission] {
         let config = monitor.config
         guard let eventTime = context.eventTime else {
-            return [deadLetter(context, reason: "missing_field", detail: "no event time: the fairness stage needs one")]
+            return [deadLetter(context, reason: .missingField, detail: "no event time: the fairness stage needs one")]
         }
         if let value = Self.lookup(record, config.prediction) {
             guard let prediction = Self.outcome(value, positive: config.positive) else {
-                return [deadLetter(context, reason: "wrong_type", detail: "'\(config.prediction)' is not a binary outcome")]
+                return [deadLetter(context, reason: .wrongType, detail: "'\(config.prediction)' is not a binary outcome")]
             }
             var attributes: [String: String] = [:]
             for column in Set(config.sensitive.flatMap(\.columns)) {
@@ -53,7 +53,7 @@ public struct FairnessStage: StreamStage {
                 attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
                 eventTime: eventTime)
             if outcome == .deadLetter {
-                return [deadLetter(context, reason: "late_event", detail: "every window of this event had closed")]
+                return [deadLetter(context, reason: .lateEvent, detail: "every window of this event had closed")]
             }
         } else if let feedback = config.feedback, let id = Self.text(record[feedback.idField]),
             let label = record[feedback.labelField].flatMap({ Self.outcome($0, positive: config.positive) })
@@ -62,7 +62,7 @@ public struct FairnessStage: StreamStage {
         } else {
             return [
                 deadLetter(
-                    context, reason: "missing_field",
+                    context, reason: .missingField,
                     detail: "neither a prediction ('\(config.prediction)') nor a feedback record")
             ]
         }
@@ -93,10 +93,10 @@ public struct FairnessStage: StreamStage {
         return emissions
     }
 
-    func deadLetter(_ context: RecordContext, reason: String, detail: String) -> Emission {
+    func deadLetter(_ context: RecordContext, reason: DeadLetterReason, detail: String) -> Emission {
         var writer = JSONWriter()
         writer.appendASCII("{\"reason\":")
-        writer.writeString(reason)
+        writer.writeString(reason.rawValue)
         writer.appendASCII(",\"detail\":")
         writer.writeString(detail)
         writer.appendASCII(",\"position\":")

@@ -50,6 +50,11 @@ extension Topology {
                     }
                 default: break
                 }
+            } catch let error as EngineConfigurationError {
+                issues.append(
+                    TopologyIssue(
+                        file: file, line: error.line ?? section.line, column: error.column ?? section.column,
+                        message: "\(section.key): \(error)"))
             } catch {
                 issues.append(
                     TopologyIssue(file: file, line: section.line, column: section.column, message: "\(section.key): \(error)"))
@@ -120,22 +125,30 @@ extension Topology {
         try decode(PrivacyConfiguration.self, section)
     }
 
+    /// Decodes a section straight from its YAML node; a problem is reported at the line and column of
+    /// the value (or, for a missing key, the mapping) it concerns.
     static func decode<T: Decodable>(_ type: T.Type, _ section: Section) throws -> T {
         do {
-            return try YAMLDecoder().decode(T.self, from: section.yaml)
-        } catch let DecodingError.dataCorrupted(context) {
-            throw EngineConfigurationError(Self.describe(context))
+            return try YAMLDecoder().decode(T.self, from: section.node.node)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw EngineConfigurationError("missing key '\(key.stringValue)'" + Self.at(context.codingPath))
+            throw EngineConfigurationError(
+                "missing key '\(key.stringValue)'" + Self.at(context.codingPath),
+                at: section.node.deepest(along: context.codingPath).mark)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw located(context, in: section)
         } catch let DecodingError.typeMismatch(_, context) {
-            throw EngineConfigurationError(Self.describe(context))
+            throw located(context, in: section)
         } catch let DecodingError.valueNotFound(_, context) {
-            throw EngineConfigurationError(Self.describe(context))
+            throw located(context, in: section)
         }
     }
 
+    static func located(_ context: DecodingError.Context, in section: Section) -> EngineConfigurationError {
+        EngineConfigurationError(Self.describe(context), at: section.node.deepest(along: context.codingPath).mark)
+    }
+
     static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
-        try RedactionPolicy(plain: try Yams.load(yaml: section.yaml))
+        try RedactionPolicy(plain: Constructor.default.any(from: section.node.node))
     }
 
     static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
@@ -159,8 +172,13 @@ extension Topology {
 /// An engine section that cannot be used as written.
 public struct EngineConfigurationError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// Where in the topology file the problem is, when it is known more precisely than the section.
+    public var line: Int?
+    public var column: Int?
 
-    public init(_ description: String) {
+    public init(_ description: String, at mark: Mark? = nil) {
         self.description = description
+        self.line = mark?.line
+        self.column = mark?.column
     }
 }

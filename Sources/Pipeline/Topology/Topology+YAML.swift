@@ -81,10 +81,10 @@ private struct TopologyReader {
         var sections: [Topology.Section] = []
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.scalar?.string, Topology.engineSectionKeys.contains(key) else { continue }
-            let yaml = (try? Yams.serialize(node: valueNode)) ?? ""
             sections.append(
-                Topology.Section(key: key, yaml: yaml, line: valueNode.mark?.line ?? 1, column: valueNode.mark?.column ?? 1)
-            )
+                Topology.Section(
+                    key: key, node: SectionNode(valueNode), line: valueNode.mark?.line ?? 1,
+                    column: valueNode.mark?.column ?? 1))
         }
         guard let name, let input else { return nil }
         return Topology(

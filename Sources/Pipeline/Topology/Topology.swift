@@ -9,7 +9,7 @@ public struct Topology: Sendable, Equatable {
     public var input: Input
     public var output: Output
     public var delivery: Delivery
-    /// Engine sections (`redaction:`, `scoring:`, `privacy:`, `fairness:`) kept as YAML text for
+    /// Engine sections (`redaction:`, `scoring:`, `privacy:`, `fairness:`) kept as parsed YAML for
     /// the engine that owns each, in declaration order.
     public var sections: [Section]
 
@@ -103,10 +103,11 @@ public struct Topology: Sendable, Equatable {
         case atLeastOnce = "at_least_once"
     }
 
-    /// An engine's section, kept for that engine to decode.
+    /// An engine's section, kept for that engine to decode: the YAML node as the file had it, so a
+    /// problem anywhere inside the section is reported at its own line and column.
     public struct Section: Sendable, Equatable {
         public var key: String
-        public var yaml: String
+        public var node: SectionNode
         public var line: Int
         public var column: Int
     }

@@ -135,11 +135,6 @@ public enum SyntheticModels {
     }
 }
 
-extension ModelCard {
-    /// Lower-case hex sha256 of model bytes, as a card's `sha256` field holds it.
-    public static func sha256(of bytes: [UInt8]) -> String { SHA256.hex(bytes) }
-}
-
 extension Onnx_AttributeProto {
     static func floats(_ name: String, _ v: [Float]) -> Self {
         var a = Self()

@@ -1,3 +1,4 @@
+import Kafka
 import CRdKafka
 
 /// librdkafka's mock cluster: a real Kafka-protocol cluster on loopback ports, in this process.
