@@ -84,14 +84,21 @@ let package = Package(
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "Yams",
             ],
             swiftSettings: scoringSettings
         ),
         .target(name: "Fairness", dependencies: ["Privacy", "Timestamps"], swiftSettings: strict),
-        // The pure pipeline core: topology, records, stages, CloudEvents, dead letters.
+        // The pure pipeline core: the topology value, the processor, the stage protocols, records,
+        // CloudEvents, dead-letter reasons. No engines, no YAML.
+        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps"], swiftSettings: strict),
+        // Reads a topology from YAML (file:line:column errors); stages register their sections by name.
+        .target(name: "TopologyYAML", dependencies: ["Pipeline", "Yams"], swiftSettings: strict),
+        // The engines as pipeline stages: redaction and scoring per record, fairness with DP counts per
+        // window; decodes their topology sections and builds a processor with them.
         .target(
-            name: "Pipeline",
-            dependencies: ["JSON", "Timestamps", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            name: "EngineStages",
+            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.
@@ -107,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "Runtime", "Pipeline", "Kafka", "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
+                "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,8 +126,10 @@ let package = Package(
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy"], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Runtime", "Scoring"], swiftSettings: strict),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Pipeline", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),
+            name: "PipelineTests", dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Pipeline", "EngineStages", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),
     ]
 )

@@ -69,3 +69,13 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// A computed number as JSON: a whole value below 10^15 without a fraction (`3`, not `3.0`),
+    /// any other finite value in Swift's shortest round-trip form, and NaN or an infinity as null.
+    public static func double(_ value: Double) -> JSONValue {
+        guard value.isFinite else { return .null }
+        if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int64(value))) }
+        return .number("\(value)")
+    }
+}

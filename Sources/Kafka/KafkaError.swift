@@ -2,11 +2,11 @@ import CRdKafka
 
 /// An error from Kafka or from librdkafka, with what the caller needs to decide what to do next.
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong, by kind; extensible without breaking callers.
+    /// What went wrong, by kind (a stable snake_case code); extensible without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
         public static let configuration = Code(name: "configuration")
-        public static let clientCreation = Code(name: "client creation")
+        public static let clientCreation = Code(name: "client_creation")
         public static let produce = Code(name: "produce")
         public static let delivery = Code(name: "delivery")
         public static let transaction = Code(name: "transaction")
@@ -14,7 +14,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let commit = Code(name: "commit")
         public static let admin = Code(name: "admin")
         public static let timeout = Code(name: "timeout")
-        public static let mockCluster = Code(name: "mock cluster")
+        public static let mockCluster = Code(name: "mock_cluster")
         public var description: String { name }
     }
 

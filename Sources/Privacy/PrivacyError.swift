@@ -1,10 +1,10 @@
 /// The one error type of the privacy engine. Messages never contain secrets.
 public struct PrivacyError: Error, Sendable, CustomStringConvertible, Equatable {
-    /// What kind of problem this is.
+    /// What kind of problem this is; the raw value is the stable code shown to users.
     public enum Code: String, Sendable {
-        case noiseKey = "noise-key"
+        case noiseKey = "noise_key"
         case configuration
-        case horizonExceeded = "horizon-exceeded"
+        case horizonExceeded = "horizon_exceeded"
         case snapshot
     }
 

@@ -189,6 +189,18 @@ public enum RedactionError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidRecord(String)
     case decryptionFailed(String)
 
+    /// The stable snake_case code of the kind of problem, as the other engines' errors carry one.
+    public var code: String {
+        switch self {
+        case .invalidPolicy: "invalid_policy"
+        case .missingKey: "missing_key"
+        case .invalidKey: "invalid_key"
+        case .invalidUTF8: "invalid_utf8"
+        case .invalidRecord: "invalid_record"
+        case .decryptionFailed: "decryption_failed"
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidPolicy(let m): return "invalid redaction policy: \(m)"

@@ -38,10 +38,12 @@ public struct ScoringConfig: Codable, Sendable, Equatable {
 extension ScoringModel {
     /// Loads the card named by a topology's `scoring:` section (path relative to `baseDirectory`
     /// when not absolute) and applies the section's overrides.
-    public static func load(config: ScoringConfig, baseDirectory: String = ".") throws(ScoringError) -> ScoringModel {
+    public static func load(
+        config: ScoringConfig, baseDirectory: String = ".", readFile: (String) throws -> [UInt8]
+    ) throws(ScoringError) -> ScoringModel {
         guard config.explain >= 0 else { throw ScoringError(.invalidCard, "scoring.explain must be >= 0") }
         let path = config.model.hasPrefix("/") ? config.model : baseDirectory + "/" + config.model
-        let loaded = try load(cardPath: path)
+        let loaded = try load(cardPath: path, readFile: readFile)
         guard config.textFields != nil || config.missingFeaturePolicy != nil else { return loaded }
         var card = loaded.card
         if let fields = config.textFields {

@@ -64,24 +64,27 @@ public struct ScoringModel: Sendable {
         self.featurizer = featurizer
     }
 
-    /// Reads a card file and the .onnx it names (relative to the card's folder).
-    public static func load(cardPath: String, maximumBytes: Int = ONNXModel.defaultMaximumBytes) throws(ScoringError)
-        -> ScoringModel
-    {
-        guard let cardData = FileManager.default.contents(atPath: cardPath) else {
+    /// Reads a card file and the .onnx it names (relative to the card's folder); `readFile` does the
+    /// I/O so this module stays pure.
+    public static func load(
+        cardPath: String, maximumBytes: Int = ONNXModel.defaultMaximumBytes, readFile: (String) throws -> [UInt8]
+    ) throws(ScoringError) -> ScoringModel {
+        let cardData: [UInt8]
+        do { cardData = try readFile(cardPath) } catch {
             throw ScoringError(.invalidCard, "cannot read model card \(cardPath)")
         }
         let card = try ModelCard.parse(yaml: String(decoding: cardData, as: UTF8.self))
-        let folder = URL(fileURLWithPath: cardPath).deletingLastPathComponent()
-        let modelPath = card.modelFile.hasPrefix("/") ? card.modelFile : folder.appendingPathComponent(card.modelFile).path
-        let attributes = try? FileManager.default.attributesOfItem(atPath: modelPath)
-        if let size = attributes?[.size] as? Int, size > maximumBytes {
-            throw ScoringError(.modelTooLarge, "model file \(modelPath) is \(size) bytes, above the limit of \(maximumBytes)")
-        }
-        guard let modelData = FileManager.default.contents(atPath: modelPath) else {
+        let folder = cardPath.lastIndex(of: "/").map { String(cardPath[...$0]) } ?? ""
+        let modelPath = card.modelFile.hasPrefix("/") ? card.modelFile : folder + card.modelFile
+        let modelData: [UInt8]
+        do { modelData = try readFile(modelPath) } catch {
             throw ScoringError(.malformedModel, "cannot read model file \(modelPath)")
         }
-        return try ScoringModel(card: card, modelBytes: [UInt8](modelData), maximumBytes: maximumBytes)
+        guard modelData.count <= maximumBytes else {
+            throw ScoringError(
+                .modelTooLarge, "model file \(modelPath) is \(modelData.count) bytes, above the limit of \(maximumBytes)")
+        }
+        return try ScoringModel(card: card, modelBytes: modelData, maximumBytes: maximumBytes)
     }
 }
 

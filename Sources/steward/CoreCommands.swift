@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Fairness
 import Foundation
 import Kafka
@@ -7,6 +8,7 @@ import Logging
 import Pipeline
 import Runtime
 import ServiceLifecycle
+import TopologyYAML
 import UnixSignals
 
 /// The pipeline verbs: broker, run, replay, validate, demo.
@@ -34,12 +36,7 @@ func loadProcessor(_ path: String) throws -> Processor {
             file: path,
             environment: EngineEnvironment(
                 baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment,
-                readFile: { file in
-                    guard let data = FileManager.default.contents(atPath: file) else {
-                        throw ValidationError("cannot read \(file)")
-                    }
-                    return Array(data)
-                }))
+                readFile: readFileBytes))
     } catch let errors as TopologyErrors {
         FileHandle.standardError.write(Data((errors.description + "\n").utf8))
         throw ExitCode(1)
@@ -47,6 +44,12 @@ func loadProcessor(_ path: String) throws -> Processor {
         FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
         throw ExitCode(1)
     }
+}
+
+/// The engines' file reads (model cards, models, key files) go through this one function.
+@Sendable func readFileBytes(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    return Array(data)
 }
 
 func printLine(_ text: String) {
@@ -176,19 +179,22 @@ struct RunCommand: AsyncParsableCommand {
             delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
             maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
             createTopicsWithPartitions: createTopics)
-        options.onCommitted = try alertPoster(for: processor, logger: logger)
+        let delivery = try alertDelivery(for: processor, logger: logger)
+        if let delivery {
+            let logger = logger
+            options.onCommitted = { outputs in
+                if !delivery.enqueue(outputs) { logger.error("alert delivery queue full: a committed batch's alerts were not posted") }
+            }
+        }
         let pipeline = KafkaPipeline(
             processor: processor,
             options: options,
             logger: logger)
-        let service = PipelineService(pipeline: pipeline)
+        // Shutdown runs in reverse order: the pipeline finishes its batch first, then delivery drains.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = delivery.map { [.init(service: $0)] } ?? []
+        services.append(.init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    ServiceGroupConfiguration.ServiceConfiguration(
-                        service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         printLine(summaryJSON(pipeline.counters))
     }
@@ -270,7 +276,7 @@ struct ValidateCommand: ParsableCommand {
             }
             do {
                 let topology = try Topology.load(yaml: String(decoding: data, as: UTF8.self), file: file)
-                try topology.validateEngines(file: file)
+                try topology.validateEngines(file: file, readFile: readFileBytes)
                 if describe { printLine(topology.summary) }
             } catch {
                 printLine(error.description)
@@ -281,31 +287,17 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
-/// Posts committed alert transitions to the topology's webhook (Alertmanager or PagerDuty), in
-/// order, from the pipeline thread; nil when no webhook is configured.
-func alertPoster(for processor: Processor, logger: Logger) throws -> (@Sendable ([OutputMessage]) -> Void)? {
-    guard let stage = processor.streamStages.compactMap({ $0 as? FairnessStage }).first,
-        let spec = stage.monitor.config.alerts.webhook
-    else { return nil }
+/// The service that posts committed alert transitions to the topology's webhook (Alertmanager or
+/// PagerDuty), in order, off the pipeline thread; nil when no webhook is configured.
+func alertDelivery(for processor: Processor, logger: Logger) throws -> NoticeDelivery? {
+    guard let spec = processor.alertWebhook else { return nil }
     let webhook = try FairnessWebhook(spec: spec)
-    let alertsTopic = processor.topology.output.alerts
-    return { outputs in
-        let events = outputs.filter { $0.topic == alertsTopic }.compactMap { message -> AlertEvent? in
-            guard let event = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any],
-                let data = event["data"], let body = try? JSONSerialization.data(withJSONObject: data)
-            else { return nil }
-            return try? JSONDecoder().decode(AlertEvent.self, from: body)
+    return NoticeDelivery { notices in
+        let events = notices.compactMap { $0 as? AlertEvent }
+        do {
+            try await webhook.post(events)
+        } catch {
+            logger.error("alert webhook failed", metadata: ["error": "\(error)"])
         }
-        guard !events.isEmpty else { return }
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await webhook.post(events)
-            } catch {
-                logger.error("alert webhook failed", metadata: ["error": "\(error)"])
-            }
-            done.signal()
-        }
-        done.wait()
     }
 }

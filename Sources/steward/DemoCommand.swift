@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Foundation
 import Kafka
 import KafkaTesting

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Fairness
 import Foundation
 import Pipeline

@@ -1,8 +1,8 @@
 import ArgumentParser
+import EngineStages
 import Fairness
 import Foundation
 import Pipeline
-import Yams
 
 /// `steward fairness monitor`: the windowed monitor over a recorded JSONL stream — which alerts would have fired.
 struct FairnessMonitorCommand: AsyncParsableCommand {
@@ -43,36 +43,25 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var monitor: FairnessMonitor
-        if let state, let saved = FileManager.default.contents(atPath: state) {
-            monitor = try FairnessMonitor(snapshot: saved)
-        } else {
-            monitor = FairnessMonitor(config: try loadConfig())
-        }
-        let settings = monitor.config
-        if settings.mode == .private && testNoiseSigma == nil {
-            throw ValidationError(
-                "private mode needs the privacy layer; for a test run pass --test-noise-sigma (TEST-ONLY noise), or set mode: raw"
-            )
-        }
-        var noise = TestOnlyGaussianNoise(sigma: testNoiseSigma ?? 0, seed: seed)
-        let webhook = try settings.alerts.webhook.map { try FairnessWebhook(spec: $0) }
-        let noiseNote = settings.mode == .raw ? nil : "test-only gaussian sigma=\(noise.sigma)"
-
-        func emit(_ windows: [WindowResult]) async throws {
-            for window in windows {
-                let counts = settings.mode == .raw ? window.exactCounts : noise.release(window)
-                let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
-                print(FairnessJSON.text(FairnessJSON.window(evaluation, counters: monitor.counters, noise: noiseNote)))
-                for alert in evaluation.alerts {
-                    print(FairnessJSON.text(try FairnessJSON.alert(alert)))
-                }
-                try await webhook?.post(evaluation.alerts)
-            }
-        }
-
+        let stage = try makeStage()
+        let config = stage.monitor.config
+        let webhook = try config.alerts.webhook.map { try FairnessWebhook(spec: $0) }
         guard let data = FileManager.default.contents(atPath: input) else {
             throw ValidationError("\(input): cannot read the file")
+        }
+        var fairness = stage
+        func emit(_ emissions: [Emission]) async throws {
+            var alerts: [AlertEvent] = []
+            for emission in emissions {
+                switch emission.output {
+                case .aggregates, .alerts:
+                    print(String(decoding: emission.data, as: UTF8.self))
+                    if let alert = emission.notice as? AlertEvent { alerts.append(alert) }
+                case .deadLetter, .audit:
+                    break
+                }
+            }
+            try await webhook?.post(alerts)
         }
         var lineNumber = 0
         for line in [UInt8](data).split(separator: UInt8(ascii: "\n")) {
@@ -84,55 +73,69 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
             guard let time = record[eventTime]?.doubleValue.map({ Int64($0) }) else {
                 throw ValidationError("\(input):\(lineNumber): no numeric '\(eventTime)' field (ms since the epoch)")
             }
-            if let predictionValue = record[settings.prediction] {
-                guard let prediction = outcome(predictionValue, positive: settings.positive) else {
-                    throw ValidationError("\(input):\(lineNumber): '\(settings.prediction)' is not a binary outcome")
-                }
-                var attributes: [String: String] = [:]
-                for column in Set(settings.sensitive.flatMap(\.columns)) { attributes[column] = text(record[column]) }
-                let label = settings.label.flatMap { record[$0] }.flatMap { outcome($0, positive: settings.positive) }
-                let score = settings.score.flatMap { record[$0]?.doubleValue }
-                let id = settings.recordId.flatMap { text(record[$0]) }
-                _ = monitor.observe(
-                    attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
-                    eventTime: time)
-            } else if let feedback = settings.feedback, let id = text(record[feedback.idField]),
-                let label = record[feedback.labelField].flatMap({ outcome($0, positive: settings.positive) })
-            {
-                _ = monitor.observeFeedback(recordId: id, label: label, eventTime: time)
-            } else {
-                throw ValidationError("\(input):\(lineNumber): neither a prediction nor a feedback record")
+            let context = RecordContext(position: "\(input):\(lineNumber)", eventTime: time)
+            // The pipeline's own stage: what a record may hold, dotted paths included, is the same.
+            for rejected in fairness.observe(record, context: context) where rejected.output == .deadLetter {
+                let reason = Self.field("reason", of: rejected)
+                // A record later than every open window is left out, as the pipeline leaves it out of the counts.
+                guard reason != DeadLetterReason.lateEvent.rawValue else { continue }
+                throw ValidationError("\(input):\(lineNumber): \(Self.field("detail", of: rejected) ?? reason ?? "rejected")")
             }
-            try await emit(monitor.advance())
+            try await emit(fairness.advance(streamTime: time))
         }
-        if flush { try await emit(monitor.flush()) }
-        if let state { try monitor.snapshot().write(to: URL(fileURLWithPath: state)) }
+        if flush { try await emit(fairness.flush()) }
+        if let state { try fairness.monitor.snapshot().write(to: URL(fileURLWithPath: state)) }
+    }
+
+    /// The fairness stage as the pipeline builds it, with exact counts (raw mode) or TEST-ONLY noise in
+    /// place of the privacy layer, continuing from `--state` when that file exists.
+    private func makeStage() throws -> FairnessStage {
+        let monitor: FairnessMonitor
+        if let state, let saved = FileManager.default.contents(atPath: state) {
+            monitor = try FairnessMonitor(snapshot: saved)
+        } else {
+            monitor = FairnessMonitor(config: try loadConfig())
+        }
+        let release: FairnessStage.CountRelease
+        switch monitor.config.mode {
+        case .raw:
+            release = FairnessStage.ExactRelease()
+        case .private:
+            guard let testNoiseSigma else {
+                throw ValidationError(
+                    "private mode needs the privacy layer; for a test run pass --test-noise-sigma (TEST-ONLY noise), or set mode: raw"
+                )
+            }
+            release = TestNoiseRelease(noise: TestOnlyGaussianNoise(sigma: testNoiseSigma, seed: seed))
+        }
+        return FairnessStage(monitor: monitor, topologyName: "monitor", release: release)
     }
 
     private func loadConfig() throws -> FairnessConfig {
         guard let data = FileManager.default.contents(atPath: config) else {
             throw ValidationError("\(config): cannot read the file")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let decoder = YAMLDecoder()
         do {
-            if let section = try decoder.decode(Topology.self, from: text).fairness { return section }
-            return try decoder.decode(FairnessConfig.self, from: text)
+            return try FairnessConfig.fromTopology(yaml: String(decoding: data, as: UTF8.self))
+        } catch let error as EngineConfigurationError {
+            throw ValidationError("\(config):\(error.line ?? 1):\(error.column ?? 1): \(error.description)")
         } catch {
             throw ValidationError("\(config): \(error)")
         }
     }
 
-    private func text(_ value: JSONValue?) -> String? {
-        switch value {
-        case .string(let text): text
-        case .number(let lexeme): lexeme
-        case .bool(let flag): flag ? "true" : "false"
-        default: nil
-        }
+    private static func field(_ name: String, of emission: Emission) -> String? {
+        guard case .string(let text)? = (try? JSONParser.parse(emission.data))?[name] else { return nil }
+        return text
     }
+}
 
-    private func outcome(_ value: JSONValue, positive: String?) -> Bool? {
-        text(value).flatMap { parseOutcome($0, positive: positive) }
+/// TEST-ONLY Gaussian noise on every count, in place of the privacy layer (no privacy guarantee).
+struct TestNoiseRelease: FairnessStage.Release {
+    var noise: TestOnlyGaussianNoise
+    var note: String? { "test-only gaussian sigma=\(noise.sigma)" }
+
+    mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
+        noise.release(window)
     }
 }

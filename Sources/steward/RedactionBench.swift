@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Foundation
 import Pipeline
 import Redaction
@@ -143,10 +144,10 @@ struct RedactBenchCommand: ParsableCommand {
     func stageCPUTime(_ lines: [String], cpu: () -> Double) throws -> (policy: String, seconds: Double) {
         var policy = RedactionPolicy.default
         var name = "default"
-        if let d = FileManager.default.contents(atPath: stageTopology),
-            let section = try TopologyYAML.redactionSection(String(decoding: d, as: UTF8.self))
-        {
-            do { policy = try RedactionPolicy(plain: section) } catch { throw ValidationError(error.description) }
+        if let d = FileManager.default.contents(atPath: stageTopology) {
+            do { policy = try RedactionPolicy.fromTopology(yaml: String(decoding: d, as: UTF8.self)) } catch {
+                throw ValidationError("\(error)")
+            }
             name = (stageTopology as NSString).lastPathComponent
         }
         // Called as the processor calls its stages, through the protocol.

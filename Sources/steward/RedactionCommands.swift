@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Foundation
 import Pipeline
 import Redaction
@@ -131,21 +132,18 @@ enum RedactionCLI {
         guard let data = FileManager.default.contents(atPath: topology) else {
             throw ValidationError("cannot read topology file \(topology)")
         }
-        let section: Any?
         do {
-            section = try TopologyYAML.redactionSection(String(decoding: data, as: UTF8.self))
+            return try RedactionPolicy.fromTopology(yaml: String(decoding: data, as: UTF8.self))
+        } catch let error as RedactionError {
+            throw ValidationError(error.description)
         } catch {
             throw ValidationError("topology \(topology): \(error)")
         }
-        do { return try RedactionPolicy(plain: section) } catch { throw ValidationError(error.description) }
     }
 
     static func loadKeys() throws -> RedactionKeys? {
         do {
-            return try RedactionKeys.load(environment: ProcessInfo.processInfo.environment) { path in
-                guard let d = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
-                return Array(d)
-            }
+            return try RedactionKeys.load(environment: ProcessInfo.processInfo.environment, readFile: readFileBytes)
         } catch {
             throw ValidationError(error.description)
         }

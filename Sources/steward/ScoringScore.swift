@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngineStages
 import Foundation
 import Pipeline
 import Scoring
@@ -32,7 +33,7 @@ struct Score: ParsableCommand {
         guard explain >= 0 else { throw ValidationError("--explain must be >= 0") }
         let loaded: ScoringModel
         do {
-            loaded = try ScoringModel.load(cardPath: model)
+            loaded = try ScoringModel.load(cardPath: model, readFile: readFileBytes)
         } catch {
             throw ValidationError("cannot load model: \(error)")
         }

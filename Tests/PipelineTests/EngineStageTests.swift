@@ -3,6 +3,7 @@ import Runtime
 import Scoring
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 func buildProcessor(_ yaml: String, variables: [String: String] = [:]) throws -> Processor {

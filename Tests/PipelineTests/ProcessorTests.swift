@@ -2,6 +2,7 @@ import Foundation
 import Runtime
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 @Suite struct ProcessorBehaviour {

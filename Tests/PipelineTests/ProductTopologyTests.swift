@@ -2,6 +2,7 @@ import Foundation
 import Runtime
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 /// The three shipped topologies, run offline over their shipped samples.

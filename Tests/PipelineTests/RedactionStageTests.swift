@@ -3,6 +3,7 @@ import Redaction
 import Runtime
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 /// The redaction stage keeps a workspace per stage value. Copies of one processor (a worker each,

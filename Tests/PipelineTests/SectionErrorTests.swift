@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 /// Engine sections are decoded from the YAML nodes the reader composed, so a problem inside a

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import EngineStages
 @testable import Pipeline
 
 @Suite struct TopologyLoading {

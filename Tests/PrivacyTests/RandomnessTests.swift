@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Testing
 
 @testable import Privacy
@@ -93,17 +94,23 @@ import Testing
     }
 
     @Test func keyLoadingReportsWhatIsMissingWithoutTheKey() throws {
-        #expect(throws: PrivacyError.self) { try NoiseKey.load(environment: [:]) }
-        #expect(throws: PrivacyError.self) { try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "short"]) }
+        #expect(throws: PrivacyError.self) { try NoiseKey.load(environment: [:], readFile: readFile) }
+        #expect(throws: PrivacyError.self) { try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "short"], readFile: readFile) }
         let hex = String(repeating: "ab", count: 32)
-        let key = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": hex])
+        let key = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": hex], readFile: readFile)
         #expect(!"\(key)".contains("ab"))
         do {
-            _ = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "0123456789"])
+            _ = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "0123456789"], readFile: readFile)
         } catch {
             #expect(!error.message.contains("0123456789"))
         }
-        let missing = try? NoiseKey.load(environment: ["STEWARD_NOISE_KEY_FILE": "/nonexistent/key"])
+        let missing = try? NoiseKey.load(environment: ["STEWARD_NOISE_KEY_FILE": "/nonexistent/key"], readFile: readFile)
         #expect(missing == nil)
     }
+}
+
+/// The tests' file reader for the engines' I/O seam.
+func readFile(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+    return Array(data)
 }

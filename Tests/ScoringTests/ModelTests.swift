@@ -123,7 +123,10 @@ import Testing
     @Test func shippedModelsLoadWithTheirCards() throws {
         for name in ["chat-escalation", "finance-sentiment", "click-probability"] {
             let path = Self.root.appendingPathComponent("Models/\(name).yaml").path
-            let model = try ScoringModel.load(cardPath: path)
+            let model = try ScoringModel.load(cardPath: path) { file in
+                guard let data = FileManager.default.contents(atPath: file) else { throw CocoaError(.fileReadNoSuchFile) }
+                return Array(data)
+            }
             #expect(model.card.name == name)
             #expect(model.onnx.isExplainable)
             #expect(!model.card.trainingData.isEmpty)

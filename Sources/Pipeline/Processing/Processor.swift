@@ -71,7 +71,7 @@ public struct Processor: Sendable {
             id: emission.id, source: source, type: emission.type,
             time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
             data: emission.data)
-        return OutputMessage(topic: topic, key: emission.key, value: event)
+        return OutputMessage(topic: topic, key: emission.key, value: event, notice: emission.notice)
     }
 
     /// A decoded record on its way through the stages.

@@ -23,10 +23,18 @@ public struct OutputMessage: Sendable, Equatable {
     public var topic: String
     public var key: [UInt8]?
     public var value: [UInt8]
+    /// The stage's typed value behind this message, for in-process consumers once the message is
+    /// committed (alert delivery); never published, and not part of equality.
+    public var notice: (any Sendable)?
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8]) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8], notice: (any Sendable)? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
+        self.notice = notice
+    }
+
+    public static func == (lhs: OutputMessage, rhs: OutputMessage) -> Bool {
+        lhs.topic == rhs.topic && lhs.key == rhs.key && lhs.value == rhs.value
     }
 }

@@ -48,9 +48,13 @@ public struct Emission: Sendable, Equatable {
     public var subject: String?
     public var key: [UInt8]?
     public var data: [UInt8]
+    /// The same message as a typed value for in-process consumers (an alert transition for the
+    /// runtime's delivery service); never published, and not part of equality.
+    public var notice: (any Sendable)?
 
     public init(
-        output: Output, id: String, type: String, time: Int64?, subject: String?, key: [UInt8]? = nil, data: [UInt8]
+        output: Output, id: String, type: String, time: Int64?, subject: String?, key: [UInt8]? = nil, data: [UInt8],
+        notice: (any Sendable)? = nil
     ) {
         self.output = output
         self.id = id
@@ -59,5 +63,11 @@ public struct Emission: Sendable, Equatable {
         self.subject = subject
         self.key = key
         self.data = data
+        self.notice = notice
+    }
+
+    public static func == (lhs: Emission, rhs: Emission) -> Bool {
+        lhs.output == rhs.output && lhs.id == rhs.id && lhs.type == rhs.type && lhs.time == rhs.time
+            && lhs.subject == rhs.subject && lhs.key == rhs.key && lhs.data == rhs.data
     }
 }

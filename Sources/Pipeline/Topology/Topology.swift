@@ -103,12 +103,30 @@ public struct Topology: Sendable, Equatable {
         case atLeastOnce = "at_least_once"
     }
 
-    /// An engine's section, kept for that engine to decode: the YAML node as the file had it, so a
-    /// problem anywhere inside the section is reported at its own line and column.
+    /// An engine's section, kept for that engine to decode. The core does not look inside: the
+    /// reader that read the file stores what it parsed (for YAML, the node with its marks, so a
+    /// problem anywhere inside the section is reported at its own line and column).
     public struct Section: Sendable, Equatable {
         public var key: String
-        public var node: SectionNode
+        public var content: any SectionContent
         public var line: Int
         public var column: Int
+
+        public init(key: String, content: any SectionContent, line: Int, column: Int) {
+            self.key = key
+            self.content = content
+            self.line = line
+            self.column = column
+        }
+
+        public static func == (lhs: Section, rhs: Section) -> Bool {
+            lhs.key == rhs.key && lhs.line == rhs.line && lhs.column == rhs.column && lhs.content.isEqual(to: rhs.content)
+        }
     }
+}
+
+/// A section's parsed content, opaque to the core: the reader that stores it and the stage that
+/// decodes it agree on its type.
+public protocol SectionContent: Sendable {
+    func isEqual(to other: any SectionContent) -> Bool
 }

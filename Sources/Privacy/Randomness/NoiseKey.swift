@@ -1,8 +1,5 @@
 import Crypto
 
-import struct Foundation.Data
-import struct Foundation.URL
-
 /// The secret key from which all differential-privacy noise is derived.
 ///
 /// Noise for a (series, step) pair is a pure function of this key, the series id and the step, so a
@@ -30,19 +27,22 @@ public struct NoiseKey: Sendable, CustomStringConvertible, CustomDebugStringConv
     }
 
     /// Loads the service's key from `STEWARD_NOISE_KEY` or from the file named by
-    /// `STEWARD_NOISE_KEY_FILE`. Errors say what is missing, never what the key is.
-    public static func load(environment: [String: String]) throws(PrivacyError) -> NoiseKey {
+    /// `STEWARD_NOISE_KEY_FILE`; `readFile` does the I/O so this module stays pure. Errors say what
+    /// is missing, never what the key is.
+    public static func load(
+        environment: [String: String], readFile: (String) throws -> [UInt8]
+    ) throws(PrivacyError) -> NoiseKey {
         if let value = environment[environmentVariable], !value.isEmpty {
             return try NoiseKey(material: decode(Array(value.utf8)))
         }
         if let path = environment[fileEnvironmentVariable], !path.isEmpty {
-            let contents: Data
+            let contents: [UInt8]
             do {
-                contents = try Data(contentsOf: URL(fileURLWithPath: path))
+                contents = try readFile(path)
             } catch {
                 throw PrivacyError(.noiseKey, "cannot read the noise key file named by \(fileEnvironmentVariable)")
             }
-            return try NoiseKey(material: decode(Array(contents)))
+            return try NoiseKey(material: decode(contents))
         }
         throw PrivacyError(
             .noiseKey,

@@ -1,7 +1,7 @@
 /// A model card: who made the model, for what, on which data, how it scores, which features it
 /// reads, and the sha256 of its .onnx file. It travels with every scored record.
 ///
-/// Decoded from YAML (keys in snake_case) by `ModelCard.parse(yaml:)` or by any `Decoder`.
+/// Decoded from YAML (keys in snake_case) by `ModelCard.parse(yaml:)` (Yams) or by any `Decoder`.
 public struct ModelCard: Codable, Sendable, Equatable {
     public var name: String
     public var version: String

@@ -1,4 +1,5 @@
 import Fairness
+import Pipeline
 
 /// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
 /// metrics, drift tests and alert transitions, published on `<name>.aggregates` and `<name>.alerts`.
@@ -28,7 +29,12 @@ public struct FairnessStage: StreamStage {
     public typealias CountRelease = any Release
 
     public init(config: FairnessConfig, topologyName: String, release: CountRelease) {
-        self.monitor = FairnessMonitor(config: config)
+        self.init(monitor: FairnessMonitor(config: config), topologyName: topologyName, release: release)
+    }
+
+    /// Continues from a monitor's state (e.g. one `steward fairness monitor --state` saved).
+    public init(monitor: FairnessMonitor, topologyName: String, release: CountRelease) {
+        self.monitor = monitor
         self.topologyName = topologyName
         self.release = release
     }
@@ -70,8 +76,17 @@ public struct FairnessStage: StreamStage {
     }
 
     public mutating func advance(streamTime: Int64?) -> [Emission] {
+        emissions(for: monitor.advance())
+    }
+
+    /// Closes every open window, as at the end of a finite input.
+    public mutating func flush() -> [Emission] {
+        emissions(for: monitor.flush())
+    }
+
+    mutating func emissions(for windows: [WindowResult]) -> [Emission] {
         var emissions: [Emission] = []
-        for window in monitor.advance() {
+        for window in windows {
             let counts = release.release(window)
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
             let data = JSONWriter.encode(
@@ -87,7 +102,7 @@ public struct FairnessStage: StreamStage {
                     Emission(
                         output: .alerts, id: "\(alert.dedupKey)/\(alert.status.rawValue)/\(window.index)",
                         type: "dev.steward.fairness.alert.v1", time: window.bounds.end, subject: alert.dedupKey,
-                        key: Array(alert.dedupKey.utf8), data: JSONWriter.encode(body)))
+                        key: Array(alert.dedupKey.utf8), data: JSONWriter.encode(body), notice: alert))
             }
         }
         return emissions
@@ -134,5 +149,12 @@ public struct FairnessStage: StreamStage {
         case "0", "0.0", "-1", "-1.0", "false", "no": return false
         default: return nil
         }
+    }
+}
+
+extension Processor {
+    /// Where the fairness stage's alert transitions are posted, if its topology names a webhook.
+    public var alertWebhook: WebhookSpec? {
+        streamStages.lazy.compactMap { ($0 as? FairnessStage)?.monitor.config.alerts.webhook }.first
     }
 }

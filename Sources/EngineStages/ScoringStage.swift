@@ -1,3 +1,4 @@
+import Pipeline
 import Scoring
 
 /// The `scoring:` section as a per-record stage: scores the record with the on-device model and
@@ -24,14 +25,14 @@ public struct ScoringStage: RecordStage {
         }
         guard case .object(var members) = record else { return }
         let output: JSONValue = .object([
-            ("score", FairnessJSON.number(result.score)),
+            ("score", JSONValue.double(result.score)),
             ("label", .string(result.label)),
             ("positive", .bool(result.score >= threshold)),
             (
                 "attributions",
                 .array(
                     result.attributions.map {
-                        .object([("feature", .string($0.feature)), ("contribution", FairnessJSON.number($0.contribution))])
+                        .object([("feature", .string($0.feature)), ("contribution", JSONValue.double($0.contribution))])
                     })
             ),
             (

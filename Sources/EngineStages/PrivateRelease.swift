@@ -1,4 +1,5 @@
 import Fairness
+import Pipeline
 import Privacy
 
 /// Releases a closed window's counts through the privacy layer: one continual counter per

@@ -1,29 +1,14 @@
+import Pipeline
 import Yams
 
-/// A problem found in a topology file, at a position in it.
-public struct TopologyIssue: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var message: String
-
-    public var description: String { "\(file):\(line):\(column): \(message)" }
-}
-
-/// All problems found in a topology file; a topology is only built when there are none.
-public struct TopologyErrors: Error, Sendable, CustomStringConvertible {
-    public var issues: [TopologyIssue]
-    public var description: String { issues.map(\.description).joined(separator: "\n") }
-}
-
 extension Topology {
-    /// Top-level keys that engines own; their contents are checked by the engine. Only keys of
-    /// engines wired into the pipeline are accepted, so a section is never silently ignored.
-    public static let engineSectionKeys: [String] = ["redaction", "scoring", "privacy", "fairness"]
-
     /// Decodes and validates a topology, reporting every problem as `file:line:column: message`.
-    public static func load(yaml text: String, file: String) throws(TopologyErrors) -> Topology {
-        var reader = TopologyReader(file: file)
+    ///
+    /// `sections` are the top-level keys that stages own (`redaction`, `scoring`, …): their
+    /// contents are kept as parsed for the stage to decode. Any other key is an error, so a section
+    /// no stage reads is never silently ignored.
+    public static func load(yaml text: String, file: String, sections: [String]) throws(TopologyErrors) -> Topology {
+        var reader = TopologyReader(file: file, sectionKeys: sections)
         let topology = reader.read(text)
         guard reader.issues.isEmpty, let topology else {
             throw TopologyErrors(issues: reader.issues)
@@ -34,10 +19,12 @@ extension Topology {
 
 private struct TopologyReader {
     let file: String
+    let sectionKeys: [String]
     var issues: [TopologyIssue] = []
 
-    init(file: String) {
+    init(file: String, sectionKeys: [String]) {
         self.file = file
+        self.sectionKeys = sectionKeys
     }
 
     mutating func report(_ node: Node?, _ message: String) {
@@ -60,7 +47,7 @@ private struct TopologyReader {
             report(root, "a topology is a mapping with keys name, input, output, delivery and engine sections")
             return nil
         }
-        let known = ["name", "description", "input", "output", "delivery"] + Topology.engineSectionKeys
+        let known = ["name", "description", "input", "output", "delivery"] + sectionKeys
         checkKeys(mapping, allowed: known, context: "topology")
 
         let name = requiredString(mapping, "name", context: "topology")
@@ -80,10 +67,10 @@ private struct TopologyReader {
         }
         var sections: [Topology.Section] = []
         for (keyNode, valueNode) in mapping {
-            guard let key = keyNode.scalar?.string, Topology.engineSectionKeys.contains(key) else { continue }
+            guard let key = keyNode.scalar?.string, sectionKeys.contains(key) else { continue }
             sections.append(
                 Topology.Section(
-                    key: key, node: SectionNode(valueNode), line: valueNode.mark?.line ?? 1,
+                    key: key, content: SectionNode(valueNode), line: valueNode.mark?.line ?? 1,
                     column: valueNode.mark?.column ?? 1))
         }
         guard let name, let input else { return nil }

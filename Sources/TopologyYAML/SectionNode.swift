@@ -1,14 +1,19 @@
+import Pipeline
 import Yams
 
 /// A topology section's YAML node, as composed from the file (with its marks).
 ///
 /// Yams' `Node` is an immutable value tree that is not declared `Sendable`; nothing mutates it after
 /// the reader composes it, so sharing it between threads is safe.
-public struct SectionNode: @unchecked Sendable, Equatable {
+public struct SectionNode: SectionContent, @unchecked Sendable, Equatable {
     public let node: Node
 
     public init(_ node: Node) {
         self.node = node
+    }
+
+    public func isEqual(to other: any SectionContent) -> Bool {
+        (other as? SectionNode) == self
     }
 
     /// The deepest node along a decoding path (mapping keys and sequence indices), for locating a

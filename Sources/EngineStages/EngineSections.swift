@@ -1,7 +1,9 @@
 import Fairness
+import Pipeline
 import Privacy
 import Redaction
 import Scoring
+import TopologyYAML
 import Yams
 
 /// What building engines needs from outside the pure core: where relative paths start, the
@@ -19,9 +21,20 @@ public struct EngineEnvironment: Sendable {
     }
 }
 
+/// The sections the engine stages own, registered with the topology reader by name.
+public enum EngineSections {
+    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness"]
+}
+
 extension Topology {
+    /// Reads a topology whose sections are the engine stages' (see `load(yaml:file:sections:)`).
+    public static func load(yaml text: String, file: String) throws(TopologyErrors) -> Topology {
+        try load(yaml: text, file: file, sections: EngineSections.keys)
+    }
+
     /// Checks every engine section without needing secrets; problems are reported at the section.
-    public func validateEngines(file: String) throws(TopologyErrors) {
+    /// `readFile` reads the files sections name (model cards and models).
+    public func validateEngines(file: String, readFile: (String) throws -> [UInt8]) throws(TopologyErrors) {
         var issues: [TopologyIssue] = []
         for section in sections {
             do {
@@ -29,7 +42,7 @@ extension Topology {
                 case "redaction": _ = try Self.redactionPolicy(section)
                 case "scoring":
                     let config = try Self.decode(ScoringConfig.self, section)
-                    _ = try ScoringModel.load(config: config, baseDirectory: Self.directory(of: file))
+                    _ = try ScoringModel.load(config: config, baseDirectory: Self.directory(of: file), readFile: readFile)
                 case "fairness":
                     let config = try Self.fairnessConfig(section)
                     if config.mode == .private && !sections.contains(where: { $0.key == "privacy" }) {
@@ -65,7 +78,7 @@ extension Topology {
 
     /// Builds the processor with every configured engine.
     public func makeProcessor(file: String, environment: EngineEnvironment) throws -> Processor {
-        try validateEngines(file: file)
+        try validateEngines(file: file, readFile: environment.readFile)
         var stages: [any RecordStage] = []
         var streamStages: [any StreamStage] = []
         for section in sections {
@@ -76,7 +89,8 @@ extension Topology {
                 stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
             case "scoring":
                 let config = try Self.decode(ScoringConfig.self, section)
-                let model = try ScoringModel.load(config: config, baseDirectory: environment.baseDirectory)
+                let model = try ScoringModel.load(
+                    config: config, baseDirectory: environment.baseDirectory, readFile: environment.readFile)
                 stages.append(ScoringStage(model: model, explain: config.explain))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
@@ -84,7 +98,7 @@ extension Topology {
                 if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }) {
                     let engine = try PrivacyEngine(
                         configuration: try Self.privacyConfiguration(privacySection),
-                        key: try NoiseKey.load(environment: environment.variables))
+                        key: try NoiseKey.load(environment: environment.variables, readFile: environment.readFile))
                     release = PrivateRelease(engine: engine, topologyName: name)
                 } else {
                     release = FairnessStage.ExactRelease()
@@ -128,27 +142,35 @@ extension Topology {
     /// Decodes a section straight from its YAML node; a problem is reported at the line and column of
     /// the value (or, for a missing key, the mapping) it concerns.
     static func decode<T: Decodable>(_ type: T.Type, _ section: Section) throws -> T {
+        let node = try yamlNode(section)
         do {
-            return try YAMLDecoder().decode(T.self, from: section.node.node)
+            return try YAMLDecoder().decode(T.self, from: node.node)
         } catch let DecodingError.keyNotFound(key, context) {
             throw EngineConfigurationError(
                 "missing key '\(key.stringValue)'" + Self.at(context.codingPath),
-                at: section.node.deepest(along: context.codingPath).mark)
+                at: node.deepest(along: context.codingPath).mark)
         } catch let DecodingError.dataCorrupted(context) {
-            throw located(context, in: section)
+            throw located(context, in: node)
         } catch let DecodingError.typeMismatch(_, context) {
-            throw located(context, in: section)
+            throw located(context, in: node)
         } catch let DecodingError.valueNotFound(_, context) {
-            throw located(context, in: section)
+            throw located(context, in: node)
         }
     }
 
-    static func located(_ context: DecodingError.Context, in section: Section) -> EngineConfigurationError {
-        EngineConfigurationError(Self.describe(context), at: section.node.deepest(along: context.codingPath).mark)
+    static func located(_ context: DecodingError.Context, in node: SectionNode) -> EngineConfigurationError {
+        EngineConfigurationError(Self.describe(context), at: node.deepest(along: context.codingPath).mark)
+    }
+
+    static func yamlNode(_ section: Section) throws -> SectionNode {
+        guard let node = section.content as? SectionNode else {
+            throw EngineConfigurationError("the \(section.key) section was not read from YAML")
+        }
+        return node
     }
 
     static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
-        try RedactionPolicy(plain: Constructor.default.any(from: section.node.node))
+        try RedactionPolicy(plain: Constructor.default.any(from: try yamlNode(section).node))
     }
 
     static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
@@ -166,6 +188,43 @@ extension Topology {
 
     static func at(_ path: [any CodingKey]) -> String {
         path.isEmpty ? "" : " (at \(path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")))"
+    }
+}
+
+extension Topology {
+    /// One section of a topology file read on its own, for the verbs that need only it
+    /// (`steward redact --topology`, `steward fairness monitor --config`): the section under `key`,
+    /// or, when the file has no such key and `orWholeFile` is set, the whole file as the section's
+    /// contents; nil when there is neither.
+    public static func standaloneSection(_ key: String, yaml text: String, orWholeFile: Bool) throws -> Section? {
+        guard let root = try Yams.compose(yaml: text) else { return nil }
+        guard case .mapping(let mapping) = root else {
+            throw EngineConfigurationError("the file is not a YAML mapping", at: root.mark)
+        }
+        guard let node = mapping[key] ?? (orWholeFile ? root : nil) else { return nil }
+        return Section(key: key, content: SectionNode(node), line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+}
+
+extension RedactionPolicy {
+    /// The `redaction:` section of a topology file, or of a file that holds only that section, as
+    /// `steward redact --topology` reads it; the default policy when the file has none. Built from
+    /// the section's node exactly as the pipeline builds its redaction stage.
+    public static func fromTopology(yaml text: String) throws -> RedactionPolicy {
+        guard let section = try Topology.standaloneSection("redaction", yaml: text, orWholeFile: false) else {
+            return .default
+        }
+        return try Topology.redactionPolicy(section)
+    }
+}
+
+extension FairnessConfig {
+    /// The `fairness:` section of a topology file, or a file that holds only the section's contents.
+    public static func fromTopology(yaml text: String) throws -> FairnessConfig {
+        guard let section = try Topology.standaloneSection("fairness", yaml: text, orWholeFile: true) else {
+            throw EngineConfigurationError("the file is empty: expected a fairness: section")
+        }
+        return try Topology.fairnessConfig(section)
     }
 }
 

@@ -1,3 +1,4 @@
+import Pipeline
 import Redaction
 
 /// The `redaction:` section as a per-record stage: field rules by JSON path, then free-text

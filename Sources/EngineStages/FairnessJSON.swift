@@ -1,14 +1,11 @@
 import Fairness
 import Foundation
+import Pipeline
 
 /// JSON renderings of fairness results for the command line.
 public enum FairnessJSON {
     /// A number, or null when it is not finite (Fairlearn's NaN for 0/0).
-    public static func number(_ value: Double) -> JSONValue {
-        guard value.isFinite else { return .null }
-        if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int64(value))) }
-        return .number("\(value)")
-    }
+    public static func number(_ value: Double) -> JSONValue { .double(value) }
 
     public static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
 
