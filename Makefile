@@ -33,7 +33,7 @@ build: deps
 	swift build
 
 release: deps
-	swift build -c release --product steward
+	swift build -c release
 
 clean:
 	rm -rf .build $(VENV)

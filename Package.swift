@@ -25,11 +25,17 @@ let redactionSettings: [SwiftSetting] = scoringSettings + (buildForX8664V2 ? [.d
 // The check itself is built without the flag, so it runs on any processor.
 let runtimeSettings: [SwiftSetting] = strict + (buildForX8664V2 ? [.define("STEWARD_X86_64_V2")] : [])
 
+// `steward --version` prints this and the commit the binary was built from.
+let stewardVersion = "0.1.0"
+let buildCommit =
+    Context.gitInformation.map { $0.currentCommit + ($0.hasUncommittedChanges ? "-dirty" : "") } ?? "unknown"
+
 let package = Package(
     name: "steward",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "steward", targets: ["steward"])
+        .executable(name: "steward", targets: ["steward"]),
+        .executable(name: "steward-bench", targets: ["steward-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +64,14 @@ let package = Package(
             name: "KafkaTesting",
             dependencies: ["Kafka", "CRdKafka", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
+        ),
+        // The version and the git commit, compiled in (a C target, since Swift defines carry no values).
+        .target(
+            name: "BuildInfo",
+            cSettings: [
+                .define("STEWARD_VERSION", to: "\"\(stewardVersion)\""),
+                .define("STEWARD_GIT_COMMIT", to: "\"\(buildCommit)\""),
+            ]
         ),
         // JSON values that keep member order and number lexemes, a strict parser and a compact writer.
         .target(name: "JSON", swiftSettings: strict),
@@ -111,10 +125,21 @@ let package = Package(
             ],
             swiftSettings: runtimeSettings
         ),
+        // What the two executables share: loading topologies and files, printing summaries.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "Pipeline", "EngineStages", "Privacy", "BuildInfo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "steward",
             dependencies: [
-                "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness", "Yams",
+                "CommandSupport", "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting",
+                "Redaction", "Privacy", "Scoring", "Fairness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,10 +147,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The benchmarks, apart from the product binary; `steward bench …` runs this executable.
+        .executableTarget(
+            name: "steward-bench",
+            dependencies: [
+                "CommandSupport", "Runtime", "Pipeline", "EngineStages", "Redaction", "Privacy", "Scoring", "Fairness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
-        .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy"], swiftSettings: strict),
+        .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring"],
             swiftSettings: strict),

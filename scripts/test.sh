@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 swift build --build-tests
 # The allocation test (Tests/python/test_scoring_allocations.py) is about optimized code: build the
-# release binary too and require it there.
-swift build -c release --product steward
+# release binaries (steward and steward-bench, which `steward bench` runs) too and require them there.
+swift build -c release
 export STEWARD_RELEASE_BIN="$PWD/.build/release/steward"
 
 workdir=$(mktemp -d)

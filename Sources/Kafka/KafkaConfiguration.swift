@@ -29,9 +29,16 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// The properties with secret values hidden, for logs.
     public var redactedDescription: String {
         properties.keys.sorted().map { key in
-            let secret = key.contains("password") || key.contains("secret") || key.hasSuffix(".key")
-                || key.contains("sasl.oauthbearer.config")
-            return "\(key)=\(secret ? "<redacted>" : properties[key]!)"
+            "\(key)=\(Self.isSecret(key) ? "<redacted>" : properties[key]!)"
         }.joined(separator: " ")
+    }
+
+    /// Whether a property's value may be a secret and must never be logged: anything naming a
+    /// password, secret, key (`ssl.key.pem`, `ssl.keystore.*`, `*.key`), PEM material, a token, or
+    /// any `sasl.oauthbearer.*` setting. Errs on the side of hiding.
+    public static func isSecret(_ property: String) -> Bool {
+        let name = property.lowercased()
+        if name.hasPrefix("sasl.oauthbearer.") { return true }
+        return ["password", "secret", "key", "pem", "token", "credential"].contains { name.contains($0) }
     }
 }

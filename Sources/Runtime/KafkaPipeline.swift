@@ -18,7 +18,11 @@ public final class KafkaPipeline: Sendable {
         public var properties: [String: String]
         /// Overrides the topology's delivery setting.
         public var delivery: Topology.Delivery?
+        /// Overrides the transactional id, which is otherwise `<group>-<instanceID>`.
         public var transactionalID: String?
+        /// This instance's stable identity (a host name, a StatefulSet ordinal, a compose service and
+        /// replica): a restarted instance keeps it, so its transactional id fences its own zombie.
+        public var instanceID: String
         public var maxBatch: Int
         /// Stop after this many input messages (tests and bounded runs); nil runs until stopped.
         public var maxMessages: Int?
@@ -33,8 +37,8 @@ public final class KafkaPipeline: Sendable {
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
-            transactionalID: String? = nil, maxBatch: Int = 500, maxMessages: Int? = nil, idleTimeout: Duration? = nil,
-            createTopicsWithPartitions: Int? = nil
+            transactionalID: String? = nil, instanceID: String = Options.hostName(), maxBatch: Int = 500,
+            maxMessages: Int? = nil, idleTimeout: Duration? = nil, createTopicsWithPartitions: Int? = nil
         ) {
             self.createTopicsWithPartitions = createTopicsWithPartitions
             self.brokers = brokers
@@ -42,9 +46,22 @@ public final class KafkaPipeline: Sendable {
             self.properties = properties
             self.delivery = delivery
             self.transactionalID = transactionalID
+            self.instanceID = instanceID
             self.maxBatch = maxBatch
             self.maxMessages = maxMessages
             self.idleTimeout = idleTimeout
+        }
+
+        /// `<group>-<instance id>` unless overridden: stable across restarts, never the process id,
+        /// so two containers that are both pid 1 do not fence each other.
+        public var effectiveTransactionalID: String { transactionalID ?? "\(group)-\(instanceID)" }
+
+        /// The machine's host name, the default instance id.
+        public static func hostName() -> String {
+            var buffer = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buffer, buffer.count - 1) == 0 else { return "steward" }
+            let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            return bytes.isEmpty ? "steward" : String(decoding: bytes, as: UTF8.self)
         }
     }
 
@@ -101,8 +118,7 @@ public final class KafkaPipeline: Sendable {
 
         var producerConfiguration = base
         if delivery == .exactlyOnce {
-            producerConfiguration["transactional.id"] =
-                options.transactionalID ?? "steward-\(options.group)-\(ProcessInfo.processInfo.processIdentifier)"
+            producerConfiguration["transactional.id"] = options.effectiveTransactionalID
         }
         let producer = try KafkaProducer.make(configuration: producerConfiguration)
         if delivery == .exactlyOnce {
@@ -113,6 +129,7 @@ public final class KafkaPipeline: Sendable {
             "pipeline started",
             metadata: [
                 "topology": "\(topology.name)", "group": "\(options.group)", "delivery": "\(delivery.rawValue)",
+                "instance": "\(options.instanceID)",
                 "kafka": "\(base.redactedDescription)",
             ])
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import EngineStages
 import Fairness
 import Foundation
@@ -13,58 +14,6 @@ import UnixSignals
 
 /// The pipeline verbs: broker, run, replay, validate, demo.
 var coreCommands: [any ParsableCommand.Type] { [BrokerCommand.self, RunCommand.self, ReplayCommand.self, ValidateCommand.self, DemoCommand.self] }
-
-/// Reads and validates a topology file, printing every problem as `file:line:column: message`.
-func loadTopology(_ path: String) throws -> Topology {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("cannot read topology file \(path)")
-    }
-    do {
-        return try Topology.load(yaml: String(decoding: data, as: UTF8.self), file: path)
-    } catch {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
-        throw ExitCode(1)
-    }
-}
-
-/// Reads a topology and builds its processor with every engine; secrets come from the environment.
-func loadProcessor(_ path: String) throws -> Processor {
-    let topology = try loadTopology(path)
-    do {
-        let base = (path as NSString).deletingLastPathComponent
-        return try topology.makeProcessor(
-            file: path,
-            environment: EngineEnvironment(
-                baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment,
-                readFile: readFileBytes))
-    } catch let errors as TopologyErrors {
-        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
-        throw ExitCode(1)
-    } catch {
-        FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
-        throw ExitCode(1)
-    }
-}
-
-/// The engines' file reads (model cards, models, key files) go through this one function.
-@Sendable func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-    return Array(data)
-}
-
-func printLine(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
-}
-
-/// The processor counters as one JSON line. `unused_by_stream_stages` counts sanitized records that a
-/// stream stage dead-lettered as well (e.g. later than every open fairness window): they are in
-/// `sanitized` and each also has a message on the dead-letter topic.
-func summaryJSON(_ counters: Processor.Counters) -> String {
-    let reasons = counters.deadLettersByReason.keys.sorted().map { "\"\($0)\":\(counters.deadLettersByReason[$0]!)" }
-    return "{\"consumed\":\(counters.consumed),\"sanitized\":\(counters.sanitized),"
-        + "\"dead_lettered\":\(counters.deadLettered),\"dead_letters_by_reason\":{\(reasons.joined(separator: ","))},"
-        + "\"unused_by_stream_stages\":\(counters.unusedByStreamStages)}"
-}
 
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -140,8 +89,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("property"), help: "A librdkafka property key=value for both clients (repeatable).")
     var properties: [String] = []
 
-    @Option(help: "Transactional id (default: steward-<group>-<pid>).")
+    @Option(help: "Transactional id (default: <group>-<instance id>).")
     var transactionalId: String?
+
+    @Option(
+        help: """
+            This instance's stable identity, kept across restarts (default: STEWARD_INSTANCE_ID, else the \
+            host name). Each instance of a group needs its own.
+            """)
+    var instanceId: String?
 
     @Option(help: "Stop after this many input messages.")
     var maxMessages: Int?
@@ -154,6 +110,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Create missing output topics with this many partitions first (not on the mock cluster).")
     var createTopics: Int?
+
+    @OptionGroup var logs: LogOptions
 
     func run() async throws {
         let processor = try loadProcessor(self.topology)
@@ -172,11 +130,14 @@ struct RunCommand: AsyncParsableCommand {
             }
             deliveryOverride = value
         }
-        var logger = Logger(label: "steward")
-        logger.logLevel = .info
+        let logger = logs.bootstrap(label: "steward")
+        KafkaLogging.use(logs.bootstrap(label: "steward.kafka"))
         var options = KafkaPipeline.Options(
             brokers: brokers, group: group ?? "steward-\(topology.name)", properties: overrides,
-            delivery: deliveryOverride, transactionalID: transactionalId, maxBatch: maxBatch,
+            delivery: deliveryOverride, transactionalID: transactionalId,
+            instanceID: instanceId ?? ProcessInfo.processInfo.environment["STEWARD_INSTANCE_ID"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? KafkaPipeline.Options.hostName(),
+            maxBatch: maxBatch,
             maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
             createTopicsWithPartitions: createTopics)
         let delivery = try alertDelivery(for: processor, logger: logger)

@@ -129,13 +129,3 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
         return text
     }
 }
-
-/// TEST-ONLY Gaussian noise on every count, in place of the privacy layer (no privacy guarantee).
-struct TestNoiseRelease: FairnessStage.Release {
-    var noise: TestOnlyGaussianNoise
-    var note: String? { "test-only gaussian sigma=\(noise.sigma)" }
-
-    mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
-        noise.release(window)
-    }
-}

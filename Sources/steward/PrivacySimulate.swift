@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Privacy
 
@@ -15,7 +16,6 @@ struct PrivacyCommand: ParsableCommand {
     )
 }
 
-extension PrivacyConfiguration.Mechanism: ExpressibleByArgument {}
 
 /// `steward privacy simulate`: runs a mechanism over a known stream read from stdin.
 struct PrivacySimulate: ParsableCommand {

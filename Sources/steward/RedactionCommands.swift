@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import EngineStages
 import Foundation
 import Pipeline
@@ -7,8 +8,6 @@ import Redaction
 /// Verbs of the redaction engine, registered on the root command.
 var redactionCommands: [any ParsableCommand.Type] { [RedactCommand.self] }
 
-/// Benchmarks of the redaction engine, registered under `steward bench`.
-var redactionBenchCommands: [any ParsableCommand.Type] { [RedactBenchCommand.self] }
 
 enum EmitMode: String, ExpressibleByArgument, CaseIterable {
     case redacted, entities

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Runtime
 
@@ -13,6 +14,7 @@ struct Steward: AsyncParsableCommand {
             A topology (YAML) describes one pipeline; `validate` checks it, `replay` runs it over a \
             JSONL file with no broker, and `run` runs it against Kafka.
             """,
+        version: stewardVersionDescription,
         subcommands: coreCommands + redactionCommands + privacyCommands + scoringCommands + fairnessCommands
             + [Bench.self]
     )
@@ -27,10 +29,29 @@ struct Steward: AsyncParsableCommand {
     }
 }
 
-/// `steward bench <area>`: throughput benchmarks whose figures go in the README.
-struct Bench: AsyncParsableCommand {
+/// `steward bench <area> …`: runs the `steward-bench` executable that sits next to this one, with
+/// the same arguments, so the benchmarks stay out of the product binary.
+struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput of one engine on generated data.",
-        subcommands: coreBenchCommands + redactionBenchCommands + privacyBenchCommands + scoringBenchCommands + fairnessBenchCommands
+        abstract: "Measure throughput of one engine on generated data (runs steward-bench).",
+        discussion: """
+            Areas: pipeline, redact, score, privacy, drift; `steward bench <area> --help` for each. \
+            Needs the steward-bench executable beside steward (swift build builds both).
+            """
     )
+
+    @Argument(parsing: .captureForPassthrough, help: "The benchmark and its options.")
+    var arguments: [String] = []
+
+    func run() throws {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let bench = ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("steward-bench")
+        guard FileManager.default.isExecutableFile(atPath: bench) else {
+            throw ValidationError("steward bench needs \(bench): build it with `swift build --product steward-bench`")
+        }
+        let argv = [bench] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        execv(bench, &cArguments)
+        throw ValidationError("cannot run \(bench): \(String(cString: strerror(errno)))")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import EngineStages
 import Testing
 
 @testable import Fairness

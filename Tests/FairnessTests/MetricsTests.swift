@@ -1,3 +1,4 @@
+import EngineStages
 import Testing
 
 @testable import Fairness

@@ -237,8 +237,11 @@ def test_two_instances_share_partitions_and_rebalance(steward_bin, broker):
     group = f"{name}-group"
     args = [steward_bin, "run", topology, "--brokers", broker.bootstrap, "--group", group, "--max-batch", "100",
             "--idle-timeout", "10", *session_properties(broker)]
-    first = subprocess.Popen(args, env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen(args, env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Each member has its own stable instance id (and so its own transactional id).
+    first = subprocess.Popen(args + ["--instance-id", "one"], env=broker.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(args + ["--instance-id", "two"], env=broker.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
     summaries = []
     for proc in (first, second):
         stdout, stderr = proc.communicate(timeout=180)

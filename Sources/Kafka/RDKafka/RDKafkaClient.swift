@@ -33,6 +33,7 @@ package final class RDKafkaClient: @unchecked Sendable {
 
     static func makeConf(_ configuration: KafkaConfiguration) throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
+        rd_kafka_conf_set_log_cb(conf, rdkafkaLogCallback)
         var errorText = [CChar](repeating: 0, count: 512)
         for key in configuration.properties.keys.sorted() {
             let value = configuration.properties[key]!

@@ -1,3 +1,4 @@
+import Fairness
 import Foundation
 
 /// TEST-ONLY Gaussian noise of known variance, standing in for the privacy layer in benchmarks and tests.
@@ -52,5 +53,19 @@ public struct TestOnlyGaussianNoise: Sendable {
             }
         }
         return released
+    }
+}
+
+/// TEST-ONLY Gaussian noise on every count, in place of the privacy layer (no privacy guarantee).
+public struct TestNoiseRelease: FairnessStage.Release {
+    public var noise: TestOnlyGaussianNoise
+    public var note: String? { "test-only gaussian sigma=\(noise.sigma)" }
+
+    public init(noise: TestOnlyGaussianNoise) {
+        self.noise = noise
+    }
+
+    public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
+        noise.release(window)
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
+import CommandSupport
 import EngineStages
 import Foundation
 import Pipeline
 
 /// Benchmarks of the pipeline core, registered under `steward bench`.
-var coreBenchCommands: [any ParsableCommand.Type] { [PipelineBench.self] }
 
 struct PipelineBench: ParsableCommand {
     static let configuration = CommandConfiguration(

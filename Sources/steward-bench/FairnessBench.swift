@@ -1,4 +1,6 @@
 import ArgumentParser
+import CommandSupport
+import EngineStages
 import Fairness
 import Foundation
 

@@ -1,0 +1,69 @@
+import ArgumentParser
+import BuildInfo
+import EngineStages
+import Foundation
+import Pipeline
+import Privacy
+
+// What the command-line executables (`steward`, `steward-bench`) share: reading topologies and
+// files, and printing.
+
+/// Reads and validates a topology file, printing every problem as `file:line:column: message`.
+public func loadTopology(_ path: String) throws -> Topology {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("cannot read topology file \(path)")
+    }
+    do {
+        return try Topology.load(yaml: String(decoding: data, as: UTF8.self), file: path)
+    } catch {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Reads a topology and builds its processor with every engine; secrets come from the environment.
+public func loadProcessor(_ path: String) throws -> Processor {
+    let topology = try loadTopology(path)
+    do {
+        let base = (path as NSString).deletingLastPathComponent
+        return try topology.makeProcessor(
+            file: path,
+            environment: EngineEnvironment(
+                baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment,
+                readFile: readFileBytes))
+    } catch let errors as TopologyErrors {
+        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+        throw ExitCode(1)
+    } catch {
+        FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// The engines' file reads (model cards, models, key files) go through this one function.
+@Sendable public func readFileBytes(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    return Array(data)
+}
+
+public func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// The processor counters as one JSON line. `unused_by_stream_stages` counts sanitized records that a
+/// stream stage dead-lettered as well (e.g. later than every open fairness window): they are in
+/// `sanitized` and each also has a message on the dead-letter topic.
+public func summaryJSON(_ counters: Processor.Counters) -> String {
+    let reasons = counters.deadLettersByReason.keys.sorted().map { "\"\($0)\":\(counters.deadLettersByReason[$0]!)" }
+    return "{\"consumed\":\(counters.consumed),\"sanitized\":\(counters.sanitized),"
+        + "\"dead_lettered\":\(counters.deadLettered),\"dead_letters_by_reason\":{\(reasons.joined(separator: ","))},"
+        + "\"unused_by_stream_stages\":\(counters.unusedByStreamStages)}"
+}
+
+/// `--mechanism tree|honaker|sqrt|blt` in `privacy simulate` and `bench privacy`.
+extension PrivacyConfiguration.Mechanism: ExpressibleByArgument {}
+
+/// `0.1.0 (commit 1a2b3c…)`: the version and the git commit this binary was built from.
+public var stewardVersionDescription: String {
+    "\(String(cString: steward_version())) (commit \(String(cString: steward_git_commit())))"
+}
