@@ -64,27 +64,94 @@ public enum Replay {
     }
 
     /// Runs a replay from a file and writes `<directory>/<topic>.jsonl` for every output topic.
+    ///
+    /// Streams: the input is read in chunks of `chunkSize` bytes and every output line is written as
+    /// it is produced (buffered per topic), so memory stays bounded whatever the input's size; the
+    /// files hold exactly the bytes `run(processor:input:options:)` returns.
     public static func run(
-        processor: Processor, inputFile: String, outputDirectory: String, options: Options = Options()
+        processor: Processor, inputFile: String, outputDirectory: String, options: Options = Options(),
+        chunkSize: Int = 1 << 20
     ) throws -> Processor.Counters {
-        guard let data = FileManager.default.contents(atPath: inputFile) else {
+        guard let input = FileHandle(forReadingAtPath: inputFile) else {
             throw RuntimeError("cannot read input file \(inputFile)")
         }
-        let (outputs, counters) = run(processor: processor, input: Array(data), options: options)
+        defer { try? input.close() }
+        var processor = processor
+        let topology = processor.topology
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        for (topic, messages) in outputs {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(messages.reduce(0) { $0 + $1.value.count + 1 })
-            for message in messages {
-                bytes.append(contentsOf: message.value)
-                bytes.append(UInt8(ascii: "\n"))
-            }
-            let path = (outputDirectory as NSString).appendingPathComponent("\(topic).jsonl")
-            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-                throw RuntimeError("cannot write \(path)")
+        var topics = [topology.output.sanitized, topology.output.deadLetter]
+        if !processor.streamStages.isEmpty { topics += [topology.output.aggregates, topology.output.alerts] }
+        var files: [String: OutputFile] = [:]
+        func file(_ topic: String) throws -> OutputFile {
+            if let open = files[topic] { return open }
+            let opened = try OutputFile(path: (outputDirectory as NSString).appendingPathComponent("\(topic).jsonl"))
+            files[topic] = opened
+            return opened
+        }
+        for topic in topics { _ = try file(topic) }
+
+        let topic = options.topic ?? topology.input.topics[0]
+        var offset = options.startOffset
+        var pending: [UInt8] = []
+        func process(_ line: ArraySlice<UInt8>) throws {
+            let message = InputMessage(topic: topic, partition: options.partition, offset: offset, value: Array(line))
+            offset += 1
+            for output in processor.process(message) {
+                try file(output.topic).append(line: output.value)
             }
         }
-        return counters
+        while true {
+            let chunk: Data
+            do { chunk = try input.read(upToCount: chunkSize) ?? Data() } catch {
+                throw RuntimeError("cannot read input file \(inputFile): \(error)")
+            }
+            if chunk.isEmpty { break }
+            pending.append(contentsOf: chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                try process(pending[start..<newline])
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty { try process(pending[...]) }
+        for open in files.values { try open.close() }
+        return processor.counters
+    }
+}
+
+/// One output topic's JSONL file, written through a buffer.
+final class OutputFile {
+    private let handle: FileHandle
+    private let path: String
+    private var buffer: [UInt8] = []
+    private static let flushAt = 1 << 20
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw RuntimeError("cannot write \(path)")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw RuntimeError("cannot write \(path)") }
+        self.handle = handle
+        self.path = path
+        buffer.reserveCapacity(Self.flushAt + 4096)
+    }
+
+    func append(line: [UInt8]) throws {
+        buffer.append(contentsOf: line)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= Self.flushAt { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do { try handle.write(contentsOf: buffer) } catch { throw RuntimeError("cannot write \(path): \(error)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        try handle.close()
     }
 }
 
