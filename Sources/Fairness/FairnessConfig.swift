@@ -399,14 +399,33 @@ public struct WebhookSpec: Sendable, Hashable, Codable {
     public var kind: Kind
     /// Alertmanager base URL (`POST <url>/api/v2/alerts`) or the PagerDuty Events v2 enqueue URL.
     public var url: String
+    /// How often firing alerts are posted again (Alertmanager), each time with an `endsAt` three
+    /// intervals ahead, so they stay firing until Steward resolves them; default 1 minute, below
+    /// Alertmanager's default `resolve_timeout` of 5 minutes.
+    public var resendInterval: EventDuration
 
-    public init(kind: Kind, url: String) {
+    public static let defaultResendInterval = EventDuration.seconds(60)
+
+    public init(kind: Kind, url: String, resendInterval: EventDuration = WebhookSpec.defaultResendInterval) {
         self.kind = kind
         self.url = url
+        self.resendInterval = resendInterval
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        url = try c.decode(String.self, forKey: .url)
+        resendInterval = try c.decodeIfPresent(EventDuration.self, forKey: .resendInterval) ?? Self.defaultResendInterval
+        guard resendInterval.milliseconds > 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .resendInterval, in: c, debugDescription: "resend_interval must be positive")
+        }
     }
 
     enum CodingKeys: String, CodingKey {
         case kind = "type"
         case url
+        case resendInterval = "resend_interval"
     }
 }

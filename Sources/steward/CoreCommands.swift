@@ -142,10 +142,7 @@ struct RunCommand: AsyncParsableCommand {
             createTopicsWithPartitions: createTopics)
         let delivery = try alertDelivery(for: processor, logger: logger)
         if let delivery {
-            let logger = logger
-            options.onCommitted = { outputs in
-                if !delivery.enqueue(outputs) { logger.error("alert delivery queue full: a committed batch's alerts were not posted") }
-            }
+            options.onCommitted = { outputs in delivery.enqueue(outputs) }
         }
         let pipeline = KafkaPipeline(
             processor: processor,
@@ -249,16 +246,9 @@ struct ValidateCommand: ParsableCommand {
 }
 
 /// The service that posts committed alert transitions to the topology's webhook (Alertmanager or
-/// PagerDuty), in order, off the pipeline thread; nil when no webhook is configured.
-func alertDelivery(for processor: Processor, logger: Logger) throws -> NoticeDelivery? {
+/// PagerDuty); nil when no webhook is configured.
+func alertDelivery(for processor: Processor, logger: Logger) throws -> AlertDelivery? {
     guard let spec = processor.alertWebhook else { return nil }
-    let webhook = try FairnessWebhook(spec: spec)
-    return NoticeDelivery { notices in
-        let events = notices.compactMap { $0 as? AlertEvent }
-        do {
-            try await webhook.post(events)
-        } catch {
-            logger.error("alert webhook failed", metadata: ["error": "\(error)"])
-        }
-    }
+    let routingKey = ProcessInfo.processInfo.environment["STEWARD_PAGERDUTY_ROUTING_KEY"]
+    return try AlertDelivery(spec: spec, options: .init(pagerDutyRoutingKey: routingKey), logger: logger)
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import EngineStages
 import Fairness
 import Foundation
+import Logging
 import Pipeline
+import Runtime
 
 /// `steward fairness monitor`: the windowed monitor over a recorded JSONL stream — which alerts would have fired.
 struct FairnessMonitorCommand: AsyncParsableCommand {
@@ -45,7 +47,12 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
     func run() async throws {
         let stage = try makeStage()
         let config = stage.monitor.config
-        let webhook = try config.alerts.webhook.map { try FairnessWebhook(spec: $0) }
+        var logger = Logger(label: "steward.alerts")
+        logger.logLevel = .warning
+        let routingKey = ProcessInfo.processInfo.environment["STEWARD_PAGERDUTY_ROUTING_KEY"]
+        let webhook = try config.alerts.webhook.map {
+            try AlertDelivery(spec: $0, options: .init(pagerDutyRoutingKey: routingKey), logger: logger)
+        }
         guard let data = FileManager.default.contents(atPath: input) else {
             throw ValidationError("\(input): cannot read the file")
         }
@@ -61,7 +68,7 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
                     break
                 }
             }
-            try await webhook?.post(alerts)
+            await webhook?.post(alerts)
         }
         var lineNumber = 0
         for line in [UInt8](data).split(separator: UInt8(ascii: "\n")) {

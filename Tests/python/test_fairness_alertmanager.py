@@ -1,6 +1,7 @@
 """`steward fairness monitor` posts alerts to a real Alertmanager (Debian's prometheus-alertmanager) on loopback,
 which receives them, groups them and resolves them."""
 
+import contextlib
 import json
 import os
 import random
@@ -30,13 +31,14 @@ def get(url):
         return json.loads(response.read() or b"null")
 
 
-@pytest.fixture
-def alertmanager(tmp_path):
+@contextlib.contextmanager
+def running_alertmanager(tmp_path, resolve_timeout=None):
     assert ALERTMANAGER, "prometheus-alertmanager is required on CI (apt-get install prometheus-alertmanager)"
     port = free_port()
     config = tmp_path / "alertmanager.yml"
     config.write_text(
-        "route:\n  receiver: 'null'\n  group_by: [alertname, pipeline]\n  group_wait: 1s\n  group_interval: 1s\n"
+        (f"global:\n  resolve_timeout: {resolve_timeout}\n" if resolve_timeout else "")
+        + "route:\n  receiver: 'null'\n  group_by: [alertname, pipeline]\n  group_wait: 1s\n  group_interval: 1s\n"
         "  repeat_interval: 1h\nreceivers:\n  - name: 'null'\n")
     storage = tmp_path / "storage"
     storage.mkdir()
@@ -63,6 +65,12 @@ def alertmanager(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    with running_alertmanager(tmp_path) as base:
+        yield base
 
 
 def write_stream(path, start_ms, windows, rates, rng):
@@ -202,3 +210,69 @@ delivery: at_least_once
         assert time.time() < deadline, "Alertmanager did not receive the alert"
         time.sleep(0.2)
     assert {a["labels"]["dedup_key"] for a in alerts} == {a["dedup_key"] for a in fired}
+
+
+def test_a_firing_alert_stays_firing_while_its_condition_holds_then_resolves(tmp_path, mock_broker):
+    """Alertmanager resolves a firing alert after its resolve_timeout unless it is sent again. With
+    resolve_timeout 2 s and resend_interval 1 s, an alert fired from a stream stays active for more
+    than three resolve_timeouts while `steward run` keeps running, and resolves once later windows
+    clear the condition."""
+    import uuid
+
+    from kafka_peer import produce
+
+    name = f"rs{uuid.uuid4().hex[:8]}"
+    with running_alertmanager(tmp_path, resolve_timeout="2s") as alertmanager:
+        topology = tmp_path / "topology.yaml"
+        topology.write_text(f"""
+name: {name}
+input:
+  topic: {name}-in
+  event_time: {{field: event_time}}
+fairness:
+  mode: raw
+  sensitive: [g]
+  prediction: approved
+  window: {{type: tumbling, size: 1m}}
+  watermark: {{max_out_of_orderness: 1s}}
+  min_group_size: 20
+  four_fifths: {{enabled: true, threshold: 0.8, metrics: [demographic_parity_ratio]}}
+  alerts:
+    pipeline: {name}
+    resolve_after: 1
+    webhook: {{type: alertmanager, url: "{alertmanager}", resend_interval: 1s}}
+delivery: at_least_once
+""")
+        rng = random.Random(5)
+        start = (int(time.time()) - 3 * 3600) * 1000 // 60_000 * 60_000
+        unfair = tmp_path / "unfair.jsonl"
+        after = write_stream(unfair, start, 3, {"a": 0.9, "b": 0.3}, rng)
+        produce(mock_broker.bootstrap, f"{name}-in", unfair.read_bytes().splitlines())
+        run = subprocess.Popen(
+            [STEWARD, "run", str(topology), "--brokers", mock_broker.bootstrap, "--group", f"{name}-g",
+             "--idle-timeout", "60", "--property", "session.timeout.ms=6000"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mock_broker.env)
+        try:
+            def active():
+                return [a for a in get(alertmanager + "/api/v2/alerts?active=true&silenced=false&inhibited=false")
+                        if a["labels"].get("pipeline") == name and a["status"]["state"] == "active"]
+
+            deadline = time.time() + 60
+            while not active():
+                assert time.time() < deadline, "the alert never reached Alertmanager"
+                time.sleep(0.2)
+            first_seen = time.time()
+            while time.time() < first_seen + 3 * 2 + 1:  # three resolve_timeouts and a margin
+                assert active(), "Alertmanager resolved a firing alert that Steward had not resolved"
+                time.sleep(0.5)
+            fair = tmp_path / "fair.jsonl"
+            write_stream(fair, after, 3, {"a": 0.5, "b": 0.5}, rng)
+            produce(mock_broker.bootstrap, f"{name}-in", fair.read_bytes().splitlines())
+            deadline = time.time() + 60
+            while active():
+                assert time.time() < deadline, "the alert did not resolve after the condition cleared"
+                time.sleep(0.2)
+        finally:
+            run.terminate()
+            stdout, stderr = run.communicate(timeout=60)
+        assert run.returncode == 0, stderr[-2000:]
