@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 REQUIREMENTS := $(sort $(wildcard Tests/python/requirements-*.txt))
+# `steward --version` names the commit it was built from (Package.swift reads this).
+export STEWARD_BUILD_COMMIT := $(shell scripts/build-commit.sh)
 
 .PHONY: demo test deps test-deps venv build release clean
 

@@ -27,8 +27,12 @@ let runtimeSettings: [SwiftSetting] = strict + (buildForX8664V2 ? [.define("STEW
 
 // `steward --version` prints this and the commit the binary was built from.
 let stewardVersion = "0.1.0"
+// The Makefile and scripts/test.sh pass STEWARD_BUILD_COMMIT (SwiftPM re-reads the manifest when an
+// environment value it uses changes, but not when only the git state does); a plain `swift build`
+// falls back to the git state the manifest was last evaluated with.
 let buildCommit =
-    Context.gitInformation.map { $0.currentCommit + ($0.hasUncommittedChanges ? "-dirty" : "") } ?? "unknown"
+    Context.environment["STEWARD_BUILD_COMMIT"]
+    ?? Context.gitInformation.map { $0.currentCommit + ($0.hasUncommittedChanges ? "-dirty" : "") } ?? "unknown"
 
 let package = Package(
     name: "steward",

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `steward --version` names the commit it was built from (Package.swift reads this).
+STEWARD_BUILD_COMMIT=$(scripts/build-commit.sh)
+export STEWARD_BUILD_COMMIT
 swift build --build-tests
 # The allocation test (Tests/python/test_scoring_allocations.py) is about optimized code: build the
 # release binaries (steward and steward-bench, which `steward bench` runs) too and require them there.
