@@ -482,7 +482,18 @@ struct Scanner {
     @inline(__always) func isUpper(_ i: Int) -> Bool { c(i) & ByteClass.upper != 0 }
     @inline(__always) func isLower(_ i: Int) -> Bool { c(i) & ByteClass.lower != 0 }
     @inline(__always) func isHex(_ i: Int) -> Bool { c(i) & ByteClass.hex != 0 }
-    @inline(__always) func isWord(_ i: Int) -> Bool { c(i) & ByteClass.word != 0 }
+    /// Whether the character at byte `i` continues an ASCII word: ASCII letters, digits and `_`, and
+    /// letters of the scripts written with spaces (`WordClass.latin`); a multi-byte character is
+    /// decoded only here, next to a candidate.
+    @inline(__always) func isWord(_ i: Int) -> Bool {
+        guard i >= 0 && i < n else { return false }
+        let b = p[i]
+        if b < 0x80 { return cls[Int(b)] & ByteClass.word != 0 }
+        return WordClass.slow(p, n, i).0 == WordClass.latin
+    }
+
+    /// The class of the character at byte `i` and where it ends (`WordClass`).
+    @inline(__always) func wordClass(_ i: Int) -> (UInt8, Int) { WordClass.at(p, n, i, cls) }
 
     @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
         guard enabled[Int(kind)], e > s else { return }
@@ -502,9 +513,23 @@ struct Scanner {
         grown = true
     }
 
+    /// The end of the word that the character at `i` belongs to: the characters of its class
+    /// (`WordClass`), so an ASCII word ends where CJK text starts; just past `i` for punctuation.
     func skipWord(_ i: Int) -> Int {
         var j = i
-        while j < n && cls[Int(p[j])] & ByteClass.word != 0 { j += 1 }
+        let (k, first) = wordClass(i)
+        if k == WordClass.nonWord { return max(first, i + 1) }
+        while j < n {
+            let b = p[j]
+            if b < 0x80 {
+                if k != WordClass.latin || cls[Int(b)] & ByteClass.word == 0 { break }
+                j += 1
+                continue
+            }
+            let (c, e) = wordClass(j)
+            if c != k { break }
+            j = e
+        }
         return max(j, i + 1)
     }
 
@@ -565,19 +590,22 @@ struct Scanner {
                 let base = min(i, n &- 16)
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
                 let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
-                var starts = .!ByteClass.wordLanes(before)
+                // Lanes with a multi-byte character on either side are decided per lane (`WordClass`).
+                let multiByte = before .>= SIMD16<UInt8>(repeating: 0x80) .| v .>= SIMD16<UInt8>(repeating: 0x80)
+                var starts = .!ByteClass.wordLanes(before) .| multiByte
                 if let needles { starts .&= needles.matches(v) }
                 var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
                 while m != 0 {
                     let k = base &+ m.trailingZeroBitCount
-                    if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                     m &= m &- 1
+                    if (p[k &- 1] | p[k]) >= 0x80 && !WordClass.startsAfter(p, n, k) { continue }
+                    if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                 }
                 i = base &+ 16
             }
         }
         while i < n {
-            if cfg.userFirst[Int(p[i])] && !isWord(i &- 1) { tryUserRules(i, cfg) }
+            if cfg.userFirst[Int(p[i])] && WordClass.startsAfter(p, n, i) { tryUserRules(i, cfg) }
             i &+= 1
         }
     }
@@ -595,11 +623,12 @@ struct Scanner {
     mutating func step(_ i: Int) -> Int {
         let t = trig[Int(p[i])]
         if t == Trigger.none { return i &+ 1 }
-        let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
+        if t == Trigger.nonASCII { return multiByteWord(i) }
+        let midWord = isWord(i &- 1)
         switch t {
         case Trigger.digit:
             return midWord ? midWordDigit(i) : numeric(i)
-        case Trigger.upper, Trigger.nonASCII:
+        case Trigger.upper:
             return midWord ? skipWord(i) : capitalized(i)
         case Trigger.at: return email(i)
         case Trigger.colon: return colon(i)
@@ -665,7 +694,7 @@ struct Scanner {
             for k in cfg.patternsByFirst[b] {
                 let k = Int(k)
                 if let e = patterns[k].match(p, n, i), e > i {
-                    if patterns[k].wordBoundary && isWord(e) && isWord(e - 1) { continue }
+                    if patterns[k].wordBoundary && !WordClass.isBoundary(p, n, e) { continue }
                     emit(patterns[k].kind, i, e, score(patterns[k].score, patterns[k].context, before: i))
                 }
             }
@@ -677,6 +706,16 @@ struct Scanner {
         guard let (k, length) = cfg.literals.longest(p, n, i) else { return }
         let d = cfg.dictionaries[cfg.literals.terms[k].dictionary]
         emit(d.kind, i, i + length, score(d.score, d.context, before: i))
+    }
+
+    /// A multi-byte character at `i`: a word of its class starts here unless the character before
+    /// is of the same class; punctuation and symbols (`。`, `：`, `…`) are passed over. A CJK word
+    /// after ASCII letters is a word of its own ("Tokyo東京"), looked up like a capitalised one.
+    mutating func multiByteWord(_ i: Int) -> Int {
+        let (k, e) = wordClass(i)
+        if k == WordClass.nonWord { return e }
+        if i > 0 && WordClass.of(p, n, i - 1) == k { return skipWord(i) }
+        return capitalized(i)
     }
 
     // MARK: Digits inside a word (bech32 "bc1…"), else skip the word
@@ -796,7 +835,7 @@ struct Scanner {
             let dateT = a == 84 && isDigit(e + 1)
             // (Not a lone "0" before it: "0x…" starts a hex token, an Ethereum address.)
             let phoneX = a == 120 && isDigit(e + 1) && !(lens[k - 1] == 1 && p[starts[k - 1]] == 48)
-            if cls[Int(a)] & ByteClass.word != 0 && !dateT && !phoneX {
+            if isWord(e) && !dateT && !phoneX {
                 if k == 1 && lens[0] <= 2 && a != 0 && isAlpha(e) { break }
                 continue
             }
@@ -1093,14 +1132,27 @@ struct Scanner {
 
     mutating func email(_ i: Int) -> Int {
         guard enabled[Int(Kind.email)] else { return i + 1 }
+        // The local part: ASCII letters, digits and `._%+-'`, and the multi-byte letters of the
+        // class of the first one met (`WordClass`): "jörg@", "иван@", "山田@", but not "連絡先：" or
+        // "連絡先" before "james@".
         var s = i
+        var local = WordClass.nonWord
         while s > 0 {
             let b = p[s - 1]
-            if cls[Int(b)] & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39 {
+            if b < 0x80 {
+                if cls[Int(b)] & ByteClass.alnum != 0 {
+                    if local == WordClass.nonWord { local = WordClass.latin } else if local != WordClass.latin { break }
+                } else if !(b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39) {
+                    break
+                }
                 s -= 1
-            } else {
-                break
+                continue
             }
+            guard let (cs, _, cp) = WordClass.decode(p, n, s - 1) else { break }
+            let k = WordClass.of(scalar: cp)
+            if k == WordClass.nonWord || (local != WordClass.nonWord && k != local) { break }
+            local = k
+            s = cs
         }
         while s < i && (p[s] == 46 || p[s] == 39) { s += 1 }
         guard s < i, p[i - 1] != 46 else { return i + 1 }
@@ -1108,30 +1160,43 @@ struct Scanner {
         var labels = 0
         var lastLabelAlpha = false
         var lastLabelLen = 0
+        var lastLabelStart = j
         while true {
+            // A label: ASCII letters, digits and `-`, or letters of one other class (an IDN label);
+            // it ends where the class changes ("example.comありがとう").
             let ls = j
             var alphaOnly = true
+            var label = WordClass.nonWord
             while j < n {
                 let b = p[j]
-                let cb = cls[Int(b)]
-                if cb & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 45 {
-                    if cb & (ByteClass.alpha | ByteClass.nonASCII) == 0 { alphaOnly = false }
+                if b < 0x80 {
+                    let cb = cls[Int(b)]
+                    guard cb & ByteClass.alnum != 0 || b == 45 else { break }
+                    if label != WordClass.nonWord && label != WordClass.latin { break }
+                    label = WordClass.latin
+                    if cb & ByteClass.alpha == 0 { alphaOnly = false }
                     j += 1
-                } else {
-                    break
+                    continue
                 }
+                let (k, e) = wordClass(j)
+                if k == WordClass.nonWord || (label != WordClass.nonWord && k != label) { break }
+                label = k
+                j = e
             }
             if j == ls { break }
             labels += 1
             lastLabelAlpha = alphaOnly
             lastLabelLen = j - ls
+            lastLabelStart = ls
             if at(j) == 46 && isAlnum(j + 1) {
                 j += 1
                 continue
             }
             break
         }
-        guard labels >= 2, lastLabelAlpha, lastLabelLen >= 2 else { return i + 1 }
+        // A top-level domain of letters, or an internationalised one in punycode ("xn--p1ai").
+        let punycode = lastLabelLen >= 5 && matchLower(lastLabelStart, "xn--")
+        guard labels >= 2, lastLabelAlpha || punycode, lastLabelLen >= 2 else { return i + 1 }
         emit(Kind.email, s, j, 1.0)
         return j
     }
@@ -1176,8 +1241,16 @@ struct Scanner {
         while j < n {
             let b = p[j]
             if b <= 32 || b == 60 || b == 62 || b == 34 || b == 96 || b == 127 { break }
-            if b == 0xE2 && at(j + 1) == 0x80 { break }  // curly quotes and other general punctuation
-            j += 1
+            if b < 0x80 {
+                j += 1
+                continue
+            }
+            // Punctuation and symbols (curly quotes, `。`, `）`) end a URL, and so does text of
+            // another script glued to its letters ("example.comありがとう"); a path may hold such
+            // text after a separator ("/wiki/東京").
+            let (k, e) = wordClass(j)
+            if k == WordClass.nonWord || (k == WordClass.other && isWord(j - 1)) { break }
+            j = e
         }
         var e = j
         while e > hostStart {
@@ -1307,27 +1380,31 @@ struct Scanner {
 
     // MARK: Capitalised words: IBAN, months, names, places, user dictionaries
 
+    /// The end of the word of letters that starts at `i`: ASCII letters and letters of the scripts
+    /// written with spaces, or letters of one other script (`WordClass`: "東京" in "Tokyo東京です" is a
+    /// word of its own). Punctuation ends a word (’ “ … « NBSP); an en dash between capitals joins one.
     func wordEnd(_ i: Int) -> Int {
         var j = i
+        let k = i < n && p[i] >= 0x80 ? wordClass(i).0 : WordClass.latin
         while j < n {
             let b = p[j]
-            let cb = cls[Int(b)]
-            if cb & (ByteClass.alpha | ByteClass.nonASCII) != 0 {
-                if b == 0xE2 && at(j + 1) == 0x80 {
-                    // General punctuation (’ “ …) ends a word; an en dash between capitals joins one.
-                    if at(j + 2) == 0x93 && isUpper(j + 3) {
-                        j += 3
-                        continue
-                    }
+            if b < 0x80 {
+                if k == WordClass.latin && cls[Int(b)] & ByteClass.alpha != 0 {
+                    j += 1
+                } else if k == WordClass.latin && (b == 39 || b == 45) && isUpper(j + 1) {
+                    j += 1  // O'Brien, Jean-Luc
+                } else {
                     break
                 }
-                if b == 0xC2 && (at(j + 1) == 0xA0 || at(j + 1) == 0xAB || at(j + 1) == 0xBB) { break }
-                j += 1
-            } else if (b == 39 || b == 45) && isUpper(j + 1) {
-                j += 1  // O'Brien, Jean-Luc
-            } else {
-                break
+                continue
             }
+            if b == 0xE2 && at(j + 1) == 0x80 && at(j + 2) == 0x93 && isUpper(j + 3) && k == WordClass.latin {
+                j += 3
+                continue
+            }
+            let (c, e) = wordClass(j)
+            if c != k || c == WordClass.nonWord { break }
+            j = e
         }
         return j
     }
