@@ -108,6 +108,7 @@ extension Scanner {
     @inline(__always)
     func isShortNumber(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
         d &- s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1))
+            && !(sep == 40 && p[s] == 48)  // "0467(94)9600" (`bracketedPhone`)
     }
 
     /// Whether a day-first date may start at the short number `s ..< d` (separator `sep`): a word

@@ -140,6 +140,8 @@ enum Context {
     static let phone = list([
         "phone", "call", "tel", "mobile", "cell", "fax", "text me", "reach me", "whatsapp", "contact", "number",
         "dial", "ring", "telefon", "handy", "portable", "téléphone", "ph:", "mob",
+        // Japanese, Chinese, Korean, Thai (written glued to the number: "電話090-1234-5678").
+        "電話", "携帯", "電話番号", "电话", "手机", "전화", "휴대폰", "연락처", "โทร", "เบอร์", "มือถือ",
     ])
     static let ssn = list(["ssn", "social security", "social sec", "ss#", "ss #"])
     static let itin = list(["itin", "taxpayer", "tax id", "tin"])
@@ -779,7 +781,23 @@ struct Scanner {
         if sep == 58 || ((sep == 45 || sep == 46) && (d - s == 2 || d - s == 4)) {
             if let e = hexAddress(s) { return e }
         }
+        if sep == 40 && p[s] == 48, let e = bracketedPhone(s, d) { return e }
         return numberGroups(s)
+    }
+
+    /// A national number with its middle group in brackets, as written in Japan: a trunk `0` and the
+    /// area code, the local exchange in brackets, then the line number ("0467(94)9600",
+    /// "090(7280)4993"); ten or eleven digits. `d` ends the first group, at the `(`.
+    mutating func bracketedPhone(_ s: Int, _ d: Int) -> Int? {
+        guard enabled[Int(Kind.phone)], d - s >= 2, d - s <= 5 else { return nil }
+        let m = digitsEnd(d + 1)
+        guard m - d - 1 >= 1, m - d - 1 <= 4, at(m) == 41, isDigit(m + 1) else { return nil }
+        let e = digitsEnd(m + 1)
+        let total = (d - s) + (m - d - 1) + (e - m - 1)
+        guard e - m - 1 == 4, total == 10 || total == 11, !isWord(e), !(at(e) == 46 && isDigit(e + 1)) else { return nil }
+        let end = extensionAfter(e)
+        emit(Kind.phone, s, end, 0.75)
+        return end
     }
 
     func isOrdinal(_ d: Int) -> Bool {
@@ -908,8 +926,12 @@ struct Scanner {
                 && enabled[Int(Kind.nhs)] && digits.check({ Checksums.ukNHS($0) })
             {
                 let ctx = contextBefore(s, 48, Context.nhs)
-                if ctx || (k == 3 && sep0 == 32 && !contextBefore(s, 32, Context.phone)) {
-                    emit(Kind.nhs, s, e, ctx ? 0.95 : 0.7)
+                // The NHS spacing, or dashes where a US number cannot be one (NANP area and exchange
+                // codes start with 2–9: "401-023-2137").
+                let spaced = k == 3 && sep0 == 32
+                let dashed = k == 3 && sep0 == 45 && !(p[s] >= 50 && p[starts[1]] >= 50)
+                if ctx || ((spaced || dashed) && !contextBefore(s, 32, Context.phone)) {
+                    emit(Kind.nhs, s, e, ctx ? 0.95 : (spaced ? 0.7 : 0.6))
                     return e
                 }
             }
@@ -991,9 +1013,10 @@ struct Scanner {
             if lead0 {
                 ok = true
             } else if k == 3 && lens[0] == 3 && lens[1] == 3 && lens[2] == 4 {
-                ok = true
+                // NANP: area code and exchange start with 2–9.
+                ok = p[s] >= 50 && p[starts[1]] >= 50
             } else if k == 4 && lens[0] == 1 && p[s] == 49 && lens[1] == 3 && lens[2] == 3 && lens[3] == 4 {
-                ok = true
+                ok = p[starts[1]] >= 50 && p[starts[2]] >= 50
             } else if k == 2 && lens[0] == 5 && lens[1] == 5 {
                 ok = true
             } else if contextBefore(s, 32, Context.phone) {
@@ -1008,10 +1031,24 @@ struct Scanner {
                 ok = true
                 score = 0.6
             }
+        } else if k == 1 && total == 9 && lead0 && at(s - 1) != 61 && contextBefore(s, 32, Context.phone) {
+            // A nine-digit national number written without separators after a context word (Thai
+            // "โทร：035043686"; the window is wider than for ten digits: Thai letters take three bytes).
+            ok = true
+            score = 0.6
         } else if k == 2 && total == 7 && lens[0] == 3 && seps[0] == 45 && contextBefore(s, 32, Context.phone) {
             ok = true
         } else if k >= 2 && total >= 8 && total <= 9 && lead0 && contextBefore(s, 32, Context.phone) {
             ok = true
+        } else if k == 3 && total == 9 && lead0 && !idd && lens[0] <= 2 && lens[2] == 4 && seps[0] != 46
+            && !((at(e) == 32 || at(e) == 45) && isDigit(e + 1))
+        {
+            // Nine-digit national numbers with a one- or two-digit trunk and area code: Thai
+            // "0 2123 4567", "02 123 4567", Seoul "02-123-4567"; not the start of a longer run of
+            // groups ("0 4111 1111 1111 1111" is a card after a zero).
+            ok = true
+            for g in 1..<max(1, k - 1) where seps[g] != seps[0] { ok = false }
+            score = 0.6
         }
         guard ok else { return nil }
         let end = extensionAfter(e)

@@ -39,9 +39,11 @@ enum Checksums {
         }  // Discover
         if (300...305).contains(p3) || p2 == 36 || p2 == 38 || p2 == 39 || p4 == 3095 { return n >= 14 }  // Diners
         if (3528...3589).contains(p4) { return n >= 16 }  // JCB
+        if p4 == 2131 { return n == 15 }  // JCB (15 digits; 1800 is in the UATP range below)
         if p2 == 62 || p2 == 81 { return n >= 16 }  // UnionPay
         if p2 == 50 || (56...69).contains(p2) { return n >= 12 }  // Maestro
         if p2 == 22 { return n == 16 }  // Mir (2200–2204)
+        if p1 == 1 { return n == 15 }  // UATP
         return false
     }
 
