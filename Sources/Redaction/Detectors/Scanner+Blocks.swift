@@ -117,7 +117,8 @@ extension Scanner {
     /// instead of calling `dayFirstDate`.
     @inline(__always)
     func dayMayFollow(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
-        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46
+        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46 || sep == 45) && isWord(d &+ 1)
+            || isWord(d &+ 2) && sep == 46
         else { return false }
         let w = sep == 46 ? d &+ 2 : d &+ 1
         let w0 = at(w) | 0x20

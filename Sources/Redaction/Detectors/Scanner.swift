@@ -858,24 +858,26 @@ struct Scanner {
                 continue
             }
             let glued = dateT || phoneX
-            if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
-            if a == 46 && isDigit(e + 1) { continue }
-            var sum = 0
-            for g in 0..<k { sum += lens[g] }
             let sep0 = UInt8(truncatingIfNeeded: seps[0])
             var uniform = true
             for g in 0..<max(0, k - 1) where seps[g] != sep0 { uniform = false }
 
-            // IPv4
-            if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3 {
+            // IPv4, with a prefix length ("10.0.0.0/8", part of the address) or a port ("…:8080", not).
+            if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3
+                && !((a == 44 || a == 46 || a == 45) && isDigit(e + 1))
+            {
                 var ok = true
                 for g in 0..<4 where digitsValue(starts[g], starts[g] + lens[g]) > 255 { ok = false }
                 if ok && !contextBefore(s, 12, Context.version) {
-                    emit(Kind.ip, s, e, 0.95)
-                    return e
+                    let end = a == 47 ? prefixLength(after: e, max: 32) ?? e : e
+                    emit(Kind.ip, s, end, 0.95)
+                    return end
                 }
                 continue
             }
+            if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
+            var sum = 0
+            for g in 0..<k { sum += lens[g] }
             // Numeric dates, optionally followed by a time.
             if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && setup.numericDates && !phoneX {
                 if let de = numericDate(starts, lens, sep0) {
@@ -884,6 +886,15 @@ struct Scanner {
                         emit(Kind.date, s, te, 0.85)
                         return te
                     }
+                }
+            }
+            // Month and year, month and day ("5/2021", "05/21"): reported with low scores, as Presidio
+            // does (0.2, 0.1): as often a fraction, a ratio or "24/7".
+            if k == 2 && sep0 == 47 && setup.numericDates && !glued && !priceOrRef && lens[0] <= 2 {
+                let a0 = digitsValue(starts[0], starts[0] + lens[0]), b0 = digitsValue(starts[1], e)
+                if (1...12).contains(a0) && ((lens[1] == 4 && (1900...2099).contains(b0)) || (lens[1] == 2 && (1...31).contains(b0))) {
+                    emit(Kind.date, s, e, lens[1] == 4 ? 0.2 : 0.1)
+                    return e
                 }
             }
             if priceOrRef || dateT { continue }
@@ -905,7 +916,7 @@ struct Scanner {
             }
             // SSN and ITIN: 3-2-4 or nine digits with context.
             if sum == 9 {
-                let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32) && lens[0] == 3 && lens[1] == 2
+                let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32 || sep0 == 46) && lens[0] == 3 && lens[1] == 2
                 let bare = k == 1
                 if shaped || bare {
                     if digits.first == 57 {
@@ -939,6 +950,16 @@ struct Scanner {
             if let pe = nationalPhone(s, starts, lens, seps, k, sum) {
                 return pe
             }
+            // Nine digits that are nothing else, bare or as 3-6 / 5-4 with a dash: an SSN or ITIN
+            // without context, reported with Presidio's low scores (0.3, 0.05).
+            let weakShape = k == 2 && sep0 == 45 && ((lens[0] == 3 && lens[1] == 6) || (lens[0] == 5 && lens[1] == 4))
+            if sum == 9 && (k == 1 || weakShape) {
+                let itin = digits.first == 57
+                if itin ? digits.check({ Checksums.usITIN($0) }) : digits.check({ Checksums.usSSN($0) }) {
+                    emit(itin ? Kind.itin : Kind.ssn, s, e, k == 1 ? 0.3 : 0.05)
+                    return e
+                }
+            }
         }
         // "15 July 1982", "3. März 2020", "15 de julio de 1982"
         if lens[0] <= 2 && setup.longDates, let e = dayFirstDate(s, s + lens[0], s + lens[0]) { return e }
@@ -957,6 +978,16 @@ struct Scanner {
         for g in 1..<max(1, ng) where seps[g - 1] == 32 { return starts[g] - 1 }
         if ng > 1 && isAlpha(groupsEnd) { return starts[ng - 1] - 1 }
         return groupsEnd
+    }
+
+    /// The end of a prefix length after the `/` at `e` ("/24", at most `max`), or nil when none is there
+    /// (then the address ends at `e`: "10.0.0.0/123").
+    func prefixLength(after e: Int, max: Int) -> Int? {
+        guard at(e) == 47, isDigit(e + 1) else { return nil }
+        let pe = digitsEnd(e + 1)
+        guard pe - e - 1 <= 3, digitsValue(e + 1, pe) <= max, !isWord(pe), !(at(pe) == 46 && isDigit(pe + 1))
+        else { return nil }
+        return pe
     }
 
     func numericDate(_ starts: Fixed8, _ lens: Fixed8, _ sep: UInt8) -> Int? {
@@ -1330,6 +1361,14 @@ struct Scanner {
             }
             let e = s + 17
             if ok && !isWord(e) && !(at(e) == sep && isHex(e + 1)) {
+                // The broadcast and the all-zero address identify no device.
+                var allFF = true, allZero = true
+                for g in 0..<6 {
+                    let q = s + 3 * g
+                    if (p[q] | 0x20) != 102 || (p[q + 1] | 0x20) != 102 { allFF = false }
+                    if p[q] != 48 || p[q + 1] != 48 { allZero = false }
+                }
+                if allFF || allZero { return e }
                 emit(Kind.mac, s, e, 0.95)
                 return e
             }
@@ -1347,7 +1386,9 @@ struct Scanner {
     }
 
     mutating func ipv6(_ s: Int) -> Int? {
-        guard enabled[Int(Kind.ip)] else { return nil }
+        // Not inside a longer run of hex groups whose start failed ("text2001:db8::1", "12345:db8::1",
+        // "2001::db8::1").
+        guard enabled[Int(Kind.ip)], !(at(s - 1) == 58 && (isHex(s - 2) || at(s - 2) == 58)) else { return nil }
         var j = s
         var groups = 0
         var compressed = false
@@ -1388,15 +1429,29 @@ struct Scanner {
             }
             break
         }
-        guard groups >= 1, groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
-        if isWord(end) || (at(end) == 58 && isHex(end + 1)) { return nil }
+        let prefix = prefixLength(after: end, max: 128)
+        guard groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
+        // "::" alone (the unspecified address) is reported with a low score, as Presidio does: it is
+        // as often an operator in code ("a :: b"); not after or before another colon (":::").
+        let bare = groups == 0 && prefix == nil
+        if bare && (at(s - 1) == 58 || at(end) == 58 || isWord(end) || isWord(s - 1)) { return nil }
+        // An address is not the start of an invalid one: a second "::" ("2001::db8::1") or an IPv4
+        // tail that failed ("::ffff:256.0.0.1").
+        // Nor a hex group before a dash and more ("DB8::5555-5555-5555-4444").
+        if isWord(end) || (at(end) == 58 && (isHex(end + 1) || at(end + 1) == 58)) || (at(end) == 46 && isDigit(end + 1))
+            || (at(end) == 45 && isHex(end + 1))
+        {
+            return nil
+        }
         // "a::b"-like fragments in code: require either 3+ groups or a compressed form with 2+ hex digits.
         if groups < 3 && hexDigits < 4 && !(compressed && at(s) == 58) { return nil }
         if at(end) == 37 && isAlnum(end + 1) {  // zone index
             end += 1
             while isAlnum(end) { end += 1 }
+        } else if let prefix {
+            end = prefix
         }
-        emit(Kind.ip, s, end, 0.95)
+        emit(Kind.ip, s, end, bare ? 0.1 : 0.95)
         return end
     }
 
@@ -1488,6 +1543,9 @@ struct Scanner {
         return we
     }
 
+    /// An IBAN at `i`: reported and its end returned when valid. An invalid one of twelve characters
+    /// or more is passed over whole (its end returned, nothing reported), so that its digit groups are
+    /// not read as a phone or card number ("KW81 CBKU 0000 0000 0000 1234 5601 02"); nil otherwise.
     mutating func iban(_ i: Int) -> Int? {
         guard enabled[Int(Kind.iban)], let len = Checksums.ibanLength(p[i], p[i + 1]) else { return nil }
         // The alphanumerics without their spaces, gathered in stack memory (IBANs have at most 34).
@@ -1495,6 +1553,8 @@ struct Scanner {
             var count = 0
             var j = i
             var lastChar = i
+            // Groups of four after spaces or dashes, one kind throughout.
+            var sep: UInt8 = 0
             while j < n && count < len {
                 let b = p[j]
                 let cb = cls[Int(b)]
@@ -1503,7 +1563,8 @@ struct Scanner {
                     count += 1
                     j += 1
                     lastChar = j
-                } else if b == 32 && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                } else if (b == 32 || b == 45) && (sep == 0 || sep == b) && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                    sep = b
                     j += 1
                 } else {
                     break
@@ -1511,7 +1572,7 @@ struct Scanner {
             }
             guard count == len, !isAlnum(lastChar),
                 Checksums.ibanMod97(UnsafeBufferPointer(rebasing: chars[0..<count]))
-            else { return nil }
+            else { return count >= 12 ? lastChar : nil }
             emit(Kind.iban, i, lastChar, 1.0)
             return lastChar
         }
@@ -1697,11 +1758,12 @@ struct Scanner {
 
     // MARK: Long-form dates
 
-    /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3".
+    /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3", "May-2021", "May-21".
     mutating func monthFirstDate(_ i: Int, _ we: Int) -> Int? {
         var j = we
+        let dashed = at(j) == 45
         if at(j) == 46 { j += 1 }
-        guard at(j) == 32, isDigit(j + 1) else { return nil }
+        guard at(j) == 32 || dashed, isDigit(j + 1) else { return nil }
         j += 1
         let ds = j
         while isDigit(j) { j += 1 }
@@ -1718,7 +1780,7 @@ struct Scanner {
         var e = j
         var q = j
         if at(q) == 44 { q += 1 }
-        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+        if !dashed && at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }
@@ -1726,15 +1788,16 @@ struct Scanner {
         return e
     }
 
-    /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982". `d` ends the day digits,
-    /// `r` ends the day token (after an ordinal suffix).
+    /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982", "5-May-2021",
+    /// "21-MAY". `d` ends the day digits, `r` ends the day token (after an ordinal suffix).
     mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
         guard setup.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
         var j = r
+        let dashed = at(j) == 45 && r == d
         if at(j) == 46 { j += 1 }
-        guard at(j) == 32 else { return nil }
+        guard at(j) == 32 || dashed else { return nil }
         j += 1
-        if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
+        if !dashed && (matchLower(j, "of ") || matchLower(j, "de ")) { j += 3 }
         guard isWord(j), mayStartMonth(p[j], at(j + 1)) else { return nil }
         let me = wordEnd(j)
         // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
@@ -1745,7 +1808,9 @@ struct Scanner {
         if at(q) == 46 { q += 1 }
         if at(q) == 44 { q += 1 }
         if at(q) == 32 && matchLower(q + 1, "de ") { q += 3 }
-        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+        if (at(q) == 32 || (dashed && at(me) == 45 && q == me)) && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3)
+            && isDigit(q + 4) && !isAlnum(q + 5)
+        {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }
