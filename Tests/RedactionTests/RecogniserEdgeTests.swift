@@ -71,4 +71,19 @@ import Testing
         #expect(types("Invalid: 00:00:00:00:00:00").isEmpty)
         #expect(hits("MAC: 00:1A:2B:3C:4D:5E").map(\.1) == ["00:1A:2B:3C:4D:5E"])
     }
+
+    @Test func bareDomainsAreLowScoreUrls() throws {
+        let found = Fixtures.redactor.entities(in: "my domains: microsoft.com google.co.il, see kato.com/about.")
+        #expect(found.map(\.type.rawValue) == ["URL", "URL", "URL"])
+        #expect(found.allSatisfy { $0.score == 0.6 })
+        #expect(hits("https://kato.com").first.map { _ in Fixtures.redactor.entities(in: "https://kato.com")[0].score } == 0.95)
+        for text in ["README.md", "main.py", "john.smith@example.com", "e.g. this", "v1.2.3", "a/b.com", "x.com_y"] {
+            #expect(!types(text).contains("URL"), "\(text): \(hits(text))")
+        }
+        let off = try Redactor(policy: RedactionPolicy(plain: ["urls": ["bare_domains": false]] as [String: Any]))
+        #expect(hits("see kato.com and https://kato.com", off).map(\.1) == ["https://kato.com"])
+        #expect(throws: RedactionError.self) {
+            try RedactionPolicy(plain: ["urls": ["bare": false]] as [String: Any])
+        }
+    }
 }

@@ -8,25 +8,15 @@ recall with spaces around the entity in the same text.
 """
 import collections
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
+from test_redaction_quality import steward_binary
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "redaction"))
-
-
-def steward_binary():
-    env = os.environ.get("STEWARD_BIN")
-    if env:
-        return env
-    for cand in (ROOT / ".build" / "release" / "steward", ROOT / ".build" / "debug" / "steward"):
-        if cand.exists():
-            return str(cand)
-    pytest.skip("steward binary not built (swift build --product steward)")
 
 
 @pytest.fixture(scope="module")

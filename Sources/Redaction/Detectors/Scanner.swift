@@ -173,6 +173,7 @@ struct DetectorBuilder {
     var patternFirst = [Bool](repeating: false, count: 256)
     var longDates = true
     var numericDates = true
+    var bareDomains = true
     /// Bytes at which a dictionary word is looked up in the user-rule pass: the first byte of a user
     /// term that starts lowercase, and for a case-insensitive one its capital too (the main loop looks
     /// capitalised words up in `words` only, non-ASCII ones in both tables).
@@ -217,7 +218,7 @@ struct DetectorBuilder {
         while en.count < kinds.count { en.append(true) }
         return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns, literals: literals,
                               dictionaries: dictionaries, trigger: t, userFirst: userFirst, lookupFirst: lookupFirst,
-                              longDates: longDates, numericDates: numericDates,
+                              longDates: longDates, numericDates: numericDates, bareDomains: bareDomains,
                               folded: folded.count > 0 ? folded : nil, startPairs: pairs.bitmap())
     }
 }
@@ -295,6 +296,7 @@ final class DetectorConfig: @unchecked Sendable {
     let hasLiterals: Bool
     let longDates: Bool
     let numericDates: Bool
+    let bareDomains: Bool
     /// The folded terms of case-insensitive dictionaries; nil when there are none.
     let folded: WordIndex?
     /// `folded`, for the scanner to read without retaining it.
@@ -307,7 +309,7 @@ final class DetectorConfig: @unchecked Sendable {
 
     init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern], literals: LiteralTerms,
          dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], lookupFirst: [Bool], longDates: Bool,
-         numericDates: Bool, folded: WordTable?, startPairs: [UInt64]) {
+         numericDates: Bool, bareDomains: Bool, folded: WordTable?, startPairs: [UInt64]) {
         // The main loop finds trigger bytes with `TriggerVector` alone.
         precondition((0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) })
         self.kinds = kinds
@@ -327,6 +329,7 @@ final class DetectorConfig: @unchecked Sendable {
         self.patternsByFirst = (0..<256).map { b in patterns.indices.filter { patterns[$0].first[b] }.map(Int32.init) }
         self.longDates = longDates
         self.numericDates = numericDates
+        self.bareDomains = bareDomains
         self.folded = folded.map(WordIndex.init)
         self.foldedRef = self.folded.map { Unmanaged.passUnretained($0) }
         self.startPairs = .allocate(capacity: 16)
@@ -397,6 +400,7 @@ struct ScanSetup {
     let hasUserRules: Bool
     let longDates: Bool
     let numericDates: Bool
+    let bareDomains: Bool
     /// Whether a case-insensitive dictionary has terms (`DetectorConfig.folded`).
     let hasFolded: Bool
 
@@ -409,6 +413,7 @@ struct ScanSetup {
         self.hasUserRules = config.hasUserRules
         self.longDates = config.longDates
         self.numericDates = config.numericDates
+        self.bareDomains = config.bareDomains && config.enabledFlags[Int(Kind.url)]
         self.hasFolded = config.folded != nil
     }
 }
@@ -1294,8 +1299,67 @@ struct Scanner {
         if i >= 4 && isHex(i - 1) && isHex(i - 2) && isHex(i - 3) && isHex(i - 4) && !isWord(i - 5) {
             if let e = hexAddress(i - 4) { return e }
         }
+        if setup.bareDomains, let e = bareDomain(i) { return e }
         return i + 1
     }
+
+    /// A domain name without a scheme or `www.` around the dot at `i` ("kato.com", "google.co.il",
+    /// "parker.info/about"), as Presidio reports: labels of ASCII letters, digits and `-` from a word
+    /// start, the last one a common top-level domain (`isCommonTLD`), and not the local part of an
+    /// e-mail address or part of a longer token (a path, a key, an identifier). Reported as a URL with
+    /// score 0.6, below the 0.95 of a URL with a scheme or `www.`, so that a policy can drop them by
+    /// `min_score` or turn them off (`urls: {bare_domains: false}`).
+    mutating func bareDomain(_ i: Int) -> Int? {
+        var s = i
+        while s > 0 && (isAlnum(s - 1) || (p[s - 1] == 45 && s - 1 > 0 && isAlnum(s - 2))) { s -= 1 }
+        guard s < i, isAlnum(s) else { return nil }
+        let b = at(s - 1)
+        // "a.b.example.com" is looked at from its first dot; "@", "/", ":" and the like put the name
+        // inside something else (an address, a path, a key).
+        if isWord(s - 1) || b == 46 || b == 64 || b == 47 || b == 58 || b == 45 || b == 92 || b == 35 || b == 36
+            || b == 37 || b == 38 || b == 61 || b == 126 || b == 43
+        {
+            return nil
+        }
+        var j = i
+        var last = i + 1
+        while at(j) == 46 && isAlnum(j + 1) {
+            j += 1
+            last = j
+            while isAlnum(j) || (at(j) == 45 && isAlnum(j + 1)) { j += 1 }
+        }
+        let a = at(j)
+        if isWord(j) || a == 64 || a == 45 || a == 58 || a == 92 { return nil }
+        guard isCommonTLD(last, j) else { return nil }
+        if a == 47 { return url(s, s, score: 0.6) }
+        emit(Kind.url, s, j, 0.6)
+        return j
+    }
+
+    /// Whether `p[s ..< e]` (any case) is a common generic or country top-level domain. Country codes
+    /// that are also common file extensions (`.md`, `.py`, `.sh`, `.rs`, `.pl`, `.ai`, `.cc`) are left
+    /// out: "README.md" is a file name.
+    func isCommonTLD(_ s: Int, _ e: Int) -> Bool {
+        let len = e - s
+        guard len >= 2 && len <= 6 else { return false }
+        var key: UInt64 = 0
+        for k in s..<e {
+            let c = p[k] | 0x20
+            guard c &- 97 < 26 else { return false }
+            key = key << 8 | UInt64(c)
+        }
+        return Scanner.commonTLDs.contains(key)
+    }
+
+    static let commonTLDs: Set<UInt64> = {
+        let names = [
+            "com", "net", "org", "info", "biz", "edu", "gov", "mil", "int", "io", "co", "me", "tv", "app", "dev",
+            "online", "site", "shop", "store", "tech", "cloud", "us", "uk", "de", "fr", "jp", "cn", "kr", "br", "ru",
+            "es", "it", "nl", "ch", "at", "be", "se", "no", "dk", "fi", "au", "ca", "nz", "il", "eu", "mx", "ar",
+            "tw", "hk", "sg", "vn", "pt", "ie", "gr", "tr", "za", "in", "th", "id", "my", "ph", "cz", "hu", "ro",
+        ]
+        return Set(names.map { $0.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } })
+    }()
 
     mutating func dash(_ i: Int) -> Int {
         if i >= 2 && isHex(i - 1) && isHex(i - 2) && !isWord(i - 3) && at(i + 3) == 45 {
@@ -1304,7 +1368,7 @@ struct Scanner {
         return i + 1
     }
 
-    mutating func url(_ s: Int, _ hostStart: Int) -> Int {
+    mutating func url(_ s: Int, _ hostStart: Int, score: Float = 0.95) -> Int {
         var j = hostStart
         while j < n {
             let b = p[j]
@@ -1342,7 +1406,7 @@ struct Scanner {
             break
         }
         guard hasDot else { return j }
-        emit(Kind.url, s, e, 0.95)
+        emit(Kind.url, s, e, score)
         return max(e, hostStart)
     }
 
