@@ -183,7 +183,8 @@ extension Scanner {
                 // pass of their own, `userRules`).
                 let b0 = p[i]
                 var plain = 0
-                if (b0 &- 65 < 26 || b0 &- 48 < 10) && !isWord(i &- 1) {
+                // (A multi-byte character before goes to `step`, which decides by its class.)
+                if (b0 &- 65 < 26 || b0 &- 48 < 10) && (i == 0 || cls[Int(p[i &- 1])] & ByteClass.word == 0) {
                     plain = b0 < 65 ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
                 }
                 let pos = plain > 0 ? plain : step(i)

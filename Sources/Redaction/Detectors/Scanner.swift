@@ -524,6 +524,17 @@ struct Scanner {
     /// (`WordClass`), so an ASCII word ends where CJK text starts; just past `i` for punctuation.
     func skipWord(_ i: Int) -> Int {
         var j = i
+        // ASCII word bytes first, one table test each as before the classes; only a multi-byte
+        // character decides by its class.
+        while j < n && cls[Int(p[j])] & (ByteClass.word | ByteClass.nonASCII) == ByteClass.word { j += 1 }
+        if j >= n || p[j] < 0x80 { return max(j, i + 1) }
+        return skipWordByClass(i, j)
+    }
+
+    /// `skipWord` from the multi-byte character at `j` (the bytes from `i` to `j` are ASCII word bytes).
+    @inline(never)
+    func skipWordByClass(_ i: Int, _ from: Int) -> Int {
+        var j = from
         let (k, first) = wordClass(i)
         if k == WordClass.nonWord { return max(first, i + 1) }
         while j < n {
@@ -718,6 +729,7 @@ struct Scanner {
     /// A multi-byte character at `i`: a word of its class starts here unless the character before
     /// is of the same class; punctuation and symbols (`。`, `：`, `…`) are passed over. A CJK word
     /// after ASCII letters is a word of its own ("Tokyo東京"), looked up like a capitalised one.
+    @inline(never)
     mutating func multiByteWord(_ i: Int) -> Int {
         let (k, e) = wordClass(i)
         if k == WordClass.nonWord { return e }
@@ -1309,7 +1321,22 @@ struct Scanner {
     /// e-mail address or part of a longer token (a path, a key, an identifier). Reported as a URL with
     /// score 0.6, below the 0.95 of a URL with a scheme or `www.`, so that a policy can drop them by
     /// `min_score` or turn them off (`urls: {bare_domains: false}`).
+    @inline(never)
     mutating func bareDomain(_ i: Int) -> Int? {
+        // Most dots that get here are in version numbers ("v1.2.3"): a label after the dot starts
+        // with a letter, so they end at one test.
+        guard isAlpha(i + 1) else { return nil }
+        // The labels after the dot first: an e-mail's local part ("ann.lee@") ends at "@".
+        var j = i
+        var last = i + 1
+        while at(j) == 46 && isAlnum(j + 1) {
+            j += 1
+            last = j
+            while isAlnum(j) || (at(j) == 45 && isAlnum(j + 1)) { j += 1 }
+        }
+        let a = at(j)
+        if isWord(j) || a == 64 || a == 45 || a == 58 || a == 92 { return nil }
+        guard isCommonTLD(last, j) else { return nil }
         var s = i
         while s > 0 && (isAlnum(s - 1) || (p[s - 1] == 45 && s - 1 > 0 && isAlnum(s - 2))) { s -= 1 }
         guard s < i, isAlnum(s) else { return nil }
@@ -1321,16 +1348,6 @@ struct Scanner {
         {
             return nil
         }
-        var j = i
-        var last = i + 1
-        while at(j) == 46 && isAlnum(j + 1) {
-            j += 1
-            last = j
-            while isAlnum(j) || (at(j) == 45 && isAlnum(j + 1)) { j += 1 }
-        }
-        let a = at(j)
-        if isWord(j) || a == 64 || a == 45 || a == 58 || a == 92 { return nil }
-        guard isCommonTLD(last, j) else { return nil }
         if a == 47 { return url(s, s, score: 0.6) }
         emit(Kind.url, s, j, 0.6)
         return j
@@ -1368,21 +1385,27 @@ struct Scanner {
         return i + 1
     }
 
+    /// Where the multi-byte character at `j` ends if it continues a URL, else nil: punctuation and
+    /// symbols (curly quotes, `。`, `）`) end a URL, and so does text of another script glued to its
+    /// letters ("example.comありがとう"); a path may hold such text after a separator ("/wiki/東京").
+    @inline(never)
+    func urlCharacterEnd(_ j: Int) -> Int? {
+        let (k, e) = wordClass(j)
+        if k == WordClass.nonWord || (k == WordClass.other && isWord(j - 1)) { return nil }
+        return e
+    }
+
     mutating func url(_ s: Int, _ hostStart: Int, score: Float = 0.95) -> Int {
         var j = hostStart
         while j < n {
             let b = p[j]
             if b <= 32 || b == 60 || b == 62 || b == 34 || b == 96 || b == 127 { break }
-            if b < 0x80 {
-                j += 1
+            if b >= 0x80 {
+                guard let e = urlCharacterEnd(j) else { break }
+                j = e
                 continue
             }
-            // Punctuation and symbols (curly quotes, `。`, `）`) end a URL, and so does text of
-            // another script glued to its letters ("example.comありがとう"); a path may hold such
-            // text after a separator ("/wiki/東京").
-            let (k, e) = wordClass(j)
-            if k == WordClass.nonWord || (k == WordClass.other && isWord(j - 1)) { break }
-            j = e
+            j += 1
         }
         var e = j
         while e > hostStart {
