@@ -72,4 +72,13 @@ import Testing
         // A CJK term is a word of its script: found next to Latin letters, not inside a longer CJK word.
         #expect(hits("see東京 and 東京都", r).map(\.1) == ["東京"])
     }
+
+    /// Text of another script is passed over without decoding unless a gazetteer or dictionary word
+    /// is written in such a script; a Latin word glued after it still starts a word.
+    @Test func otherScriptTextIsPassedOverUnlessAWordNeedsIt() throws {
+        #expect(hits("see 東京Émile Zola here").map(\.1) == ["Émile Zola"])
+        #expect(hits("大阪と東京").isEmpty)
+        let r = try Redactor(policy: RedactionPolicy(plain: ["gazetteer": ["locations": ["東京"]]] as [String: Any]))
+        #expect(hits("大阪と 東京 へ", r).map { [$0.0, $0.1] } == [["LOCATION", "東京"]])
+    }
 }

@@ -219,6 +219,7 @@ struct DetectorBuilder {
         return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns, literals: literals,
                               dictionaries: dictionaries, trigger: t, userFirst: userFirst, lookupFirst: lookupFirst,
                               longDates: longDates, numericDates: numericDates, bareDomains: bareDomains,
+                              otherScriptWords: (words.keys + folded.keys).contains { ($0.first ?? 0) >= 0xE0 },
                               folded: folded.count > 0 ? folded : nil, startPairs: pairs.bitmap())
     }
 }
@@ -297,6 +298,9 @@ final class DetectorConfig: @unchecked Sendable {
     let longDates: Bool
     let numericDates: Bool
     let bareDomains: Bool
+    /// Whether a word of the gazetteer or a dictionary starts with a character of three bytes or
+    /// more (CJK, kana, Hangul, Thai …): then such text is looked up word by word.
+    let otherScriptWords: Bool
     /// The folded terms of case-insensitive dictionaries; nil when there are none.
     let folded: WordIndex?
     /// `folded`, for the scanner to read without retaining it.
@@ -309,7 +313,7 @@ final class DetectorConfig: @unchecked Sendable {
 
     init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern], literals: LiteralTerms,
          dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], lookupFirst: [Bool], longDates: Bool,
-         numericDates: Bool, bareDomains: Bool, folded: WordTable?, startPairs: [UInt64]) {
+         numericDates: Bool, bareDomains: Bool, otherScriptWords: Bool, folded: WordTable?, startPairs: [UInt64]) {
         // The main loop finds trigger bytes with `TriggerVector` alone.
         precondition((0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) })
         self.kinds = kinds
@@ -330,6 +334,7 @@ final class DetectorConfig: @unchecked Sendable {
         self.longDates = longDates
         self.numericDates = numericDates
         self.bareDomains = bareDomains
+        self.otherScriptWords = otherScriptWords
         self.folded = folded.map(WordIndex.init)
         self.foldedRef = self.folded.map { Unmanaged.passUnretained($0) }
         self.startPairs = .allocate(capacity: 16)
@@ -403,6 +408,8 @@ struct ScanSetup {
     let bareDomains: Bool
     /// Whether a case-insensitive dictionary has terms (`DetectorConfig.folded`).
     let hasFolded: Bool
+    /// `DetectorConfig.otherScriptWords`.
+    let otherScriptWords: Bool
 
     init(config: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
         self.config = Unmanaged.passUnretained(config)
@@ -415,6 +422,7 @@ struct ScanSetup {
         self.numericDates = config.numericDates
         self.bareDomains = config.bareDomains && config.enabledFlags[Int(Kind.url)]
         self.hasFolded = config.folded != nil
+        self.otherScriptWords = config.otherScriptWords
     }
 }
 
@@ -733,6 +741,14 @@ struct Scanner {
     mutating func multiByteWord(_ i: Int) -> Int {
         let (k, e) = wordClass(i)
         if k == WordClass.nonWord { return e }
+        if k == WordClass.other && !setup.otherScriptWords {
+            // Text of another script starts no built-in entity and, here, no gazetteer or dictionary
+            // word: passed over without decoding, up to the next ASCII byte or two-byte lead byte
+            // (Latin, Greek, Cyrillic … letters, which start words of their own: "東京Émile").
+            var j = e
+            while j < n && p[j] >= 0x80 && !(p[j] >= 0xC2 && p[j] <= 0xDF) { j += 1 }
+            return j
+        }
         if i > 0 && WordClass.of(p, n, i - 1) == k { return skipWord(i) }
         return capitalized(i)
     }
