@@ -161,6 +161,9 @@ public struct RedactionPolicy: Sendable, Equatable {
     /// Date handling: dates are not always personal; turn detection off or keep only one form.
     public var detectNumericDates = true
     public var detectLongDates = true
+    /// Whether a domain name without a scheme or `www.` ("kato.com") is reported as a URL (with a lower
+    /// score than a scheme- or www-prefixed one).
+    public var detectBareDomains = true
     public var invalidUTF8: InvalidUTF8Policy = .replace
     /// Values never reported: a detected entity whose whole text is one of these stays as it is
     /// (product names that are also first names, the company's own address, agents' names).

@@ -8,7 +8,7 @@ extension RedactionPolicy {
         guard let map = plain as? [String: Any] else { throw .invalidPolicy("`redaction` must be a mapping") }
         let known: Set<String> = [
             "entities", "disabled", "min_score", "operators", "default_operator", "fields", "scan", "patterns",
-            "dictionaries", "gazetteer", "dates", "invalid_utf8", "allow",
+            "dictionaries", "gazetteer", "dates", "urls", "invalid_utf8", "allow",
         ]
         try Self.refuseUnknownKeys(map, known: known, at: "redaction")
         if let e = map["entities"] {
@@ -102,6 +102,11 @@ extension RedactionPolicy {
             } else {
                 throw .invalidPolicy("`redaction.dates` must be a boolean or a mapping")
             }
+        }
+        if let u = map["urls"] {
+            guard let um = u as? [String: Any] else { throw .invalidPolicy("`redaction.urls` must be a mapping") }
+            try Self.refuseUnknownKeys(um, known: ["bare_domains"], at: "redaction.urls")
+            detectBareDomains = try Self.bool(um["bare_domains"], "redaction.urls.bare_domains", default: true)
         }
         if let a = map["allow"] {
             if let am = a as? [String: Any] {

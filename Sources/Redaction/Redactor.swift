@@ -80,6 +80,7 @@ public final class Redactor: @unchecked Sendable {
         for (i, t) in EntityType.builtIn.enumerated() { cfg.enabled[i] = policy.entities.contains(t) }
         cfg.numericDates = policy.detectNumericDates
         cfg.longDates = policy.detectLongDates
+        cfg.bareDomains = policy.detectBareDomains
         for spec in policy.patterns where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))
             do {

@@ -236,3 +236,151 @@ struct ByteNeedles: Sendable {
         return m
     }
 }
+
+/// Which characters make up a word, by script, for the boundaries of every recogniser and of the
+/// user rules. Entities are written in ASCII; a letter of a script written with spaces between its
+/// words (Latin with diacritics, Greek, Cyrillic, Hebrew, Arabic …) continues an ASCII word ("Grüße",
+/// "jörg@…"), but a character of a script written without spaces (CJK, kana, Hangul with its glued
+/// particles, Thai) is a word of another class, and CJK, full-width and general punctuation are no
+/// word at all: `連絡先：james@example.com。` has the address between two boundaries. The ASCII
+/// bytes are decided by the byte table; a multi-byte character is decoded only where a recogniser
+/// asks about it (next to a candidate).
+enum WordClass {
+    /// Spaces, punctuation, symbols, emoji.
+    static let nonWord: UInt8 = 0
+    /// ASCII letters, digits and `_`, and letters of the alphabetic scripts written with spaces.
+    static let latin: UInt8 = 1
+    /// Letters and digits of other scripts (CJK, kana, Hangul, Thai, Indic …) and full-width forms.
+    static let other: UInt8 = 2
+
+    /// The class of a code point of two bytes or more (`cp >= 0x80`).
+    static func of(scalar cp: UInt32) -> UInt8 {
+        if cp < 0x800 {
+            // Latin-1 punctuation and symbols (U+0080–U+00BF: NBSP, «, », ·), × and ÷.
+            if cp < 0xC0 || cp == 0xD7 || cp == 0xF7 { return nonWord }
+            switch cp {
+            // Greek, Armenian, Hebrew and Arabic punctuation.
+            case 0x37E, 0x387, 0x55A...0x55F, 0x589, 0x5BE, 0x5C0, 0x5C3, 0x5C6, 0x5F3, 0x5F4, 0x60C, 0x61B, 0x61F,
+                 0x66A...0x66D, 0x6D4:
+                return nonWord
+            default: return latin
+            }
+        }
+        switch cp {
+        // Combining marks for Latin, Latin Extended Additional (Vietnamese), Latin Extended-C/D/E,
+        // Latin ligatures.
+        case 0x1AB0...0x1AFF, 0x1DC0...0x1EFF, 0x2C60...0x2C7F, 0xA720...0xA7FF, 0xAB30...0xAB6F, 0xFB00...0xFB06:
+            return latin
+        // General punctuation, super- and subscripts, currency, letterlike symbols, arrows, maths,
+        // technical, boxes, shapes, dingbats, misc. symbols; CJK symbols and punctuation; vertical and
+        // small forms; full-width punctuation; private use; specials; emoji and other symbols.
+        case 0x2000...0x2BFF, 0x2E00...0x2E7F, 0x3000...0x303F, 0xE000...0xF8FF, 0xFE10...0xFE1F, 0xFE30...0xFE6F,
+             0xFFF0...0xFFFF, 0x1F000...0x1FBFF:
+            return nonWord
+        case 0xFF00...0xFFEF:
+            // Full-width digits and letters, half-width kana and Hangul are letters of another
+            // script; the rest of the block is punctuation.
+            switch cp {
+            case 0xFF10...0xFF19, 0xFF21...0xFF3A, 0xFF41...0xFF5A, 0xFF66...0xFFDC: return other
+            default: return nonWord
+            }
+        default:
+            return other
+        }
+    }
+
+    /// The first byte and the length of the character that contains byte `i` (`p[i] >= 0x80`), and
+    /// its code point; nil for bytes that are no part of a valid sequence.
+    @inline(__always)
+    static func decode(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (start: Int, length: Int, scalar: UInt32)? {
+        var s = i
+        // A continuation byte: back to the lead byte (at most three steps).
+        while p[s] & 0xC0 == 0x80 {
+            if s == 0 || i &- s >= 3 { return nil }
+            s &-= 1
+        }
+        let b0 = UInt32(p[s])
+        let len: Int
+        var cp: UInt32
+        switch b0 {
+        case 0xC2...0xDF: len = 2; cp = b0 & 0x1F
+        case 0xE0...0xEF: len = 3; cp = b0 & 0x0F
+        case 0xF0...0xF4: len = 4; cp = b0 & 0x07
+        default: return nil
+        }
+        guard s &+ len <= n, i < s &+ len else { return nil }
+        for k in 1..<len {
+            let b = UInt32(p[s &+ k])
+            guard b & 0xC0 == 0x80 else { return nil }
+            cp = cp &<< 6 | b & 0x3F
+        }
+        return (s, len, cp)
+    }
+
+    /// The class of the character that contains byte `i`, and where that character ends. Bytes of
+    /// no valid sequence count as one-byte characters of another script (as a word, as before this
+    /// distinction).
+    @inline(__always)
+    static func at(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ cls: UnsafePointer<UInt8>) -> (UInt8, Int) {
+        let b = p[i]
+        if b < 0x80 { return (cls[Int(b)] & ByteClass.word != 0 ? latin : nonWord, i &+ 1) }
+        return slow(p, n, i)
+    }
+
+    @inline(never)
+    static func slow(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (UInt8, Int) {
+        guard let (s, len, cp) = decode(p, n, i) else { return (other, i &+ 1) }
+        return (of(scalar: cp), s &+ len)
+    }
+
+    /// The class of the character that contains byte `i` (bounds-checked: `nonWord` outside the text).
+    @inline(__always)
+    static func of(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> UInt8 {
+        guard i >= 0 && i < n else { return nonWord }
+        let b = p[i]
+        if b < 0x80 { return ByteClass.isWordByte(b) ? latin : nonWord }
+        return slow(p, n, i).0
+    }
+
+    /// Whether a word boundary lies between bytes `i - 1` and `i` (as `\b`): the characters on
+    /// either side are not both word characters of one class. Never inside a character.
+    @inline(__always)
+    static func isBoundary(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
+        guard i > 0 && i < n else { return true }
+        let a = p[i &- 1], b = p[i]
+        if a < 0x80 && b < 0x80 { return !(ByteClass.isWordByte(a) && ByteClass.isWordByte(b)) }
+        if b & 0xC0 == 0x80 { return false }
+        let ca = of(p, n, i &- 1)
+        return ca == nonWord || ca != of(p, n, i)
+    }
+
+    /// Whether something that starts at `i` starts a word there, as Presidio's `(?<=\W)` or the start
+    /// of the text: the character before is no word character, or a word character of another class
+    /// than the one at `i` (ASCII after CJK: "電話090…", "チケットtk-1234"). Never inside a character.
+    @inline(__always)
+    static func startsAfter(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
+        guard i > 0 && i < n else { return i <= 0 }
+        let a = p[i &- 1], b = p[i]
+        if a < 0x80 && b < 0x80 { return !ByteClass.isWordByte(a) }
+        if b & 0xC0 == 0x80 { return false }
+        let ca = of(p, n, i &- 1)
+        if ca == nonWord { return true }
+        let cb = of(p, n, i)
+        return cb != nonWord && cb != ca
+    }
+
+    /// Whether something that ends at `e` ends a word there, as Presidio's `(?=\W)` or the end of
+    /// the text: the character at `e` is no word character, or one of another class than the one
+    /// before it ("AT&Tです"). Never inside a character.
+    @inline(__always)
+    static func endsBefore(_ p: UnsafePointer<UInt8>, _ n: Int, _ e: Int) -> Bool {
+        guard e > 0 && e < n else { return true }
+        let a = p[e &- 1], b = p[e]
+        if a < 0x80 && b < 0x80 { return !ByteClass.isWordByte(b) }
+        if b & 0xC0 == 0x80 { return false }
+        let cb = of(p, n, e)
+        if cb == nonWord { return true }
+        let ca = of(p, n, e &- 1)
+        return ca != nonWord && ca != cb
+    }
+}

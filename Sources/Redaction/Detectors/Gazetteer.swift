@@ -72,6 +72,8 @@ enum Gazetteer {
                 if let f = name.first, f.isLowercase {
                     table.insert(name.prefix(1).uppercased() + name.dropFirst(), .month)
                 }
+                // "5-MAY-2021", "15 JULY 1982"
+                table.insert(name.uppercased(), .month)
             }
         }
         for t in titles { table.insert(t, .title) }

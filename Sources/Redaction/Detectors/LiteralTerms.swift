@@ -17,7 +17,7 @@ struct LiteralTerm: Sendable {
     func matches(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
         let len = bytes.count
         guard n - i >= len else { return false }
-        if i + len < n && ByteClass.isWordByte(p[i + len]) { return false }
+        if !WordClass.endsBefore(p, n, i + len) { return false }
         return bytes.withUnsafeBufferPointer { t in
             if caseInsensitive {
                 for k in 0..<len {

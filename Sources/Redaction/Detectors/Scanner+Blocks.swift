@@ -108,6 +108,7 @@ extension Scanner {
     @inline(__always)
     func isShortNumber(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
         d &- s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1))
+            && !(sep == 40 && p[s] == 48)  // "0467(94)9600" (`bracketedPhone`)
     }
 
     /// Whether a day-first date may start at the short number `s ..< d` (separator `sep`): a word
@@ -116,7 +117,8 @@ extension Scanner {
     /// instead of calling `dayFirstDate`.
     @inline(__always)
     func dayMayFollow(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
-        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46) && isWord(d &+ 1) || isWord(d &+ 2) && sep == 46
+        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46 || sep == 45) && isWord(d &+ 1)
+            || isWord(d &+ 2) && sep == 46
         else { return false }
         let w = sep == 46 ? d &+ 2 : d &+ 1
         let w0 = at(w) | 0x20
@@ -181,7 +183,8 @@ extension Scanner {
                 // pass of their own, `userRules`).
                 let b0 = p[i]
                 var plain = 0
-                if (b0 &- 65 < 26 || b0 &- 48 < 10) && !isWord(i &- 1) {
+                // (A multi-byte character before goes to `step`, which decides by its class.)
+                if (b0 &- 65 < 26 || b0 &- 48 < 10) && (i == 0 || cls[Int(p[i &- 1])] & ByteClass.word == 0) {
                     plain = b0 < 65 ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
                 }
                 let pos = plain > 0 ? plain : step(i)

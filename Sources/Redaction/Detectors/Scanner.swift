@@ -140,6 +140,8 @@ enum Context {
     static let phone = list([
         "phone", "call", "tel", "mobile", "cell", "fax", "text me", "reach me", "whatsapp", "contact", "number",
         "dial", "ring", "telefon", "handy", "portable", "téléphone", "ph:", "mob",
+        // Japanese, Chinese, Korean, Thai (written glued to the number: "電話090-1234-5678").
+        "電話", "携帯", "電話番号", "电话", "手机", "전화", "휴대폰", "연락처", "โทร", "เบอร์", "มือถือ",
     ])
     static let ssn = list(["ssn", "social security", "social sec", "ss#", "ss #"])
     static let itin = list(["itin", "taxpayer", "tax id", "tin"])
@@ -171,6 +173,7 @@ struct DetectorBuilder {
     var patternFirst = [Bool](repeating: false, count: 256)
     var longDates = true
     var numericDates = true
+    var bareDomains = true
     /// Bytes at which a dictionary word is looked up in the user-rule pass: the first byte of a user
     /// term that starts lowercase, and for a case-insensitive one its capital too (the main loop looks
     /// capitalised words up in `words` only, non-ASCII ones in both tables).
@@ -215,7 +218,8 @@ struct DetectorBuilder {
         while en.count < kinds.count { en.append(true) }
         return DetectorConfig(kinds: kinds, enabled: en, words: words, patterns: patterns, literals: literals,
                               dictionaries: dictionaries, trigger: t, userFirst: userFirst, lookupFirst: lookupFirst,
-                              longDates: longDates, numericDates: numericDates,
+                              longDates: longDates, numericDates: numericDates, bareDomains: bareDomains,
+                              otherScriptWords: (words.keys + folded.keys).contains { ($0.first ?? 0) >= 0xE0 },
                               folded: folded.count > 0 ? folded : nil, startPairs: pairs.bitmap())
     }
 }
@@ -293,6 +297,10 @@ final class DetectorConfig: @unchecked Sendable {
     let hasLiterals: Bool
     let longDates: Bool
     let numericDates: Bool
+    let bareDomains: Bool
+    /// Whether a word of the gazetteer or a dictionary starts with a character of three bytes or
+    /// more (CJK, kana, Hangul, Thai …): then such text is looked up word by word.
+    let otherScriptWords: Bool
     /// The folded terms of case-insensitive dictionaries; nil when there are none.
     let folded: WordIndex?
     /// `folded`, for the scanner to read without retaining it.
@@ -305,7 +313,7 @@ final class DetectorConfig: @unchecked Sendable {
 
     init(kinds: [EntityType], enabled: [Bool], words: WordTable, patterns: [UserPattern], literals: LiteralTerms,
          dictionaries: [UserDictionary], trigger: [UInt8], userFirst: [Bool], lookupFirst: [Bool], longDates: Bool,
-         numericDates: Bool, folded: WordTable?, startPairs: [UInt64]) {
+         numericDates: Bool, bareDomains: Bool, otherScriptWords: Bool, folded: WordTable?, startPairs: [UInt64]) {
         // The main loop finds trigger bytes with `TriggerVector` alone.
         precondition((0..<256).allSatisfy { trigger[$0] == Trigger.none || TriggerVector.covers(UInt8($0)) })
         self.kinds = kinds
@@ -325,6 +333,8 @@ final class DetectorConfig: @unchecked Sendable {
         self.patternsByFirst = (0..<256).map { b in patterns.indices.filter { patterns[$0].first[b] }.map(Int32.init) }
         self.longDates = longDates
         self.numericDates = numericDates
+        self.bareDomains = bareDomains
+        self.otherScriptWords = otherScriptWords
         self.folded = folded.map(WordIndex.init)
         self.foldedRef = self.folded.map { Unmanaged.passUnretained($0) }
         self.startPairs = .allocate(capacity: 16)
@@ -395,8 +405,11 @@ struct ScanSetup {
     let hasUserRules: Bool
     let longDates: Bool
     let numericDates: Bool
+    let bareDomains: Bool
     /// Whether a case-insensitive dictionary has terms (`DetectorConfig.folded`).
     let hasFolded: Bool
+    /// `DetectorConfig.otherScriptWords`.
+    let otherScriptWords: Bool
 
     init(config: DetectorConfig, trig: UnsafePointer<UInt8>, cls: UnsafePointer<UInt8>) {
         self.config = Unmanaged.passUnretained(config)
@@ -407,7 +420,9 @@ struct ScanSetup {
         self.hasUserRules = config.hasUserRules
         self.longDates = config.longDates
         self.numericDates = config.numericDates
+        self.bareDomains = config.bareDomains && config.enabledFlags[Int(Kind.url)]
         self.hasFolded = config.folded != nil
+        self.otherScriptWords = config.otherScriptWords
     }
 }
 
@@ -482,7 +497,18 @@ struct Scanner {
     @inline(__always) func isUpper(_ i: Int) -> Bool { c(i) & ByteClass.upper != 0 }
     @inline(__always) func isLower(_ i: Int) -> Bool { c(i) & ByteClass.lower != 0 }
     @inline(__always) func isHex(_ i: Int) -> Bool { c(i) & ByteClass.hex != 0 }
-    @inline(__always) func isWord(_ i: Int) -> Bool { c(i) & ByteClass.word != 0 }
+    /// Whether the character at byte `i` continues an ASCII word: ASCII letters, digits and `_`, and
+    /// letters of the scripts written with spaces (`WordClass.latin`); a multi-byte character is
+    /// decoded only here, next to a candidate.
+    @inline(__always) func isWord(_ i: Int) -> Bool {
+        guard i >= 0 && i < n else { return false }
+        let b = p[i]
+        if b < 0x80 { return cls[Int(b)] & ByteClass.word != 0 }
+        return WordClass.slow(p, n, i).0 == WordClass.latin
+    }
+
+    /// The class of the character at byte `i` and where it ends (`WordClass`).
+    @inline(__always) func wordClass(_ i: Int) -> (UInt8, Int) { WordClass.at(p, n, i, cls) }
 
     @inline(__always) mutating func emit(_ kind: UInt16, _ s: Int, _ e: Int, _ score: Float) {
         guard enabled[Int(kind)], e > s else { return }
@@ -502,9 +528,34 @@ struct Scanner {
         grown = true
     }
 
+    /// The end of the word that the character at `i` belongs to: the characters of its class
+    /// (`WordClass`), so an ASCII word ends where CJK text starts; just past `i` for punctuation.
     func skipWord(_ i: Int) -> Int {
         var j = i
-        while j < n && cls[Int(p[j])] & ByteClass.word != 0 { j += 1 }
+        // ASCII word bytes first, one table test each as before the classes; only a multi-byte
+        // character decides by its class.
+        while j < n && cls[Int(p[j])] & (ByteClass.word | ByteClass.nonASCII) == ByteClass.word { j += 1 }
+        if j >= n || p[j] < 0x80 { return max(j, i + 1) }
+        return skipWordByClass(i, j)
+    }
+
+    /// `skipWord` from the multi-byte character at `j` (the bytes from `i` to `j` are ASCII word bytes).
+    @inline(never)
+    func skipWordByClass(_ i: Int, _ from: Int) -> Int {
+        var j = from
+        let (k, first) = wordClass(i)
+        if k == WordClass.nonWord { return max(first, i + 1) }
+        while j < n {
+            let b = p[j]
+            if b < 0x80 {
+                if k != WordClass.latin || cls[Int(b)] & ByteClass.word == 0 { break }
+                j += 1
+                continue
+            }
+            let (c, e) = wordClass(j)
+            if c != k { break }
+            j = e
+        }
         return max(j, i + 1)
     }
 
@@ -565,19 +616,22 @@ struct Scanner {
                 let base = min(i, n &- 16)
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
                 let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
-                var starts = .!ByteClass.wordLanes(before)
+                // Lanes with a multi-byte character on either side are decided per lane (`WordClass`).
+                let multiByte = before .>= SIMD16<UInt8>(repeating: 0x80) .| v .>= SIMD16<UInt8>(repeating: 0x80)
+                var starts = .!ByteClass.wordLanes(before) .| multiByte
                 if let needles { starts .&= needles.matches(v) }
                 var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
                 while m != 0 {
                     let k = base &+ m.trailingZeroBitCount
-                    if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                     m &= m &- 1
+                    if (p[k &- 1] | p[k]) >= 0x80 && !WordClass.startsAfter(p, n, k) { continue }
+                    if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                 }
                 i = base &+ 16
             }
         }
         while i < n {
-            if cfg.userFirst[Int(p[i])] && !isWord(i &- 1) { tryUserRules(i, cfg) }
+            if cfg.userFirst[Int(p[i])] && WordClass.startsAfter(p, n, i) { tryUserRules(i, cfg) }
             i &+= 1
         }
     }
@@ -595,11 +649,12 @@ struct Scanner {
     mutating func step(_ i: Int) -> Int {
         let t = trig[Int(p[i])]
         if t == Trigger.none { return i &+ 1 }
-        let midWord = i > 0 && cls[Int(p[i &- 1])] & ByteClass.word != 0
+        if t == Trigger.nonASCII { return multiByteWord(i) }
+        let midWord = isWord(i &- 1)
         switch t {
         case Trigger.digit:
             return midWord ? midWordDigit(i) : numeric(i)
-        case Trigger.upper, Trigger.nonASCII:
+        case Trigger.upper:
             return midWord ? skipWord(i) : capitalized(i)
         case Trigger.at: return email(i)
         case Trigger.colon: return colon(i)
@@ -665,7 +720,7 @@ struct Scanner {
             for k in cfg.patternsByFirst[b] {
                 let k = Int(k)
                 if let e = patterns[k].match(p, n, i), e > i {
-                    if patterns[k].wordBoundary && isWord(e) && isWord(e - 1) { continue }
+                    if patterns[k].wordBoundary && !WordClass.isBoundary(p, n, e) { continue }
                     emit(patterns[k].kind, i, e, score(patterns[k].score, patterns[k].context, before: i))
                 }
             }
@@ -677,6 +732,25 @@ struct Scanner {
         guard let (k, length) = cfg.literals.longest(p, n, i) else { return }
         let d = cfg.dictionaries[cfg.literals.terms[k].dictionary]
         emit(d.kind, i, i + length, score(d.score, d.context, before: i))
+    }
+
+    /// A multi-byte character at `i`: a word of its class starts here unless the character before
+    /// is of the same class; punctuation and symbols (`。`, `：`, `…`) are passed over. A CJK word
+    /// after ASCII letters is a word of its own ("Tokyo東京"), looked up like a capitalised one.
+    @inline(never)
+    mutating func multiByteWord(_ i: Int) -> Int {
+        let (k, e) = wordClass(i)
+        if k == WordClass.nonWord { return e }
+        if k == WordClass.other && !setup.otherScriptWords {
+            // Text of another script starts no built-in entity and, here, no gazetteer or dictionary
+            // word: passed over without decoding, up to the next ASCII byte or two-byte lead byte
+            // (Latin, Greek, Cyrillic … letters, which start words of their own: "東京Émile").
+            var j = e
+            while j < n && p[j] >= 0x80 && !(p[j] >= 0xC2 && p[j] <= 0xDF) { j += 1 }
+            return j
+        }
+        if i > 0 && WordClass.of(p, n, i - 1) == k { return skipWord(i) }
+        return capitalized(i)
     }
 
     // MARK: Digits inside a word (bech32 "bc1…"), else skip the word
@@ -740,7 +814,23 @@ struct Scanner {
         if sep == 58 || ((sep == 45 || sep == 46) && (d - s == 2 || d - s == 4)) {
             if let e = hexAddress(s) { return e }
         }
+        if sep == 40 && p[s] == 48, let e = bracketedPhone(s, d) { return e }
         return numberGroups(s)
+    }
+
+    /// A national number with its middle group in brackets, as written in Japan: a trunk `0` and the
+    /// area code, the local exchange in brackets, then the line number ("0467(94)9600",
+    /// "090(7280)4993"); ten or eleven digits. `d` ends the first group, at the `(`.
+    mutating func bracketedPhone(_ s: Int, _ d: Int) -> Int? {
+        guard enabled[Int(Kind.phone)], d - s >= 2, d - s <= 5 else { return nil }
+        let m = digitsEnd(d + 1)
+        guard m - d - 1 >= 1, m - d - 1 <= 4, at(m) == 41, isDigit(m + 1) else { return nil }
+        let e = digitsEnd(m + 1)
+        let total = (d - s) + (m - d - 1) + (e - m - 1)
+        guard e - m - 1 == 4, total == 10 || total == 11, !isWord(e), !(at(e) == 46 && isDigit(e + 1)) else { return nil }
+        let end = extensionAfter(e)
+        emit(Kind.phone, s, end, 0.75)
+        return end
     }
 
     func isOrdinal(_ d: Int) -> Bool {
@@ -796,29 +886,31 @@ struct Scanner {
             let dateT = a == 84 && isDigit(e + 1)
             // (Not a lone "0" before it: "0x…" starts a hex token, an Ethereum address.)
             let phoneX = a == 120 && isDigit(e + 1) && !(lens[k - 1] == 1 && p[starts[k - 1]] == 48)
-            if cls[Int(a)] & ByteClass.word != 0 && !dateT && !phoneX {
+            if isWord(e) && !dateT && !phoneX {
                 if k == 1 && lens[0] <= 2 && a != 0 && isAlpha(e) { break }
                 continue
             }
             let glued = dateT || phoneX
-            if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
-            if a == 46 && isDigit(e + 1) { continue }
-            var sum = 0
-            for g in 0..<k { sum += lens[g] }
             let sep0 = UInt8(truncatingIfNeeded: seps[0])
             var uniform = true
             for g in 0..<max(0, k - 1) where seps[g] != sep0 { uniform = false }
 
-            // IPv4
-            if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3 {
+            // IPv4, with a prefix length ("10.0.0.0/8", part of the address) or a port ("…:8080", not).
+            if k == 4 && uniform && sep0 == 46 && lens[0] <= 3 && lens[1] <= 3 && lens[2] <= 3 && lens[3] <= 3
+                && !((a == 44 || a == 46 || a == 45) && isDigit(e + 1))
+            {
                 var ok = true
                 for g in 0..<4 where digitsValue(starts[g], starts[g] + lens[g]) > 255 { ok = false }
                 if ok && !contextBefore(s, 12, Context.version) {
-                    emit(Kind.ip, s, e, 0.95)
-                    return e
+                    let end = a == 47 ? prefixLength(after: e, max: 32) ?? e : e
+                    emit(Kind.ip, s, end, 0.95)
+                    return end
                 }
                 continue
             }
+            if (a == 44 || a == 46 || a == 45 || a == 47 || a == 58) && isDigit(e + 1) { continue }
+            var sum = 0
+            for g in 0..<k { sum += lens[g] }
             // Numeric dates, optionally followed by a time.
             if k == 3 && uniform && (sep0 == 45 || sep0 == 47 || sep0 == 46) && setup.numericDates && !phoneX {
                 if let de = numericDate(starts, lens, sep0) {
@@ -827,6 +919,15 @@ struct Scanner {
                         emit(Kind.date, s, te, 0.85)
                         return te
                     }
+                }
+            }
+            // Month and year, month and day ("5/2021", "05/21"): reported with low scores, as Presidio
+            // does (0.2, 0.1): as often a fraction, a ratio or "24/7".
+            if k == 2 && sep0 == 47 && setup.numericDates && !glued && !priceOrRef && lens[0] <= 2 {
+                let a0 = digitsValue(starts[0], starts[0] + lens[0]), b0 = digitsValue(starts[1], e)
+                if (1...12).contains(a0) && ((lens[1] == 4 && (1900...2099).contains(b0)) || (lens[1] == 2 && (1...31).contains(b0))) {
+                    emit(Kind.date, s, e, lens[1] == 4 ? 0.2 : 0.1)
+                    return e
                 }
             }
             if priceOrRef || dateT { continue }
@@ -848,7 +949,7 @@ struct Scanner {
             }
             // SSN and ITIN: 3-2-4 or nine digits with context.
             if sum == 9 {
-                let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32) && lens[0] == 3 && lens[1] == 2
+                let shaped = k == 3 && uniform && (sep0 == 45 || sep0 == 32 || sep0 == 46) && lens[0] == 3 && lens[1] == 2
                 let bare = k == 1
                 if shaped || bare {
                     if digits.first == 57 {
@@ -869,14 +970,28 @@ struct Scanner {
                 && enabled[Int(Kind.nhs)] && digits.check({ Checksums.ukNHS($0) })
             {
                 let ctx = contextBefore(s, 48, Context.nhs)
-                if ctx || (k == 3 && sep0 == 32 && !contextBefore(s, 32, Context.phone)) {
-                    emit(Kind.nhs, s, e, ctx ? 0.95 : 0.7)
+                // The NHS spacing, or dashes where a US number cannot be one (NANP area and exchange
+                // codes start with 2–9: "401-023-2137").
+                let spaced = k == 3 && sep0 == 32
+                let dashed = k == 3 && sep0 == 45 && !(p[s] >= 50 && p[starts[1]] >= 50)
+                if ctx || ((spaced || dashed) && !contextBefore(s, 32, Context.phone)) {
+                    emit(Kind.nhs, s, e, ctx ? 0.95 : (spaced ? 0.7 : 0.6))
                     return e
                 }
             }
             // National phone formats.
             if let pe = nationalPhone(s, starts, lens, seps, k, sum) {
                 return pe
+            }
+            // Nine digits that are nothing else, bare or as 3-6 / 5-4 with a dash: an SSN or ITIN
+            // without context, reported with Presidio's low scores (0.3, 0.05).
+            let weakShape = k == 2 && sep0 == 45 && ((lens[0] == 3 && lens[1] == 6) || (lens[0] == 5 && lens[1] == 4))
+            if sum == 9 && (k == 1 || weakShape) {
+                let itin = digits.first == 57
+                if itin ? digits.check({ Checksums.usITIN($0) }) : digits.check({ Checksums.usSSN($0) }) {
+                    emit(itin ? Kind.itin : Kind.ssn, s, e, k == 1 ? 0.3 : 0.05)
+                    return e
+                }
             }
         }
         // "15 July 1982", "3. März 2020", "15 de julio de 1982"
@@ -896,6 +1011,16 @@ struct Scanner {
         for g in 1..<max(1, ng) where seps[g - 1] == 32 { return starts[g] - 1 }
         if ng > 1 && isAlpha(groupsEnd) { return starts[ng - 1] - 1 }
         return groupsEnd
+    }
+
+    /// The end of a prefix length after the `/` at `e` ("/24", at most `max`), or nil when none is there
+    /// (then the address ends at `e`: "10.0.0.0/123").
+    func prefixLength(after e: Int, max: Int) -> Int? {
+        guard at(e) == 47, isDigit(e + 1) else { return nil }
+        let pe = digitsEnd(e + 1)
+        guard pe - e - 1 <= 3, digitsValue(e + 1, pe) <= max, !isWord(pe), !(at(pe) == 46 && isDigit(pe + 1))
+        else { return nil }
+        return pe
     }
 
     func numericDate(_ starts: Fixed8, _ lens: Fixed8, _ sep: UInt8) -> Int? {
@@ -952,9 +1077,10 @@ struct Scanner {
             if lead0 {
                 ok = true
             } else if k == 3 && lens[0] == 3 && lens[1] == 3 && lens[2] == 4 {
-                ok = true
+                // NANP: area code and exchange start with 2–9.
+                ok = p[s] >= 50 && p[starts[1]] >= 50
             } else if k == 4 && lens[0] == 1 && p[s] == 49 && lens[1] == 3 && lens[2] == 3 && lens[3] == 4 {
-                ok = true
+                ok = p[starts[1]] >= 50 && p[starts[2]] >= 50
             } else if k == 2 && lens[0] == 5 && lens[1] == 5 {
                 ok = true
             } else if contextBefore(s, 32, Context.phone) {
@@ -969,10 +1095,24 @@ struct Scanner {
                 ok = true
                 score = 0.6
             }
+        } else if k == 1 && total == 9 && lead0 && at(s - 1) != 61 && contextBefore(s, 32, Context.phone) {
+            // A nine-digit national number written without separators after a context word (Thai
+            // "โทร：035043686"; the window is wider than for ten digits: Thai letters take three bytes).
+            ok = true
+            score = 0.6
         } else if k == 2 && total == 7 && lens[0] == 3 && seps[0] == 45 && contextBefore(s, 32, Context.phone) {
             ok = true
         } else if k >= 2 && total >= 8 && total <= 9 && lead0 && contextBefore(s, 32, Context.phone) {
             ok = true
+        } else if k == 3 && total == 9 && lead0 && !idd && lens[0] <= 2 && lens[2] == 4 && seps[0] != 46
+            && !((at(e) == 32 || at(e) == 45) && isDigit(e + 1))
+        {
+            // Nine-digit national numbers with a one- or two-digit trunk and area code: Thai
+            // "0 2123 4567", "02 123 4567", Seoul "02-123-4567"; not the start of a longer run of
+            // groups ("0 4111 1111 1111 1111" is a card after a zero).
+            ok = true
+            for g in 1..<max(1, k - 1) where seps[g] != seps[0] { ok = false }
+            score = 0.6
         }
         guard ok else { return nil }
         let end = extensionAfter(e)
@@ -1093,14 +1233,27 @@ struct Scanner {
 
     mutating func email(_ i: Int) -> Int {
         guard enabled[Int(Kind.email)] else { return i + 1 }
+        // The local part: ASCII letters, digits and `._%+-'`, and the multi-byte letters of the
+        // class of the first one met (`WordClass`): "jörg@", "иван@", "山田@", but not "連絡先：" or
+        // "連絡先" before "james@".
         var s = i
+        var local = WordClass.nonWord
         while s > 0 {
             let b = p[s - 1]
-            if cls[Int(b)] & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39 {
+            if b < 0x80 {
+                if cls[Int(b)] & ByteClass.alnum != 0 {
+                    if local == WordClass.nonWord { local = WordClass.latin } else if local != WordClass.latin { break }
+                } else if !(b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39) {
+                    break
+                }
                 s -= 1
-            } else {
-                break
+                continue
             }
+            guard let (cs, _, cp) = WordClass.decode(p, n, s - 1) else { break }
+            let k = WordClass.of(scalar: cp)
+            if k == WordClass.nonWord || (local != WordClass.nonWord && k != local) { break }
+            local = k
+            s = cs
         }
         while s < i && (p[s] == 46 || p[s] == 39) { s += 1 }
         guard s < i, p[i - 1] != 46 else { return i + 1 }
@@ -1108,30 +1261,43 @@ struct Scanner {
         var labels = 0
         var lastLabelAlpha = false
         var lastLabelLen = 0
+        var lastLabelStart = j
         while true {
+            // A label: ASCII letters, digits and `-`, or letters of one other class (an IDN label);
+            // it ends where the class changes ("example.comありがとう").
             let ls = j
             var alphaOnly = true
+            var label = WordClass.nonWord
             while j < n {
                 let b = p[j]
-                let cb = cls[Int(b)]
-                if cb & (ByteClass.alnum | ByteClass.nonASCII) != 0 || b == 45 {
-                    if cb & (ByteClass.alpha | ByteClass.nonASCII) == 0 { alphaOnly = false }
+                if b < 0x80 {
+                    let cb = cls[Int(b)]
+                    guard cb & ByteClass.alnum != 0 || b == 45 else { break }
+                    if label != WordClass.nonWord && label != WordClass.latin { break }
+                    label = WordClass.latin
+                    if cb & ByteClass.alpha == 0 { alphaOnly = false }
                     j += 1
-                } else {
-                    break
+                    continue
                 }
+                let (k, e) = wordClass(j)
+                if k == WordClass.nonWord || (label != WordClass.nonWord && k != label) { break }
+                label = k
+                j = e
             }
             if j == ls { break }
             labels += 1
             lastLabelAlpha = alphaOnly
             lastLabelLen = j - ls
+            lastLabelStart = ls
             if at(j) == 46 && isAlnum(j + 1) {
                 j += 1
                 continue
             }
             break
         }
-        guard labels >= 2, lastLabelAlpha, lastLabelLen >= 2 else { return i + 1 }
+        // A top-level domain of letters, or an internationalised one in punycode ("xn--p1ai").
+        let punycode = lastLabelLen >= 5 && matchLower(lastLabelStart, "xn--")
+        guard labels >= 2, lastLabelAlpha || punycode, lastLabelLen >= 2 else { return i + 1 }
         emit(Kind.email, s, j, 1.0)
         return j
     }
@@ -1161,8 +1327,72 @@ struct Scanner {
         if i >= 4 && isHex(i - 1) && isHex(i - 2) && isHex(i - 3) && isHex(i - 4) && !isWord(i - 5) {
             if let e = hexAddress(i - 4) { return e }
         }
+        if setup.bareDomains, let e = bareDomain(i) { return e }
         return i + 1
     }
+
+    /// A domain name without a scheme or `www.` around the dot at `i` ("kato.com", "google.co.il",
+    /// "parker.info/about"), as Presidio reports: labels of ASCII letters, digits and `-` from a word
+    /// start, the last one a common top-level domain (`isCommonTLD`), and not the local part of an
+    /// e-mail address or part of a longer token (a path, a key, an identifier). Reported as a URL with
+    /// score 0.6, below the 0.95 of a URL with a scheme or `www.`, so that a policy can drop them by
+    /// `min_score` or turn them off (`urls: {bare_domains: false}`).
+    @inline(never)
+    mutating func bareDomain(_ i: Int) -> Int? {
+        // Most dots that get here are in version numbers ("v1.2.3"): a label after the dot starts
+        // with a letter, so they end at one test.
+        guard isAlpha(i + 1) else { return nil }
+        // The labels after the dot first: an e-mail's local part ("ann.lee@") ends at "@".
+        var j = i
+        var last = i + 1
+        while at(j) == 46 && isAlnum(j + 1) {
+            j += 1
+            last = j
+            while isAlnum(j) || (at(j) == 45 && isAlnum(j + 1)) { j += 1 }
+        }
+        let a = at(j)
+        if isWord(j) || a == 64 || a == 45 || a == 58 || a == 92 { return nil }
+        guard isCommonTLD(last, j) else { return nil }
+        var s = i
+        while s > 0 && (isAlnum(s - 1) || (p[s - 1] == 45 && s - 1 > 0 && isAlnum(s - 2))) { s -= 1 }
+        guard s < i, isAlnum(s) else { return nil }
+        let b = at(s - 1)
+        // "a.b.example.com" is looked at from its first dot; "@", "/", ":" and the like put the name
+        // inside something else (an address, a path, a key).
+        if isWord(s - 1) || b == 46 || b == 64 || b == 47 || b == 58 || b == 45 || b == 92 || b == 35 || b == 36
+            || b == 37 || b == 38 || b == 61 || b == 126 || b == 43
+        {
+            return nil
+        }
+        if a == 47 { return url(s, s, score: 0.6) }
+        emit(Kind.url, s, j, 0.6)
+        return j
+    }
+
+    /// Whether `p[s ..< e]` (any case) is a common generic or country top-level domain. Country codes
+    /// that are also common file extensions (`.md`, `.py`, `.sh`, `.rs`, `.pl`, `.ai`, `.cc`) are left
+    /// out: "README.md" is a file name.
+    func isCommonTLD(_ s: Int, _ e: Int) -> Bool {
+        let len = e - s
+        guard len >= 2 && len <= 6 else { return false }
+        var key: UInt64 = 0
+        for k in s..<e {
+            let c = p[k] | 0x20
+            guard c &- 97 < 26 else { return false }
+            key = key << 8 | UInt64(c)
+        }
+        return Scanner.commonTLDs.contains(key)
+    }
+
+    static let commonTLDs: Set<UInt64> = {
+        let names = [
+            "com", "net", "org", "info", "biz", "edu", "gov", "mil", "int", "io", "co", "me", "tv", "app", "dev",
+            "online", "site", "shop", "store", "tech", "cloud", "us", "uk", "de", "fr", "jp", "cn", "kr", "br", "ru",
+            "es", "it", "nl", "ch", "at", "be", "se", "no", "dk", "fi", "au", "ca", "nz", "il", "eu", "mx", "ar",
+            "tw", "hk", "sg", "vn", "pt", "ie", "gr", "tr", "za", "in", "th", "id", "my", "ph", "cz", "hu", "ro",
+        ]
+        return Set(names.map { $0.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } })
+    }()
 
     mutating func dash(_ i: Int) -> Int {
         if i >= 2 && isHex(i - 1) && isHex(i - 2) && !isWord(i - 3) && at(i + 3) == 45 {
@@ -1171,12 +1401,26 @@ struct Scanner {
         return i + 1
     }
 
-    mutating func url(_ s: Int, _ hostStart: Int) -> Int {
+    /// Where the multi-byte character at `j` ends if it continues a URL, else nil: punctuation and
+    /// symbols (curly quotes, `。`, `）`) end a URL, and so does text of another script glued to its
+    /// letters ("example.comありがとう"); a path may hold such text after a separator ("/wiki/東京").
+    @inline(never)
+    func urlCharacterEnd(_ j: Int) -> Int? {
+        let (k, e) = wordClass(j)
+        if k == WordClass.nonWord || (k == WordClass.other && isWord(j - 1)) { return nil }
+        return e
+    }
+
+    mutating func url(_ s: Int, _ hostStart: Int, score: Float = 0.95) -> Int {
         var j = hostStart
         while j < n {
             let b = p[j]
             if b <= 32 || b == 60 || b == 62 || b == 34 || b == 96 || b == 127 { break }
-            if b == 0xE2 && at(j + 1) == 0x80 { break }  // curly quotes and other general punctuation
+            if b >= 0x80 {
+                guard let e = urlCharacterEnd(j) else { break }
+                j = e
+                continue
+            }
             j += 1
         }
         var e = j
@@ -1201,7 +1445,7 @@ struct Scanner {
             break
         }
         guard hasDot else { return j }
-        emit(Kind.url, s, e, 0.95)
+        emit(Kind.url, s, e, score)
         return max(e, hostStart)
     }
 
@@ -1220,6 +1464,14 @@ struct Scanner {
             }
             let e = s + 17
             if ok && !isWord(e) && !(at(e) == sep && isHex(e + 1)) {
+                // The broadcast and the all-zero address identify no device.
+                var allFF = true, allZero = true
+                for g in 0..<6 {
+                    let q = s + 3 * g
+                    if (p[q] | 0x20) != 102 || (p[q + 1] | 0x20) != 102 { allFF = false }
+                    if p[q] != 48 || p[q + 1] != 48 { allZero = false }
+                }
+                if allFF || allZero { return e }
                 emit(Kind.mac, s, e, 0.95)
                 return e
             }
@@ -1237,7 +1489,9 @@ struct Scanner {
     }
 
     mutating func ipv6(_ s: Int) -> Int? {
-        guard enabled[Int(Kind.ip)] else { return nil }
+        // Not inside a longer run of hex groups whose start failed ("text2001:db8::1", "12345:db8::1",
+        // "2001::db8::1").
+        guard enabled[Int(Kind.ip)], !(at(s - 1) == 58 && (isHex(s - 2) || at(s - 2) == 58)) else { return nil }
         var j = s
         var groups = 0
         var compressed = false
@@ -1278,15 +1532,29 @@ struct Scanner {
             }
             break
         }
-        guard groups >= 1, groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
-        if isWord(end) || (at(end) == 58 && isHex(end + 1)) { return nil }
+        let prefix = prefixLength(after: end, max: 128)
+        guard groups <= 8, compressed ? groups <= 7 : groups == 8 else { return nil }
+        // "::" alone (the unspecified address) is reported with a low score, as Presidio does: it is
+        // as often an operator in code ("a :: b"); not after or before another colon (":::").
+        let bare = groups == 0 && prefix == nil
+        if bare && (at(s - 1) == 58 || at(end) == 58 || isWord(end) || isWord(s - 1)) { return nil }
+        // An address is not the start of an invalid one: a second "::" ("2001::db8::1") or an IPv4
+        // tail that failed ("::ffff:256.0.0.1").
+        // Nor a hex group before a dash and more ("DB8::5555-5555-5555-4444").
+        if isWord(end) || (at(end) == 58 && (isHex(end + 1) || at(end + 1) == 58)) || (at(end) == 46 && isDigit(end + 1))
+            || (at(end) == 45 && isHex(end + 1))
+        {
+            return nil
+        }
         // "a::b"-like fragments in code: require either 3+ groups or a compressed form with 2+ hex digits.
         if groups < 3 && hexDigits < 4 && !(compressed && at(s) == 58) { return nil }
         if at(end) == 37 && isAlnum(end + 1) {  // zone index
             end += 1
             while isAlnum(end) { end += 1 }
+        } else if let prefix {
+            end = prefix
         }
-        emit(Kind.ip, s, end, 0.95)
+        emit(Kind.ip, s, end, bare ? 0.1 : 0.95)
         return end
     }
 
@@ -1307,27 +1575,31 @@ struct Scanner {
 
     // MARK: Capitalised words: IBAN, months, names, places, user dictionaries
 
+    /// The end of the word of letters that starts at `i`: ASCII letters and letters of the scripts
+    /// written with spaces, or letters of one other script (`WordClass`: "東京" in "Tokyo東京です" is a
+    /// word of its own). Punctuation ends a word (’ “ … « NBSP); an en dash between capitals joins one.
     func wordEnd(_ i: Int) -> Int {
         var j = i
+        let k = i < n && p[i] >= 0x80 ? wordClass(i).0 : WordClass.latin
         while j < n {
             let b = p[j]
-            let cb = cls[Int(b)]
-            if cb & (ByteClass.alpha | ByteClass.nonASCII) != 0 {
-                if b == 0xE2 && at(j + 1) == 0x80 {
-                    // General punctuation (’ “ …) ends a word; an en dash between capitals joins one.
-                    if at(j + 2) == 0x93 && isUpper(j + 3) {
-                        j += 3
-                        continue
-                    }
+            if b < 0x80 {
+                if k == WordClass.latin && cls[Int(b)] & ByteClass.alpha != 0 {
+                    j += 1
+                } else if k == WordClass.latin && (b == 39 || b == 45) && isUpper(j + 1) {
+                    j += 1  // O'Brien, Jean-Luc
+                } else {
                     break
                 }
-                if b == 0xC2 && (at(j + 1) == 0xA0 || at(j + 1) == 0xAB || at(j + 1) == 0xBB) { break }
-                j += 1
-            } else if (b == 39 || b == 45) && isUpper(j + 1) {
-                j += 1  // O'Brien, Jean-Luc
-            } else {
-                break
+                continue
             }
+            if b == 0xE2 && at(j + 1) == 0x80 && at(j + 2) == 0x93 && isUpper(j + 3) && k == WordClass.latin {
+                j += 3
+                continue
+            }
+            let (c, e) = wordClass(j)
+            if c != k || c == WordClass.nonWord { break }
+            j = e
         }
         return j
     }
@@ -1374,6 +1646,9 @@ struct Scanner {
         return we
     }
 
+    /// An IBAN at `i`: reported and its end returned when valid. An invalid one of twelve characters
+    /// or more is passed over whole (its end returned, nothing reported), so that its digit groups are
+    /// not read as a phone or card number ("KW81 CBKU 0000 0000 0000 1234 5601 02"); nil otherwise.
     mutating func iban(_ i: Int) -> Int? {
         guard enabled[Int(Kind.iban)], let len = Checksums.ibanLength(p[i], p[i + 1]) else { return nil }
         // The alphanumerics without their spaces, gathered in stack memory (IBANs have at most 34).
@@ -1381,6 +1656,8 @@ struct Scanner {
             var count = 0
             var j = i
             var lastChar = i
+            // Groups of four after spaces or dashes, one kind throughout.
+            var sep: UInt8 = 0
             while j < n && count < len {
                 let b = p[j]
                 let cb = cls[Int(b)]
@@ -1389,7 +1666,8 @@ struct Scanner {
                     count += 1
                     j += 1
                     lastChar = j
-                } else if b == 32 && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                } else if (b == 32 || b == 45) && (sep == 0 || sep == b) && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                    sep = b
                     j += 1
                 } else {
                     break
@@ -1397,7 +1675,7 @@ struct Scanner {
             }
             guard count == len, !isAlnum(lastChar),
                 Checksums.ibanMod97(UnsafeBufferPointer(rebasing: chars[0..<count]))
-            else { return nil }
+            else { return count >= 12 ? lastChar : nil }
             emit(Kind.iban, i, lastChar, 1.0)
             return lastChar
         }
@@ -1583,11 +1861,12 @@ struct Scanner {
 
     // MARK: Long-form dates
 
-    /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3".
+    /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3", "May-2021", "May-21".
     mutating func monthFirstDate(_ i: Int, _ we: Int) -> Int? {
         var j = we
+        let dashed = at(j) == 45
         if at(j) == 46 { j += 1 }
-        guard at(j) == 32, isDigit(j + 1) else { return nil }
+        guard at(j) == 32 || dashed, isDigit(j + 1) else { return nil }
         j += 1
         let ds = j
         while isDigit(j) { j += 1 }
@@ -1604,7 +1883,7 @@ struct Scanner {
         var e = j
         var q = j
         if at(q) == 44 { q += 1 }
-        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+        if !dashed && at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }
@@ -1612,15 +1891,16 @@ struct Scanner {
         return e
     }
 
-    /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982". `d` ends the day digits,
-    /// `r` ends the day token (after an ordinal suffix).
+    /// "15 July 1982", "15th of July, 1982", "3. März 2020", "15 de julio de 1982", "5-May-2021",
+    /// "21-MAY". `d` ends the day digits, `r` ends the day token (after an ordinal suffix).
     mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
         guard setup.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
         var j = r
+        let dashed = at(j) == 45 && r == d
         if at(j) == 46 { j += 1 }
-        guard at(j) == 32 else { return nil }
+        guard at(j) == 32 || dashed else { return nil }
         j += 1
-        if matchLower(j, "of ") || matchLower(j, "de ") { j += 3 }
+        if !dashed && (matchLower(j, "of ") || matchLower(j, "de ")) { j += 3 }
         guard isWord(j), mayStartMonth(p[j], at(j + 1)) else { return nil }
         let me = wordEnd(j)
         // Only the month flag matters here, so the Bloom-filtered lookup may turn the word away.
@@ -1631,7 +1911,9 @@ struct Scanner {
         if at(q) == 46 { q += 1 }
         if at(q) == 44 { q += 1 }
         if at(q) == 32 && matchLower(q + 1, "de ") { q += 3 }
-        if at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+        if (at(q) == 32 || (dashed && at(me) == 45 && q == me)) && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3)
+            && isDigit(q + 4) && !isAlnum(q + 5)
+        {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }

@@ -172,7 +172,7 @@ struct UserPattern: Sendable {
     private func step(_ p: UnsafePointer<UInt8>, _ n: Int, _ atoms: UnsafeBufferPointer<Atom>, _ a: Int, _ i: Int,
                       _ budget: inout Int) -> Int? {
         if a == atoms.count {
-            if wordBoundary && i < n && i > 0 && ByteClass.isWordByte(p[i]) && ByteClass.isWordByte(p[i - 1]) { return nil }
+            if wordBoundary && !WordClass.isBoundary(p, n, i) { return nil }
             return i
         }
         budget -= 1
