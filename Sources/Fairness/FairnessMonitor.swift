@@ -493,7 +493,7 @@ public struct FairnessMonitor: Sendable, Codable {
         if state.drift.isFiring {
             test.push(counts)
             if let resolved = state.drift.observe(
-                clear: test.isClear(windows: config.alerts.resolveAfter), window: window,
+                clear: test.isClear(windows: 2 * config.alerts.resolveAfter), window: window,
                 value: estimate?.value ?? .nan, standardError: estimate?.standardError ?? .nan,
                 resolveAfter: config.alerts.resolveAfter)
             {
