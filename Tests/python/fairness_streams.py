@@ -192,7 +192,9 @@ def drift_run(steward, name, shift, seed, workdir, drift_windows=None, after_win
     columns = list(TOPOLOGIES[name]["columns"])
     drifted = rng.choice(TOPOLOGIES[name]["columns"][column])
     size, step = window_minutes(name)
-    reference = reference_windows(name) * size // step
+    # The baseline is ready once `reference_windows` windows closed: one closes every step once the
+    # first one (size // step steps) has.
+    reference = reference_windows(name) + size // step - 1
     start = reference + size // step + rng.randint(1, 4)
     n = expected_events(name)
     per_group = n / len(TOPOLOGIES[name]["columns"][column])
