@@ -1,3 +1,4 @@
+import Foundation
 import Fairness
 import Pipeline
 import Privacy
@@ -239,5 +240,95 @@ public struct EngineConfigurationError: Error, CustomStringConvertible, Sendable
         self.description = description
         self.line = mark?.line
         self.column = mark?.column
+    }
+}
+
+/// The budget–power statement of a topology's fairness section (`steward validate --describe`).
+public struct FairnessBudgetStatement: Sendable {
+    /// One line per sensitive attribute: the smallest shifts detected at p90 within the promised delays.
+    public var lines: [String]
+    /// Warnings (e.g. the 6-window detectable shift is over 0.2).
+    public var warnings: [String]
+}
+
+extension Topology {
+    /// The promised delays: a 0.2 shift within this many windows, a 0.1 shift within this many events of the group.
+    public static let promisedWindows = 6
+    public static let promisedGroupEvents = 2000.0
+
+    /// For each attribute, the smallest rise of one group's selection rate (from 0.3) that the likelihood-ratio
+    /// drift test detects at p90 within 6 windows and within 2,000 events of that group, at the declared
+    /// `expected_events_per_window` split evenly over `expected_groups` (default 2) groups, with the privacy
+    /// budget's noise after 30 days of releases. Nil without a fairness section.
+    public func fairnessBudget() -> FairnessBudgetStatement? {
+        guard let section = sections.first(where: { $0.key == "fairness" }),
+            let config = try? Self.fairnessConfig(section)
+        else { return nil }
+        var statement = FairnessBudgetStatement(lines: [], warnings: [])
+        guard let volume = config.expectedEventsPerWindow else {
+            statement.lines.append(
+                "  fairness    smallest detectable shift: declare fairness.expected_events_per_window to state it")
+            return statement
+        }
+        guard config.drift.test == .likelihoodRatio, let design = config.drift.effectiveShift else {
+            statement.lines.append(
+                "  fairness    smallest detectable shift: stated for drift.test likelihood_ratio only")
+            return statement
+        }
+        // The window-count noise bound (twice the prefix noise s.d.) after 1 day and after 30 days of releases.
+        var countNoise = (day: 0.0, month: 0.0)
+        var noiseNote = "raw counts"
+        if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }),
+            let privacy = try? Self.privacyConfiguration(privacySection),
+            let engine = try? PrivacyEngine(configuration: privacy, key: .evaluationOnly(seed: 0))
+        {
+            func bound(days: Int64) -> Double {
+                let steps = max(1, days * 86_400_000 / max(1, config.window.step.milliseconds))
+                return 2 * engine.theoreticalRMSE(afterSteps: min(steps, privacy.horizon))
+            }
+            countNoise = (bound(days: 1), bound(days: 30))
+            noiseNote = "window-count noise s.d. ≤ \(Self.short(countNoise.day)) after 1 day, "
+                + "\(Self.short(countNoise.month)) after 30 days (\(privacy.mechanism.rawValue), series rho "
+                + "\(Self.short(engine.guarantee.seriesRho)))"
+        }
+        let overlap = (Double(config.window.size.milliseconds) / Double(config.window.step.milliseconds)).rounded(.up)
+        let runs = SpanShiftTest.runLengths(upTo: config.drift.maxWindows)
+        for attribute in config.sensitive.map(\.name) {
+            let groups = max(2, config.expectedGroups[attribute] ?? 2)
+            let perGroup = volume / Double(groups)
+            let pairs = groups * (groups - 1) * (config.drift.metrics.map(SpanShiftTest.componentCount).max() ?? 1)
+            let h = SpanShiftTest.threshold(falseAlarmRate: config.drift.falseAlarmRate, tests: runs.count * pairs)
+            func shift(windows: Int, noise: Double) -> Double {
+                let k = runs.last { $0 <= windows } ?? 1
+                return SpanShiftTest.detectableShift(
+                    eventsPerGroup: perGroup, windows: k, referenceWindows: config.baseline.referenceWindows,
+                    countNoise: noise, rate: 0.3, overlap: overlap, designShift: design, threshold: h)
+            }
+            let eventWindows = Int((Self.promisedGroupEvents / perGroup).rounded(.down))
+            func both(windows: Int) -> String {
+                guard windows >= 1 else { return "none" }
+                return "\(Self.short(shift(windows: windows, noise: countNoise.day))) after 1 day, "
+                    + "\(Self.short(shift(windows: windows, noise: countNoise.month))) after 30 days"
+            }
+            let inWindows = shift(windows: Self.promisedWindows, noise: countNoise.month)
+            statement.lines.append(
+                "  fairness    \(attribute): \(Self.short(perGroup)) events per group per window (\(groups) groups): "
+                    + "smallest shift detected at p90 within \(Self.promisedWindows) windows "
+                    + "\(both(windows: Self.promisedWindows)); within \(Int(Self.promisedGroupEvents)) events of the "
+                    + "group \(both(windows: eventWindows)) (H \(Self.short(h)), \(noiseNote))")
+            if inWindows > 0.2 {
+                statement.warnings.append(
+                    "fairness: with this privacy budget and expected_events_per_window, the smallest parity shift "
+                        + "detected within \(Self.promisedWindows) windows over \(attribute) after 30 days is "
+                        + "\(Self.short(inWindows)), over 0.2: raise the volume per window, the budget (rho), or accept "
+                        + "a longer delay")
+            }
+        }
+        return statement
+    }
+
+    static func short(_ value: Double) -> String {
+        guard value.isFinite else { return "none" }
+        return String(format: value < 10 ? "%.3g" : "%.0f", value)
     }
 }

@@ -64,9 +64,10 @@ public struct PrivateRelease: FairnessStage.Release {
         let value = current.value - state.lastValue
         // Var(a − b) ≤ (σa + σb)² whatever the correlation of the two prefix noises.
         let bound = current.standardDeviation + state.lastStandardDeviation
+        let deviations = NoisyCount.PrefixDeviations(start: state.lastStandardDeviation, end: current.standardDeviation)
         state.lastValue = current.value
         state.lastStandardDeviation = current.standardDeviation
         series[id] = state
-        return NoisyCount(value: value, noiseVariance: bound * bound)
+        return NoisyCount(value: value, noiseVariance: bound * bound, prefixDeviations: deviations)
     }
 }

@@ -71,9 +71,18 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
     public var feedback: FeedbackSpec?
     /// Groups with fewer (noisy) records in a window are reported as insufficient and not compared.
     public var minGroupSize: Double
+    /// The `min_group_size` guard reads noisy counts with their uncertainty: a group takes part only when its size is
+    /// at least `minGroupSize` at this one-sided error rate (count − z·noise s.d. ≥ min_group_size).
+    public var minGroupErrorRate: Double
+    /// The declared volume: events per window (all groups together), for the budget–power statement of
+    /// `steward validate --describe` (nil: not declared).
+    public var expectedEventsPerWindow: Double?
+    /// The declared number of groups per attribute name (for the same statement; default 2).
+    public var expectedGroups: [String: Int]
     public var baseline: BaselineSpec
     public var drift: DriftSpec
     public var fourFifths: FourFifthsSpec
+    public var parityLimits: ParityLimitsSpec
     public var alerts: AlertSpec
 
     public init(
@@ -81,8 +90,10 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         score: String? = nil, recordId: String? = nil, positive: String? = nil, window: WindowSpec = WindowSpec(),
         watermark: WatermarkSpec = WatermarkSpec(), allowedLateness: EventDuration = .seconds(0),
         latePolicy: LatePolicy = .drop, feedback: FeedbackSpec? = nil, minGroupSize: Double = 30,
+        minGroupErrorRate: Double = 0.05, expectedEventsPerWindow: Double? = nil, expectedGroups: [String: Int] = [:],
         baseline: BaselineSpec = BaselineSpec(), drift: DriftSpec = DriftSpec(),
-        fourFifths: FourFifthsSpec = FourFifthsSpec(), alerts: AlertSpec = AlertSpec()
+        fourFifths: FourFifthsSpec = FourFifthsSpec(), parityLimits: ParityLimitsSpec = ParityLimitsSpec(),
+        alerts: AlertSpec = AlertSpec()
     ) {
         self.mode = mode
         self.sensitive = sensitive
@@ -97,9 +108,13 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         self.latePolicy = latePolicy
         self.feedback = feedback
         self.minGroupSize = minGroupSize
+        self.minGroupErrorRate = minGroupErrorRate
+        self.expectedEventsPerWindow = expectedEventsPerWindow
+        self.expectedGroups = expectedGroups
         self.baseline = baseline
         self.drift = drift
         self.fourFifths = fourFifths
+        self.parityLimits = parityLimits
         self.alerts = alerts
     }
 
@@ -109,7 +124,11 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         case allowedLateness = "allowed_lateness"
         case latePolicy = "late_policy"
         case minGroupSize = "min_group_size"
+        case minGroupErrorRate = "min_group_error_rate"
+        case expectedEventsPerWindow = "expected_events_per_window"
+        case expectedGroups = "expected_groups"
         case fourFifths = "four_fifths"
+        case parityLimits = "parity_limits"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -128,15 +147,32 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
             latePolicy: try c.decodeIfPresent(LatePolicy.self, forKey: .latePolicy) ?? .drop,
             feedback: try c.decodeIfPresent(FeedbackSpec.self, forKey: .feedback),
             minGroupSize: try c.decodeIfPresent(Double.self, forKey: .minGroupSize) ?? 30,
+            minGroupErrorRate: try c.decodeIfPresent(Double.self, forKey: .minGroupErrorRate) ?? 0.05,
+            expectedEventsPerWindow: try c.decodeIfPresent(Double.self, forKey: .expectedEventsPerWindow),
+            expectedGroups: try c.decodeIfPresent([String: Int].self, forKey: .expectedGroups) ?? [:],
             baseline: try c.decodeIfPresent(BaselineSpec.self, forKey: .baseline) ?? BaselineSpec(),
             drift: try c.decodeIfPresent(DriftSpec.self, forKey: .drift) ?? DriftSpec(),
             fourFifths: try c.decodeIfPresent(FourFifthsSpec.self, forKey: .fourFifths) ?? FourFifthsSpec(),
+            parityLimits: try c.decodeIfPresent(ParityLimitsSpec.self, forKey: .parityLimits) ?? ParityLimitsSpec(),
             alerts: try c.decodeIfPresent(AlertSpec.self, forKey: .alerts) ?? AlertSpec())
         if sensitive.isEmpty {
             throw DecodingError.dataCorruptedError(
                 forKey: .sensitive, in: c, debugDescription: "list at least one sensitive attribute, e.g. [race]")
         }
         try window.validate(codingPath: c.codingPath + [CodingKeys.window as any CodingKey])
+        if !(minGroupErrorRate > 0 && minGroupErrorRate < 1) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .minGroupErrorRate, in: c, debugDescription: "min_group_error_rate must be in (0, 1), e.g. 0.05")
+        }
+        if let expectedEventsPerWindow, !(expectedEventsPerWindow > 0 && expectedEventsPerWindow.isFinite) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .expectedEventsPerWindow, in: c,
+                debugDescription: "expected_events_per_window must be a positive number of events, e.g. 400")
+        }
+        if let name = expectedGroups.first(where: { $0.value < 2 })?.key {
+            throw DecodingError.dataCorruptedError(
+                forKey: .expectedGroups, in: c, debugDescription: "expected_groups of '\(name)' must be at least 2")
+        }
     }
 }
 
@@ -279,6 +315,9 @@ public struct DriftSpec: Sendable, Hashable, Codable {
     public enum Test: String, Sendable, Hashable, Codable {
         case cusum
         case pageHinkley = "page_hinkley"
+        /// The likelihood-ratio test for `shift` over runs of windows whose counts are summed first
+        /// (`SpanShiftTest`): the DP noise of a run does not grow with its length.
+        case likelihoodRatio = "likelihood_ratio"
     }
 
     public var test: Test
@@ -291,21 +330,28 @@ public struct DriftSpec: Sendable, Hashable, Codable {
     /// The change of the metric to detect, in metric units (e.g. 0.1). When set, the test is the pairwise
     /// likelihood-ratio CUSUM (`ShiftTest`) and `reference` is not used; when nil, the standardized-gap test.
     public var shift: Double?
+    /// `likelihood_ratio`: the longest run of windows tested (runs of 1, 2, 3, 4, 6, 8, 12, … windows up to it).
+    public var maxWindows: Int
 
     public init(
         test: Test = .cusum, metrics: [FairnessMetric] = [.demographicParityDifference], falseAlarmRate: Double = 1e-6,
-        reference: Double = 1.0, shift: Double? = nil
+        reference: Double = 1.0, shift: Double? = nil, maxWindows: Int = 24
     ) {
         self.test = test
         self.metrics = metrics
         self.falseAlarmRate = falseAlarmRate
         self.reference = reference
         self.shift = shift
+        self.maxWindows = maxWindows
     }
+
+    /// The shift the likelihood-ratio tests are tuned to: the configured one, 0.1 for `likelihood_ratio` without it.
+    public var effectiveShift: Double? { shift ?? (test == .likelihoodRatio ? 0.1 : nil) }
 
     enum CodingKeys: String, CodingKey {
         case test, metrics, reference, shift
         case falseAlarmRate = "false_alarm_rate"
+        case maxWindows = "max_windows"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -315,6 +361,11 @@ public struct DriftSpec: Sendable, Hashable, Codable {
         falseAlarmRate = try c.decodeIfPresent(Double.self, forKey: .falseAlarmRate) ?? 1e-6
         reference = try c.decodeIfPresent(Double.self, forKey: .reference) ?? 1.0
         shift = try c.decodeIfPresent(Double.self, forKey: .shift)
+        maxWindows = try c.decodeIfPresent(Int.self, forKey: .maxWindows) ?? 24
+        if !(1...4096).contains(maxWindows) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .maxWindows, in: c, debugDescription: "max_windows must be 1 to 4096 windows, e.g. 24")
+        }
         if let shift, !(shift > 0 && shift.isFinite) {
             throw DecodingError.dataCorruptedError(
                 forKey: .shift, in: c, debugDescription: "shift must be a positive change of the metric, e.g. 0.1")
@@ -326,17 +377,29 @@ public struct DriftSpec: Sendable, Hashable, Codable {
     }
 }
 
-/// The four-fifths rule: a ratio metric under `threshold` fires an alert.
+/// The four-fifths rule: a ratio metric whose confidence interval lies under `threshold` fires an alert.
 public struct FourFifthsSpec: Sendable, Hashable, Codable {
     public var enabled: Bool
     public var threshold: Double
     /// Ratio metrics the rule applies to.
     public var metrics: [FairnessMetric]
+    /// The rule's error rate per window: the probability that it fires when the true metric is exactly at the
+    /// threshold (one-sided, spread over the group pairs).
+    public var errorRate: Double
 
-    public init(enabled: Bool = true, threshold: Double = 0.8, metrics: [FairnessMetric] = [.demographicParityRatio]) {
+    public init(
+        enabled: Bool = true, threshold: Double = 0.8, metrics: [FairnessMetric] = [.demographicParityRatio],
+        errorRate: Double = 1e-3
+    ) {
         self.enabled = enabled
         self.threshold = threshold
         self.metrics = metrics
+        self.errorRate = errorRate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, threshold, metrics
+        case errorRate = "error_rate"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -344,6 +407,59 @@ public struct FourFifthsSpec: Sendable, Hashable, Codable {
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? 0.8
         metrics = try c.decodeIfPresent([FairnessMetric].self, forKey: .metrics) ?? [.demographicParityRatio]
+        errorRate = try c.decodeIfPresent(Double.self, forKey: .errorRate) ?? 1e-3
+        if !(errorRate > 0 && errorRate < 0.5) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .errorRate, in: c, debugDescription: "error_rate must be in (0, 0.5), e.g. 0.001")
+        }
+    }
+}
+
+/// Parity-difference limits: a difference metric whose confidence interval lies above its limit fires an alert.
+public struct ParityLimitsSpec: Sendable, Hashable, Codable {
+    /// Limit per difference metric (e.g. `demographic_parity_difference: 0.2`).
+    public var limits: [FairnessMetric: Double]
+    /// Probability per window that a limit fires when the true metric is exactly at it (as for four-fifths).
+    public var errorRate: Double
+
+    public init(limits: [FairnessMetric: Double] = [:], errorRate: Double = 1e-3) {
+        self.limits = limits
+        self.errorRate = errorRate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case limits
+        case errorRate = "error_rate"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let named = try c.decodeIfPresent([String: Double].self, forKey: .limits) ?? [:]
+        var limits: [FairnessMetric: Double] = [:]
+        for (name, limit) in named {
+            guard let metric = FairnessMetric(rawValue: name), !metric.isRatio else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .limits, in: c,
+                    debugDescription: "'\(name)' is not a difference metric, e.g. demographic_parity_difference")
+            }
+            guard limit >= 0, limit.isFinite else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .limits, in: c, debugDescription: "the limit of \(name) must be a number ≥ 0, e.g. 0.2")
+            }
+            limits[metric] = limit
+        }
+        self.limits = limits
+        errorRate = try c.decodeIfPresent(Double.self, forKey: .errorRate) ?? 1e-3
+        if !(errorRate > 0 && errorRate < 0.5) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .errorRate, in: c, debugDescription: "error_rate must be in (0, 0.5), e.g. 0.001")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Dictionary(uniqueKeysWithValues: limits.map { ($0.key.rawValue, $0.value) }), forKey: .limits)
+        try c.encode(errorRate, forKey: .errorRate)
     }
 }
 

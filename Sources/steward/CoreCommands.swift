@@ -235,7 +235,11 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let topology = try Topology.load(yaml: String(decoding: data, as: UTF8.self), file: file)
                 try topology.validateEngines(file: file, readFile: readFileBytes)
-                if describe { printLine(topology.summary) }
+                let budget = topology.fairnessBudget()
+                if describe {
+                    printLine(([topology.summary] + (budget?.lines ?? [])).joined(separator: "\n"))
+                }
+                for warning in budget?.warnings ?? [] { printLine("\(file): warning: \(warning)") }
             } catch {
                 printLine(error.description)
                 failed = true

@@ -118,9 +118,11 @@ func driftAlertFiresOnAShiftAndResolvesWithHysteresis(shift: Double?) throws {
     #expect(resolved.first?.endsAt != nil)
 }
 
-@Test func fourFifthsRuleFiresUnderPointEightAndResolvesAboveTheMargin() throws {
+@Test func fourFifthsRuleFiresWhenItsIntervalLiesUnderPointEightAndResolvesAboveTheMargin() throws {
     var stream = Stream(resolveAfter: 1, targets: ["demographic_parity_difference": 0.5])
-    let fired = stream.run(windows: 3, a: 0.9, b: 0.5).filter { $0.rule == .fourFifths }
+    // 50 events per group and window: a ratio of 0.5 / 0.7 = 0.71 is not enough evidence, 0.2 / 0.95 is.
+    #expect(stream.run(windows: 3, a: 0.7, b: 0.5).filter { $0.rule == .fourFifths }.isEmpty)
+    let fired = stream.run(windows: 3, a: 0.95, b: 0.2).filter { $0.rule == .fourFifths }
     #expect(fired.count == 1 && fired[0].status == .firing && fired[0].threshold == 0.8)
     #expect(fired[0].dedupKey == "loans/fairness/four_fifths/g/demographic_parity_ratio")
     let resolved = stream.run(windows: 3, a: 1, b: 1).filter { $0.rule == .fourFifths }

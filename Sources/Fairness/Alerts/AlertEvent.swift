@@ -6,8 +6,46 @@ public struct AlertEvent: Sendable, Hashable, Codable {
     public enum Rule: String, Sendable, Hashable, Codable {
         /// The sequential drift test on the gap to the baseline.
         case drift
-        /// A ratio metric under the four-fifths threshold.
+        /// A ratio metric whose confidence interval lies under the four-fifths threshold.
         case fourFifths = "four_fifths"
+        /// A difference metric whose confidence interval lies above its configured limit.
+        case parityLimit = "parity_limit"
+    }
+
+    /// The estimate an alert rests on, with its confidence interval: for a threshold rule the pair of groups whose
+    /// interval lies beyond the threshold; for the likelihood-ratio drift test the pair and run of windows with the
+    /// largest statistic.
+    public struct Interval: Sendable, Hashable, Codable {
+        public var value: Double
+        public var low: Double
+        public var high: Double
+        /// One-sided error rate of each bound (the interval is `value ∓ z·stderr` with `Φ̄(z) = error_rate`).
+        public var errorRate: Double
+        /// The two groups compared (first minus second for a difference, second over first for a ratio).
+        public var groups: [String]
+        /// Windows the estimate is computed over (1 for a threshold rule).
+        public var windows: Int
+        /// The pair's baseline (drift) or the rule's threshold.
+        public var reference: Double?
+
+        public init(
+            value: Double, standardError: Double, errorRate: Double, groups: [String], windows: Int,
+            reference: Double?
+        ) {
+            let z = SpanShiftTest.upperNormalQuantile(errorRate)
+            self.value = value
+            low = value - z * standardError
+            high = value + z * standardError
+            self.errorRate = errorRate
+            self.groups = groups
+            self.windows = windows
+            self.reference = reference
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case value, low, high, groups, windows, reference
+            case errorRate = "error_rate"
+        }
     }
 
     public var status: Status
@@ -37,9 +75,15 @@ public struct AlertEvent: Sendable, Hashable, Codable {
     public var endsAt: Int64?
     /// `private` (from DP noisy counts) or `raw` (exact counts, trusted internal use).
     public var mode: FairnessConfig.Mode
+    /// The group the alert is about: the disadvantaged group of a threshold rule, the group whose rate moved for
+    /// drift.
+    public var group: String? = nil
+    /// The estimate behind the alert with its confidence interval.
+    public var interval: Interval? = nil
 
     enum CodingKeys: String, CodingKey {
         case status, rule, pipeline, metric, attribute, severity, summary, window, value, baseline, threshold, mode
+        case group, interval
         case dedupKey = "dedup_key"
         case runbookURL = "runbook_url"
         case standardError = "stderr"

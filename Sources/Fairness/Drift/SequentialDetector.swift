@@ -21,12 +21,12 @@ public struct SequentialDetector: Sendable, Hashable, Codable {
     }
 
     /// The current statistic (compared with `threshold`).
-    public var statistic: Double { test == .cusum ? cusum : cumulative - minimum }
+    public var statistic: Double { test == .pageHinkley ? cumulative - minimum : cusum }
 
     /// Feeds one standardized gap; true when the detector alarms (it then restarts).
     public mutating func update(_ z: Double) -> Bool {
         switch test {
-        case .cusum:
+        case .cusum, .likelihoodRatio:
             cusum = max(0, cusum + z - reference)
         case .pageHinkley:
             cumulative += z - reference

@@ -45,11 +45,15 @@ public struct MetricOptions: Sendable, Hashable {
     public var fairlearnZeroDivision: Bool
     /// Clamp noisy rates to [0, 1].
     public var clampRates: Bool
+    /// The minimum group size is checked against the noisy count's lower bound `count − z·noise s.d.` with this `z`
+    /// (0: the point value).
+    public var minGroupSizeZ: Double
 
     public init(
         minGroupSize: Double = 0, minDenominator: Double = 0, fairlearnZeroDivision: Bool = false,
-        clampRates: Bool = true
+        clampRates: Bool = true, minGroupSizeZ: Double = 0
     ) {
+        self.minGroupSizeZ = minGroupSizeZ
         self.minGroupSize = minGroupSize
         self.minDenominator = minDenominator
         self.fairlearnZeroDivision = fairlearnZeroDivision
@@ -64,7 +68,8 @@ extension GroupMetrics {
     /// Metrics of one group from its released counts.
     public init(counts: NoisyGroupCounts, hasLabels: Bool, hasScores: Bool, options: MetricOptions) {
         let total = counts[.total]
-        let sufficient = total.value >= max(options.minGroupSize, Double.leastNonzeroMagnitude)
+        let lowerBound = total.value - options.minGroupSizeZ * total.noiseVariance.squareRoot()
+        let sufficient = lowerBound >= max(options.minGroupSize, Double.leastNonzeroMagnitude)
         func rate(_ numerator: CountField, _ denominator: CountField) -> MetricValue {
             guard sufficient else { return .insufficient(.belowMinimumGroupSize) }
             let d = counts[denominator]

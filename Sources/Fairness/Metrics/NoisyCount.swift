@@ -5,18 +5,39 @@
 public struct NoisyCount: Sendable, Hashable, Codable {
     public var value: Double
     public var noiseVariance: Double
+    /// When the window's count is the difference of two noisy prefix sums (continual release): the standard
+    /// deviations of the noise of the earlier prefix (`start`) and of the later one (`end`). The count of a run of
+    /// consecutive windows is then the difference of its outer prefixes, whose noise has a standard deviation of at
+    /// most `start` of the first window + `end` of the last, however many windows the run spans. Nil when the
+    /// windows' noises are independent (test-only noise): a run's noise variance is then the sum of its windows'.
+    public var prefixDeviations: PrefixDeviations?
 
-    public init(value: Double, noiseVariance: Double) {
+    /// The noise standard deviations of the two prefix sums a window's count is the difference of.
+    public struct PrefixDeviations: Sendable, Hashable, Codable {
+        public var start: Double
+        public var end: Double
+
+        public init(start: Double, end: Double) {
+            self.start = start
+            self.end = end
+        }
+    }
+
+    public init(value: Double, noiseVariance: Double, prefixDeviations: PrefixDeviations? = nil) {
         self.value = value
         self.noiseVariance = noiseVariance
+        self.prefixDeviations = prefixDeviations
     }
 
     /// An exact count with no noise (raw mode).
-    public static func exact(_ count: Double) -> NoisyCount { NoisyCount(value: count, noiseVariance: 0) }
+    public static func exact(_ count: Double) -> NoisyCount {
+        NoisyCount(value: count, noiseVariance: 0, prefixDeviations: PrefixDeviations(start: 0, end: 0))
+    }
 
     enum CodingKeys: String, CodingKey {
         case value
         case noiseVariance = "noise_variance"
+        case prefixDeviations = "prefix_deviations"
     }
 }
 

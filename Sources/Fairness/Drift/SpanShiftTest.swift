@@ -1,0 +1,349 @@
+import Foundation
+
+/// The likelihood-ratio test for a shift of a disparity metric by a configured amount, computed over runs of
+/// consecutive windows whose counts are added up before any rate is taken (`drift.test: likelihood_ratio`).
+///
+/// A window's released count is the difference of two noisy prefix sums (`NoisyCount.prefixDeviations`), so the
+/// count of a run of k windows is the difference of the run's outer prefixes: its DP noise does not grow with k,
+/// while the per-window test (`ShiftTest`) adds up k windows' noise variances. For every run length k of a
+/// geometric grid up to `maxWindows` ending at the current window, every ordered pair of groups has an estimate
+/// `X` (rates of the run's summed counts: `r_i − r_j` for a difference metric, `r_j / r_i` for a ratio) with variance
+/// `V = Var X + Var b` (sampling, the run's DP noise, the baseline's error). With the pair's baseline `b`, the
+/// metric's baseline `B` (worst pair baseline, or the target) and alarm level `L = B ± shift`, `d = L − b`, the log
+/// likelihood ratio of "the pair is at `L`" against "the pair is at `b`" over the run is `(d / V)(X − b − d / 2)`.
+/// The largest over runs and pairs is the statistic; the test alarms when it exceeds `H = z² / 2`, with `z` the
+/// normal quantile of `falseAlarmRate / (runs × pairs)`: under no change each (run, pair) exceeds `H` with
+/// probability at most `Φ̄(√(2H))` whatever its variance (the worst case of `Φ̄(H/δ + δ/2)` over `δ = |d|/√V`), so
+/// a window alarms with probability at most `falseAlarmRate` (union bound; runs overlap, so it is lower).
+public struct SpanShiftTest: Sendable, Hashable, Codable {
+    public let metric: FairnessMetric
+    public let shift: Double
+    public let falseAlarmRate: Double
+    public let target: Double?
+    public let referenceWindows: Int
+    public let maxWindows: Int
+    /// How many windows each event is counted in (hopping windows: size / advance); multiplies sampling variances.
+    public let overlap: Double
+    public let minGroupSize: Double
+    /// One-sided normal quantile used for the `min_group_size` guard on noisy counts.
+    public let minGroupZ: Double
+    private var learned = 0
+    private var reference: [String: GroupRun] = [:]
+    /// The latest windows since the last restart, oldest first (at most `maxWindows`).
+    private var recent: [[String: GroupRun]] = []
+    private var baselines: [String: Estimate] = [:]
+    private var levelValue: Double?
+    private var lastStatistic = 0.0
+
+    /// What an alarm or a window says about the worst (run, pair).
+    public struct Finding: Sendable, Hashable {
+        /// The pair's groups: the first one's rate rose relative to the second's (a difference), or the first
+        /// one's fell relative to the second's (a ratio).
+        public var groups: (String, String)
+        /// The group whose own rate moved more from its baseline rate.
+        public var movedGroup: String
+        public var component: String
+        /// Windows in the run.
+        public var windows: Int
+        public var estimate: Estimate
+        public var baseline: Double
+        public var statistic: Double
+
+        public static func == (lhs: Finding, rhs: Finding) -> Bool {
+            lhs.groups == rhs.groups && lhs.movedGroup == rhs.movedGroup && lhs.component == rhs.component
+                && lhs.windows == rhs.windows && lhs.estimate == rhs.estimate && lhs.baseline == rhs.baseline
+                && lhs.statistic == rhs.statistic
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(groups.0)
+            hasher.combine(groups.1)
+            hasher.combine(windows)
+        }
+    }
+
+    public init(
+        metric: FairnessMetric, shift: Double, falseAlarmRate: Double, target: Double?, referenceWindows: Int,
+        maxWindows: Int, overlap: Double = 1, minGroupSize: Double = 0, minGroupZ: Double = 0
+    ) {
+        self.metric = metric
+        self.shift = shift
+        self.falseAlarmRate = falseAlarmRate
+        self.target = target
+        self.referenceWindows = max(1, referenceWindows)
+        self.maxWindows = max(1, maxWindows)
+        self.overlap = max(1, overlap)
+        self.minGroupSize = minGroupSize
+        self.minGroupZ = minGroupZ
+        levelValue = target
+    }
+
+    public var isReady: Bool { target != nil || learned >= referenceWindows }
+
+    /// The metric's baseline `B` (NaN while it is being learned).
+    public var level: Double { levelValue ?? .nan }
+
+    /// The largest log-likelihood ratio of the last window evaluated.
+    public var statistic: Double { lastStatistic }
+
+    /// Pairs watched (fixed at the end of the reference period; with a target, the pairs of the window).
+    public var watchedPairs: Int { baselines.count }
+
+    /// The run lengths tested: 1, 2, 3, 4, 6, 8, 12, 16, 24, … up to `maxWindows` (included).
+    public static func runLengths(upTo maxWindows: Int) -> [Int] {
+        var lengths: [Int] = []
+        var power = 1
+        while power <= maxWindows {
+            for k in [power, power * 3 / 2] where k >= 1 && k <= maxWindows && !lengths.contains(k) {
+                lengths.append(k)
+            }
+            power *= 2
+        }
+        if lengths.last != maxWindows { lengths.append(maxWindows) }
+        return lengths
+    }
+
+    /// The alarm threshold `H` for `pairs` watched pairs.
+    public func threshold(pairs: Int) -> Double {
+        Self.threshold(falseAlarmRate: falseAlarmRate, tests: Self.runLengths(upTo: maxWindows).count * max(1, pairs))
+    }
+
+    public var threshold: Double { isReady ? threshold(pairs: max(1, watchedPairs)) : .infinity }
+
+    /// `z² / 2` with `Φ̄(z) = falseAlarmRate / tests`.
+    public static func threshold(falseAlarmRate: Double, tests: Int) -> Double {
+        let z = upperNormalQuantile(falseAlarmRate / Double(max(1, tests)))
+        return z * z / 2
+    }
+
+    /// `z` with `Φ̄(z) = p` (bisection on `erfc`), for `p` in (0, 0.5].
+    public static func upperNormalQuantile(_ p: Double) -> Double {
+        guard p < 0.5 else { return 0 }
+        var low = 0.0
+        var high = 40.0
+        for _ in 0..<200 {
+            let middle = (low + high) / 2
+            if 0.5 * erfc(middle / 2.0.squareRoot()) > p { low = middle } else { high = middle }
+        }
+        return high
+    }
+
+    /// Adds a reference window's counts (per group key); once `referenceWindows` windows are in, fixes the pairs'
+    /// baselines and the metric's baseline.
+    public mutating func learn(_ counts: [String: NoisyGroupCounts]) {
+        guard !isReady else { return }
+        for (key, group) in counts {
+            if reference[key] == nil {
+                reference[key] = GroupRun(group)
+            } else {
+                reference[key]!.append(GroupRun(group))
+            }
+        }
+        learned += 1
+        guard isReady else { return }
+        baselines = pairs(of: reference)
+        let values = baselines.values.map(\.value)
+        levelValue = metric.isRatio ? values.min() : values.max()
+    }
+
+    /// Evaluates a window while not firing: adds it to the recent runs and returns the worst (run, pair) with its
+    /// statistic, or nil when no pair has a value. The caller compares `statistic` with `threshold`.
+    public mutating func evaluate(_ counts: [String: NoisyGroupCounts]) -> Finding? {
+        push(counts)
+        if target != nil {
+            for (key, _) in pairs(of: runs(length: 1)) where baselines[key] == nil {
+                baselines[key] = Estimate(value: target!)
+            }
+        }
+        var worst: Finding?
+        for length in Self.runLengths(upTo: maxWindows) where length <= recent.count {
+            let groups = runs(length: length)
+            for (key, estimate) in pairs(of: groups) {
+                guard let baseline = baselines[key] else { continue }
+                let (variance, d) = (estimate.variance + baseline.variance, alarmLevel - baseline.value)
+                guard variance > 0, variance.isFinite, d != 0 else { continue }
+                let llr = d / variance * (estimate.value - baseline.value - d / 2)
+                if worst == nil || llr > worst!.statistic {
+                    worst = finding(key: key, value: estimate, baseline: baseline.value, windows: length, statistic: llr)
+                }
+            }
+        }
+        lastStatistic = max(0, worst?.statistic ?? 0)
+        return worst
+    }
+
+    /// Whether the latest `windows` windows (added with `push` while firing) put every pair nearer its baseline than
+    /// its alarm level: the log-likelihood ratio of that run is ≤ 0 for every pair.
+    public func isClear(windows: Int) -> Bool {
+        let length = min(max(1, windows), recent.count)
+        guard length > 0 else { return false }
+        for (key, estimate) in pairs(of: runs(length: length)) {
+            guard let baseline = baselines[key] else { continue }
+            let d = alarmLevel - baseline.value
+            if d * (estimate.value - baseline.value - d / 2) > 0 { return false }
+        }
+        return true
+    }
+
+    /// Adds a window to the recent runs (while firing, for `isClear`).
+    public mutating func push(_ counts: [String: NoisyGroupCounts]) {
+        recent.append(counts.mapValues { GroupRun($0) })
+        if recent.count > maxWindows { recent.removeFirst(recent.count - maxWindows) }
+    }
+
+    /// Forgets the recent windows (after an alarm and after a resolve), so runs start afresh.
+    public mutating func restart() {
+        recent.removeAll()
+        lastStatistic = 0
+    }
+
+    var alarmLevel: Double { metric.isRatio ? level - shift : level + shift }
+
+    private func finding(key: String, value: Estimate, baseline: Double, windows: Int, statistic: Double) -> Finding {
+        let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+        let (component, first, second) = (parts[0], parts[1], parts[2])
+        // The group whose own rate moved more from its reference-period rate (standardized).
+        var moved = metric.isRatio ? second : first
+        if let rate = Self.components(metric).first(where: { $0.name == component }) {
+            let current = runs(length: windows)
+            func change(_ group: String) -> Double? {
+                guard let now = current[group].flatMap({ estimate(of: $0, rate) }),
+                    let then = reference[group].flatMap({ estimate(of: $0, rate) })
+                else { return nil }
+                let variance = now.variance + then.variance
+                return variance > 0 ? abs(now.value - then.value) / variance.squareRoot() : nil
+            }
+            if let a = change(first), let b = change(second) { moved = a >= b ? first : second }
+        }
+        return Finding(
+            groups: (first, second), movedGroup: moved, component: component, windows: windows, estimate: value,
+            baseline: baseline, statistic: statistic)
+    }
+
+    /// The latest `length` windows' counts added up, per group.
+    private func runs(length: Int) -> [String: GroupRun] {
+        var total: [String: GroupRun] = [:]
+        for window in recent.suffix(length) {
+            for (key, run) in window {
+                if total[key] == nil { total[key] = run } else { total[key]!.append(run) }
+            }
+        }
+        return total
+    }
+
+    typealias Component = (name: String, numerator: CountField, denominator: CountField)
+
+    /// How many rates a metric compares (equalized odds: TPR and FPR).
+    public static func componentCount(_ metric: FairnessMetric) -> Int { components(metric).count }
+
+    static func components(_ metric: FairnessMetric) -> [Component] {
+        switch metric {
+        case .demographicParityDifference, .demographicParityRatio:
+            [("selection_rate", .predictedPositive, .total)]
+        case .equalOpportunityDifference, .equalOpportunityRatio:
+            [("true_positive_rate", .truePositive, .labelPositive)]
+        case .equalizedOddsDifference, .equalizedOddsRatio:
+            [("true_positive_rate", .truePositive, .labelPositive), ("false_positive_rate", .falsePositive, .labelNegative)]
+        }
+    }
+
+    /// A group's rate over a run, or nil when the group is too small (its noisy size is under `minGroupSize` at the
+    /// guard's confidence) or the denominator is under a quarter of that.
+    private func estimate(of run: GroupRun, _ component: Component) -> Estimate? {
+        let total = run[.total]
+        guard total.value - minGroupZ * total.noiseVariance.squareRoot() >= max(minGroupSize, .leastNonzeroMagnitude)
+        else { return nil }
+        let numerator = run[component.numerator]
+        let denominator = run[component.denominator]
+        guard denominator.value >= max(1, minGroupSize / 4) else { return nil }
+        let p = min(1, max(0, numerator.value / denominator.value))
+        let sampling = overlap * p * (1 - p) / denominator.value
+        let noise =
+            (numerator.noiseVariance + p * p * denominator.noiseVariance) / (denominator.value * denominator.value)
+        return Estimate(value: p, samplingVariance: sampling, noiseVariance: noise)
+    }
+
+    /// Every ordered pair's value over the groups' runs.
+    private func pairs(of groups: [String: GroupRun]) -> [String: Estimate] {
+        var values: [String: Estimate] = [:]
+        let keys = groups.keys.sorted()
+        for component in Self.components(metric) {
+            let rates = keys.compactMap { key in groups[key].flatMap { estimate(of: $0, component) }.map { (key, $0) } }
+            for first in rates {
+                for second in rates where second.0 != first.0 {
+                    let estimate =
+                        metric.isRatio ? Estimate.ratio(second.1, first.1) : Estimate.difference(first.1, second.1)
+                    guard estimate.value.isFinite, estimate.variance.isFinite else { continue }
+                    values[component.name + "\u{1F}" + first.0 + "\u{1F}" + second.0] = estimate
+                }
+            }
+        }
+        return values
+    }
+}
+
+/// The counts of one group over a run of consecutive windows.
+struct GroupRun: Sendable, Hashable, Codable {
+    struct Count: Sendable, Hashable, Codable {
+        var value: Double
+        /// Sum of the windows' noise variances (the run's variance when the windows' noises are independent).
+        var varianceSum: Double
+        /// The noise standard deviations of the run's first and last prefix sums, when every window has them.
+        var start: Double?
+        var end: Double?
+
+        init(_ count: NoisyCount) {
+            value = count.value
+            varianceSum = count.noiseVariance
+            start = count.prefixDeviations?.start
+            end = count.prefixDeviations?.end
+        }
+
+        mutating func append(_ later: Count) {
+            value += later.value
+            varianceSum += later.varianceSum
+            if start != nil, let end = later.end { self.end = end } else { (start, end) = (nil, nil) }
+        }
+
+        /// The run's noise variance: the difference of its outer prefixes (`(start + end)²`, whatever their
+        /// correlation), or the sum of the windows' variances when that is smaller or the prefixes are unknown.
+        var noiseVariance: Double {
+            guard let start, let end else { return varianceSum }
+            return min(varianceSum, (start + end) * (start + end))
+        }
+    }
+
+    var counts: [Count]
+
+    init(_ group: NoisyGroupCounts) { counts = group.values.map(Count.init) }
+
+    subscript(field: CountField) -> Count { counts[field.index] }
+
+    mutating func append(_ later: GroupRun) {
+        for index in counts.indices { counts[index].append(later.counts[index]) }
+    }
+}
+
+extension SpanShiftTest {
+    /// The budget–power statement: the smallest rise of one group's rate that a run of `windows` windows detects
+    /// with probability `power`, at a declared volume.
+    ///
+    /// Two groups of `eventsPerGroup` events per window with rate `rate`; each window count has DP noise of standard
+    /// deviation at most `countNoise` (a difference of two prefix sums: twice the prefix noise), and so does a run's
+    /// count. A pair's estimate over `k` windows has variance `2·[W·p(1−p)/(k·n) + σ²(1+p²)/(k·n)²]` (`W`:
+    /// `overlap`), its baseline over the reference period the same with `R` windows; the run alarms when the
+    /// estimate exceeds the baseline by `H·V/d + d/2` (`d`: the design shift), so a shift `Δ` is detected with
+    /// probability `power` once `Δ ≥ H·V/d + d/2 + z_power·√V`.
+    public static func detectableShift(
+        eventsPerGroup n: Double, windows k: Int, referenceWindows r: Int, countNoise sigma: Double, rate p: Double,
+        overlap: Double, designShift d: Double, threshold h: Double, power: Double = 0.9
+    ) -> Double {
+        func rateVariance(_ windows: Int) -> Double {
+            let events = Double(windows) * n
+            return max(1, overlap) * p * (1 - p) / events + sigma * sigma * (1 + p * p) / (events * events)
+        }
+        let variance = 2 * rateVariance(k) + 2 * rateVariance(r)
+        let z = upperNormalQuantile(1 - power)
+        return h * variance / d + d / 2 + z * variance.squareRoot()
+    }
+}
