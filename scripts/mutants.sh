@@ -57,7 +57,9 @@ wanted() {
 }
 
 echo "copying the working tree to $src"
-rsync -a --delete --exclude '.build*' --exclude '.git' --exclude '.venv' --exclude '__pycache__' "$repo/" "$src/"
+# Tracked and untracked-but-not-ignored files, with their times kept (tar), so that a later run
+# rebuilds only what changed since.
+git ls-files -z --cached --others --exclude-standard | grep -zv '^\.venv$' | tar -cf - --null -T - | tar -xf - -C "$src"
 cd "$src"
 echo "baseline build (the first run builds everything)"
 swift build --build-tests --scratch-path "$build" >"$work/baseline.log" 2>&1 || {
