@@ -14,7 +14,8 @@
 #
 # A mutation whose source text is not found exactly once is reported as MISSING and makes the run
 # fail: after a merge changes that code, the list must be updated, not silently skipped. A mutant
-# that no longer compiles is reported as BUILD-ERROR (not killed) and also fails the run.
+# that no longer compiles is reported as BUILD-ERROR (not killed) and also fails the run. A test run
+# longer than $MUTANTS_TEST_TIMEOUT seconds (default 900) counts as failed, so as killed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -25,7 +26,7 @@ mkdir -p "$src" "$build"
 
 # id|file|test filter|original text|mutated text   (\n in the texts stands for a newline)
 mutants=$(cat <<'EOF'
-R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            guard committed else {\n                processor = before\n|            guard committed else {\n
+R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            guard committed else {\n                processor = before\n|            guard committed else {\n                _ = before\n
 R2|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            try producer.beginTransaction()\n            for output in outputs {|            try producer.beginTransaction()\n            for output in outputs.reversed() {
 R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
 L1|Sources/Pipeline/Processing/Processor.swift|PipelineTests|            counters.deadLettered += 1|            counters.deadLettered += 0
@@ -69,7 +70,9 @@ swift build --build-tests --scratch-path "$build" >"$work/baseline.log" 2>&1 || 
 }
 
 # Every filter must pass on the unmutated copy, or a "killed" would mean nothing.
-filters=$(while IFS='|' read -r id _ filter _; do [[ -n $id ]] && wanted "$id" && echo "$filter"; done <<<"$mutants" | sort -u)
+filters=$(while IFS='|' read -r id _ filter _; do
+    if [[ -n $id ]] && wanted "$id"; then echo "$filter"; fi
+done <<<"$mutants" | sort -u)
 for filter in $filters; do
     if ! swift test --skip-build --scratch-path "$build" --filter "$filter" >"$work/baseline-$filter.log" 2>&1; then
         tail -30 "$work/baseline-$filter.log"
@@ -106,7 +109,8 @@ while IFS='|' read -r id file filter old new; do
     if ! swift build --build-tests --scratch-path "$build" >"$log" 2>&1; then
         echo "BUILD-ERROR  $id  $file (see $log)"
         broken+=("$id(build)")
-    elif swift test --skip-build --scratch-path "$build" --filter "$filter" >>"$log" 2>&1; then
+    elif timeout "${MUTANTS_TEST_TIMEOUT:-900}" swift test --skip-build --scratch-path "$build" --filter "$filter" \
+        >>"$log" 2>&1; then
         echo "SURVIVED     $id  $file  ($filter passed; see $log)"
         survived+=("$id")
     else
