@@ -72,16 +72,31 @@ public final class KafkaPipeline: Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let progress = Mutex(Processor.Counters())
+    /// Faults to inject, for tests only: internal, so only `@testable` test code can set it (release
+    /// builds are not testable); nil in production, where it costs one nil check per transaction.
+    let faults: FaultInjection?
+
+    /// Test-only fault injection into the exactly-once path.
+    struct FaultInjection: Sendable {
+        /// Called with a transaction's outputs just before `commit_transaction`; an error it throws
+        /// is treated as that call's own failure (abort, rewind, restore the processor, re-read).
+        var beforeCommitTransaction: @Sendable ([OutputMessage]) throws(KafkaError) -> Void
+    }
 
     public convenience init(topology: Topology, options: Options, logger: Logger) {
         self.init(processor: Processor(topology: topology), options: options, logger: logger)
     }
 
-    public init(processor: Processor, options: Options, logger: Logger) {
+    public convenience init(processor: Processor, options: Options, logger: Logger) {
+        self.init(processor: processor, options: options, logger: logger, faults: nil)
+    }
+
+    init(processor: Processor, options: Options, logger: Logger, faults: FaultInjection?) {
         self.topology = processor.topology
         self.initialProcessor = processor
         self.options = options
         self.logger = logger
+        self.faults = faults
     }
 
     public func requestStop() {
@@ -223,6 +238,7 @@ public final class KafkaPipeline: Sendable {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
             try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
+            if let faults { try faults.beforeCommitTransaction(outputs) }
             try producer.commitTransaction()
             // Also store the offsets with a plain commit: equal to what the transaction stored on
             // a real broker, and what keeps restarts correct on brokers that do not persist

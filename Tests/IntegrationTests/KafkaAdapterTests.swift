@@ -31,6 +31,11 @@ func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thr
     }
 }
 
+/// `RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART`.
+let unknownTopicOrPartition: Int32 = 3
+
+/// Reads `topics` from the beginning until `expected` messages have come or `timeout` has passed.
+/// Any consumer error other than a topic that does not exist yet fails the read.
 func readAll(topics: [String], expected: Int, bootstrap: String, timeout: Duration = .seconds(30)) throws -> [ConsumedMessage] {
     let consumer = try KafkaConsumer.make(
         configuration: KafkaConfiguration(
@@ -41,7 +46,12 @@ func readAll(topics: [String], expected: Int, bootstrap: String, timeout: Durati
     var messages: [ConsumedMessage] = []
     let deadline = ContinuousClock.now + timeout
     while messages.count < expected, ContinuousClock.now < deadline {
-        if let message = try? consumer.poll(timeoutMilliseconds: 200) { messages.append(message) }
+        do {
+            if let message = try consumer.poll(timeoutMilliseconds: 200) { messages.append(message) }
+        } catch {
+            // A subscribed topic nobody has written to yet appears with its first message.
+            guard error.kafkaCode == unknownTopicOrPartition else { throw error }
+        }
     }
     return messages
 }

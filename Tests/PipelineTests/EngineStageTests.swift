@@ -82,8 +82,22 @@ func events(_ messages: [OutputMessage]?) throws -> [[String: Any]] {
         let window = aggregates[0]["data"] as! [String: Any]
         #expect(window["mode"] as? String == "raw")
         let group = (window["attributes"] as! [String: Any])["group"] as! [String: Any]
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: group, options: [.sortedKeys]), as: UTF8.self)
-        #expect(text.contains("demographic_parity_difference"))
+        // Selection rates a 3/4, b 1/4; true positive rates a 2/2, b 1/3; false positive rates a 1/2, b 0/1.
+        func metric(_ name: String) -> (value: Double?, min: String?, max: String?) {
+            let entry = group[name] as? [String: Any]
+            let value = (entry?["metric"] as? [String: Any])?["value"] as? Double
+            return (value, entry?["min_group"] as? String, entry?["max_group"] as? String)
+        }
+        func close(_ value: Double?, _ expected: Double) -> Bool { value.map { abs($0 - expected) < 1e-12 } ?? false }
+        let difference = metric("demographic_parity_difference")
+        #expect(close(difference.value, 0.5) && difference.min == "b" && difference.max == "a")
+        #expect(close(metric("demographic_parity_ratio").value, 1.0 / 3.0))
+        #expect(close(metric("equalized_odds_difference").value, 2.0 / 3.0))
+        #expect((group["equalized_odds_difference"] as? [String: Any])?["component"] as? String == "true_positive_rate")
+        let byGroup = group["by_group"] as? [String: Any]
+        let rateA = ((byGroup?["a"] as? [String: Any])?["selection_rate"] as? [String: Any])?["value"] as? Double
+        let rateB = ((byGroup?["b"] as? [String: Any])?["selection_rate"] as? [String: Any])?["value"] as? Double
+        #expect(close(rateA, 0.75) && close(rateB, 0.25))
         // Replaying twice gives the same bytes.
         let again = Replay.run(processor: processor, input: Array(lines.joined(separator: "\n").utf8))
         #expect(again.outputs == result.outputs)

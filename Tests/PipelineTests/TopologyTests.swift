@@ -46,11 +46,10 @@ import Testing
 
     @Test func invalidYAMLIsReportedAtItsPosition() {
         #expect(throws: TopologyErrors.self) { try Topology.load(yaml: "name: [unclosed\n", file: "x.yaml") }
-        do {
-            _ = try Topology.load(yaml: "name: a\ninput:\n  topic: t\n   bad: indentation\n", file: "x.yaml")
-        } catch {
-            #expect(error.issues.first?.description.hasPrefix("x.yaml:4:") == true)
+        let error = #expect(throws: TopologyErrors.self) {
+            try Topology.load(yaml: "name: a\ninput:\n  topic: t\n   bad: indentation\n", file: "x.yaml")
         }
+        #expect(error?.issues.first?.description.hasPrefix("x.yaml:4:") == true)
     }
 }
 

@@ -26,6 +26,9 @@ import Testing
                 rho: 0.1, unit: .user, userField: "uid", caps: .init(perWindow: 5, perSeries: 2, perUser: 8)))
         #expect(abs(user.rho - 0.4) < 1e-12)
         #expect(user.epsilon == Accountant.epsilon(rho: 0.4, delta: 1e-6))
+        // What `steward privacy simulate` reports for several series: the sum of their ρ.
+        #expect(Accountant.compose([0.25, 0.25, 0.5]) == 1.0)
+        #expect(abs(Accountant.compose(Array(repeating: 0.1, count: 4)) - 0.4) < 1e-12)
     }
 
     @Test func userLevelSensitivityScalesTheNoise() throws {

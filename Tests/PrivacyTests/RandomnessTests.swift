@@ -99,13 +99,11 @@ import Testing
         let hex = String(repeating: "ab", count: 32)
         let key = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": hex], readFile: readFile)
         #expect(!"\(key)".contains("ab"))
-        do {
-            _ = try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "0123456789"], readFile: readFile)
-        } catch {
-            #expect(!error.message.contains("0123456789"))
+        let error = #expect(throws: PrivacyError.self) {
+            try NoiseKey.load(environment: ["STEWARD_NOISE_KEY": "0123456789"], readFile: readFile)
         }
-        let missing = try? NoiseKey.load(environment: ["STEWARD_NOISE_KEY_FILE": "/nonexistent/key"], readFile: readFile)
-        #expect(missing == nil)
+        #expect(error.map { !$0.message.contains("0123456789") } == true)
+        #expect(throws: PrivacyError.self) { try NoiseKey.load(environment: ["STEWARD_NOISE_KEY_FILE": "/nonexistent/key"], readFile: readFile) }
     }
 }
 

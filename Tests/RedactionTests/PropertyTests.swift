@@ -125,10 +125,16 @@ struct Gen {
         let reject = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
         var g = Gen(s: 99)
         var rejected = 0
+        var validWithEntities = 0
         for _ in 0..<500 {
             let b = g.bytes()
             let out = try replace.redact(utf8: b)
-            #expect(String(decoding: Array(out.utf8), as: UTF8.self) == out)
+            // `replace` turns each ill-formed sequence into U+FFFD (as Swift's decoder does, by maximal
+            // subparts) and then redacts the text; the validator agrees with that decoder on what is
+            // ill-formed (the generated text itself has no U+FFFD).
+            let decoded = String(decoding: b, as: UTF8.self)
+            #expect(out == replace.redact(text: decoded))
+            #expect(decoded.unicodeScalars.contains("\u{FFFD}") == (UTF8Validation.firstInvalidOffset(b) != nil))
             do {
                 _ = try reject.redact(utf8: b)
                 #expect(UTF8Validation.firstInvalidOffset(b) == nil)
@@ -136,10 +142,21 @@ struct Gen {
                 rejected += 1
                 if case .invalidUTF8 = e {} else { Issue.record("unexpected error") }
             }
-            // The scanner itself must survive raw ill-formed bytes too.
-            _ = b.withUnsafeBufferPointer { replace.entities(utf8: $0) }
+            // The scanner itself must survive raw ill-formed bytes too, and report spans inside the
+            // input, in order and disjoint; on well-formed bytes it finds what it finds in the String.
+            let raw = b.withUnsafeBufferPointer { replace.entities(utf8: $0) }
+            var previousEnd = 0
+            for entity in raw {
+                #expect(entity.start >= previousEnd && entity.start < entity.end && entity.end <= b.count)
+                previousEnd = entity.end
+            }
+            if UTF8Validation.firstInvalidOffset(b) == nil {
+                #expect(raw == replace.entities(in: decoded))
+                if !raw.isEmpty { validWithEntities += 1 }
+            }
         }
         #expect(rejected > 0)
+        #expect(validWithEntities > 20)
     }
 
     /// Whatever the policy, the main loop's trigger bytes stay the built-in set, which the vector test

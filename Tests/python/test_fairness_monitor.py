@@ -114,12 +114,20 @@ min_group_size: 5
 four_fifths: {enabled: false}
 """, records)
     windows = [m for m in messages if m["type"] == "fairness.window"]
-    counters = windows[-1]["counters"]
+    assert len(windows) == 1
+    counters = windows[0]["counters"]
     assert counters["feedback_joined"] == 100
-    assert counters["feedback_unmatched"] + counters["feedback_beyond_horizon"] == 2
-    labelled = sum(1 for w in windows for g in w["attributes"]["race"]["by_group"].values()
-                   if g["true_positive_rate"].get("value") is not None)
-    assert labelled > 0
+    assert counters["feedback_unmatched"] == 1 and counters["feedback_beyond_horizon"] == 1
+    by_group = windows[0]["attributes"]["race"]["by_group"]
+    # Group a (even ids) got every label: positives are the ids divisible by 4, negatives the other even
+    # ids; a record is approved unless its id is divisible by 3.
+    def approved_share(ids):
+        return sum(1 for i in ids if i % 3 != 0) / len(ids)
+    assert by_group["a"]["true_positive_rate"]["value"] == pytest.approx(approved_share(range(0, 200, 4)), abs=1e-12)
+    assert by_group["a"]["false_positive_rate"]["value"] == pytest.approx(approved_share(range(2, 200, 4)), abs=1e-12)
+    # Group b's only label came beyond the horizon: its rates are insufficient, never 0.
+    for rate in ("true_positive_rate", "false_positive_rate"):
+        assert by_group["b"][rate] == {"value": None, "insufficient": "below_minimum_denominator"}
 
 
 def test_private_mode_without_the_privacy_layer_needs_test_noise(tmp_path):

@@ -276,3 +276,45 @@ def test_run_creates_missing_output_topics(steward_bin, tansu_broker):
     metadata = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10)
     for suffix in ("sanitized", "dlq", "aggregates", "alerts", "audit"):
         assert len(metadata.topics[f"{name}.{suffix}"].partitions) == 3
+
+
+def test_a_fenced_producer_stops_and_publishes_nothing_more(steward_bin, tansu_broker):
+    """Zombie fencing on Tansu: while one `steward run` holds a transactional id, another producer
+    initialises transactions with the same id (as a replacement instance would). The first run's
+    next transaction is refused as fenced: it must stop with an error rather than publish, and a
+    fresh run of the same group then finishes the input with every record published exactly once
+    in total. (Tansu keeps aborted records visible, so "exactly once" here counts what is on the
+    topics, aborted or not: the fenced batch must not have reached them at all.) With librdkafka 2.16
+    on Tansu the fencing shows first as an abortable error of send_offsets_to_transaction; the abort
+    that follows then fails (after its timeout), which ends the run."""
+    from confluent_kafka import Producer
+
+    broker = tansu_broker
+    name, topic, sanitized, dlq, workdir, topology = new_pipeline(broker, "fe")
+    first_values, _ = make_records(300, bad_per_kind=1)
+    produce(broker.bootstrap, topic, first_values)
+    group = f"{name}-group"
+    transactional_id = f"{name}-txn"
+    proc = subprocess.Popen([steward_bin, "run", topology, "--brokers", broker.bootstrap, "--group", group,
+                             "--transactional-id", transactional_id, "--max-batch", "50", "--idle-timeout", "60",
+                             *session_properties(broker)],
+                            env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until the first run has published the first records, then take its transactional id over.
+        out = consume_all(broker.bootstrap, [sanitized, dlq], expected=len(first_values), timeout=90)
+        assert sum(len(v) for v in out.values()) == len(first_values), "the first run did not process its input"
+        replacement = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": transactional_id})
+        replacement.init_transactions(30)
+        second_values = [value.replace(b'"r', b'"s', 1) for value in first_values]
+        produce(broker.bootstrap, topic, second_values)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0, "the fenced run kept going"
+    assert "fenced" in stderr.lower(), stderr[-2000:]
+
+    run_steward(steward_bin, broker, topology, group, "--idle-timeout", "8")
+    out = consume_all(broker.bootstrap, [sanitized, dlq], expected=2 * len(first_values))
+    assert len(by_event_id(out[sanitized] + out[dlq])) == 2 * len(first_values)  # asserts no duplicates

@@ -2,7 +2,9 @@
 
 Per-type recall >= 99.5 % and precision >= 99 % for the checksum-validated types, >= 97 % / >= 95 %
 for the others; and the `--emit entities` contract (code-point offsets, one JSON line per input line).
-The binary is $STEWARD_BIN, else .build/release/steward, else .build/debug/steward.
+The binary is the one this test run built: $STEWARD_RELEASE_BIN (scripts/test.sh builds it), else
+$STEWARD_BIN, else the suite's default debug build (conftest.steward_path); never a release binary
+that happens to lie around from an earlier build.
 """
 import json
 import os
@@ -11,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+
+from conftest import steward_path
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "redaction"))
@@ -21,13 +25,9 @@ ALL_TYPES = CHECKSUM_TYPES | {"EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MA
 
 
 def steward_binary():
-    env = os.environ.get("STEWARD_BIN")
-    if env:
-        return env
-    for cand in (ROOT / ".build" / "release" / "steward", ROOT / ".build" / "debug" / "steward"):
-        if cand.exists():
-            return str(cand)
-    pytest.skip("steward binary not built (swift build --product steward)")
+    path = os.environ.get("STEWARD_RELEASE_BIN") or steward_path()
+    assert os.access(path, os.X_OK), f"steward binary not found at {path}: build first (make test does)"
+    return path
 
 
 def run(args, text):

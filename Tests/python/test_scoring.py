@@ -209,7 +209,8 @@ def test_explanations_name_ngrams_and_fields():
     rows = [{"message": "I want to speak to a manager, refund immediately"}]
     _, out = run(["score", "--model", os.path.join(MODELS, "chat-escalation.yaml"), "--explain", "5"], rows)
     names = [a["feature"] for a in out[0]["attributions"]]
-    assert len(names) == 5 and any(" " in n for n in names + ["refund immediately"])
+    # At least one of the five is a word n-gram of the message (n > 1), named by its words.
+    assert len(names) == 5 and any(" " in n for n in names)
     assert all(n.replace(" | ", " ").replace(" ", "").isalnum() or "_" in n for n in names)
     contributions = [abs(a["contribution"]) for a in out[0]["attributions"]]
     assert contributions == sorted(contributions, reverse=True)

@@ -96,7 +96,7 @@ enum CounterState: Sendable, Codable, Equatable {
 public struct PrivacyEngine: Sendable {
     public let configuration: PrivacyConfiguration
     public let guarantee: PrivacyGuarantee
-    let plan: CounterPlan
+    private(set) var plan: CounterPlan
     let key: NoiseKey
 
     /// Validates `configuration` and precomputes the mechanism (for BLT a few milliseconds).
@@ -121,6 +121,26 @@ public struct PrivacyEngine: Sendable {
                     parameters: try BLTParameters.fitted(forHorizon: configuration.horizon),
                     horizon: configuration.horizon, rho: rho, contributionBound: bound))
         }
+    }
+
+    /// Test seam: this engine with every noise draw 0, so its releases are the exact prefix sums
+    /// (up to the fixed-point rounding of the Toeplitz mechanisms) with the same reported variances.
+    /// Internal: only `@testable` tests reach it.
+    func silencedForTesting() -> PrivacyEngine {
+        var engine = self
+        switch plan {
+        case .tree(var p):
+            p.sampler.isSilencedForTesting = true
+            engine.plan = .tree(p)
+        case .sqrt(var p):
+            p.sampler.isSilencedForTesting = true
+            engine.plan = .sqrt(p)
+        case .blt(let p):
+            var sampler = p.sampler
+            sampler.isSilencedForTesting = true
+            engine.plan = .blt(BLTPlan(p, sampler: sampler))
+        }
+        return engine
     }
 
     /// A new counter for `series` (e.g. "window=1h|group=A|outcome=approved"), starting at step 0.

@@ -113,7 +113,15 @@ public final class BLTPlan: Sendable {
             + roundingBound * Double(horizon).squareRoot()
         sampler = Self.gaussian(sensitivity: sensitivity, rho: rho)
         rowNorms = RowNorms(theta: thetaD, omega: omegaD, horizon: horizon)
+    }
 
+    /// The same plan with another sampler (the test seam `PrivacyEngine.silencedForTesting()`).
+    init(_ plan: BLTPlan, sampler: DiscreteGaussian) {
+        theta = plan.theta
+        omega = plan.omega
+        self.sampler = sampler
+        rowNorms = plan.rowNorms
+        horizon = plan.horizon
     }
 
     /// The discrete Gaussian with σ² ≥ Δ²/(2ρ), rounded up with a 2^-30 relative margin that
@@ -176,7 +184,7 @@ public struct SqrtPlan: Sendable {
     let coefficients: [Double]
     /// round(2^40 c_k): the integer strategy actually applied to the data.
     let scaled: [Int64]
-    let sampler: DiscreteGaussian
+    var sampler: DiscreteGaussian
     let cumulative: [Double]
 
     init(horizon: Int64, rho: Rational, contributionBound: Int64) {

@@ -73,7 +73,7 @@ enum NoiseDomain {
 public struct TreePlan: Sendable {
     public let levels: Int
     public let honaker: Bool
-    public let sampler: DiscreteGaussian
+    public internal(set) var sampler: DiscreteGaussian
     /// Variance of the node estimate at each level (σ² for the plain tree).
     public let nodeVariance: [Double]
     /// Weight of a node's own noisy value in Honaker's estimate, per level.

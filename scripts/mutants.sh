@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Mutation check (issue #27): applies each listed source mutation, one at a time, to a scratch copy
+# of the working tree, rebuilds it there and runs the Swift tests that should notice, then reports
+# which mutants were killed (a test failed) and which survived. Not part of `make test`: every
+# mutant is a rebuild. Run it before resolving an engine or runtime issue; the target is 0 survivors.
+#
+#   scripts/mutants.sh              # every mutant
+#   scripts/mutants.sh P2 R1        # only these ids
+#
+# The copy lives in $MUTANTS_DIR (default: a folder under /tmp named for this checkout), with its
+# own build folder there (--scratch-path), so the checkout and its .build are never touched. The
+# first run builds everything once; later runs reuse the folder. Integration tests use
+# $STEWARD_TEST_BROKERS when set, otherwise a mock cluster inside the test process (loopback).
+#
+# A mutation whose source text is not found exactly once is reported as MISSING and makes the run
+# fail: after a merge changes that code, the list must be updated, not silently skipped. A mutant
+# that no longer compiles is reported as BUILD-ERROR (not killed) and also fails the run. A test run
+# longer than $MUTANTS_TEST_TIMEOUT seconds (default 900) counts as failed, so as killed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+work=${MUTANTS_DIR:-/tmp/steward-mutants-$(echo "$repo" | md5sum | cut -c1-8)}
+src=$work/src
+build=$work/build
+mkdir -p "$src" "$build"
+
+# id|file|test filter|original text|mutated text   (\n in the texts stands for a newline)
+mutants=$(cat <<'EOF'
+R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            guard committed else {\n                processor = before\n|            guard committed else {\n                _ = before\n
+R2|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            try producer.beginTransaction()\n            for output in outputs {|            try producer.beginTransaction()\n            for output in outputs.reversed() {
+R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
+L1|Sources/Pipeline/Processing/Processor.swift|PipelineTests|            counters.deadLettered += 1|            counters.deadLettered += 0
+F1|Sources/Fairness/FairnessMonitor.swift|FairnessTests|            if statistic > z, beyond == nil|            if statistic > -z, beyond == nil
+F2|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Self.worse(tpr.ratio, fpr.ratio) { $0 < $1 }|Self.worse(tpr.ratio, fpr.ratio) { $0 > $1 }
+F3|Sources/Fairness/Metrics/GroupMetrics.swift|FairnessTests|rate(.falsePositive, .labelNegative)|rate(.falsePositive, .total)
+F4|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Disparity(value: .value(.ratio(low.1, high.1))|Disparity(value: .value(.ratio(low.1, low.1))
+P1|Sources/Privacy/Mechanisms/TreeCounter.swift|ClosedFormAccuracy|        levels = 64 - UInt64(horizon).leadingZeroBitCount|        levels = 65 - UInt64(horizon).leadingZeroBitCount
+P2|Sources/Privacy/Mechanisms/ToeplitzCounters.swift|ClosedFormAccuracy|        let sigma2 = sensitivity * sensitivity / (2 * rho.doubleValue) * (1 + 0x1p-30)|        let sigma2 = sensitivity * sensitivity / (2 * 0.5) * (1 + 0x1p-30)
+P3|Sources/Privacy/Mechanisms/TreeCounter.swift|ClosedFormAccuracy|            var exact = pending\n            for level in 0..<top { exact &+= exactSlots[level] }|            var exact = pending > 0 ? pending - 1 : 0\n            for level in 0..<top { exact &+= exactSlots[level] }
+P4|Sources/Privacy/Mechanisms/ToeplitzCounters.swift|ClosedFormAccuracy|            c *= Double(2 * k + 1) / Double(2 * k + 2)|            c *= Double(2 * k + 1) / Double(2 * k + 3)
+P5|Sources/Privacy/Mechanisms/SeriesCounter.swift|MechanismTests|            carryVariance = totalVariance|            carryVariance = variance
+P6|Sources/Privacy/Accounting/Accountant.swift|AccountingTests|    public static func compose(_ rhos: [Double]) -> Double { rhos.reduce(0, +) }|    public static func compose(_ rhos: [Double]) -> Double { rhos.max() ?? 0 }
+S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
+S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
+D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5
+D2|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return rem == 1|        return rem == 0
+D3|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        for i in 0..<9 { sum += Int(d[i] &- 48) * (10 - i) }|        for i in 0..<9 { sum += Int(d[i] &- 48) * (9 - i) }
+D4|Sources/Redaction/Operators/Operators.swift|RedactionTests|        let cut = max(0, scalars.count - keepLast)|        let cut = max(0, scalars.count - keepLast - 1)
+EOF
+)
+
+selected=("$@")
+wanted() {
+    [[ ${#selected[@]} -eq 0 ]] && return 0
+    local id
+    for id in "${selected[@]}"; do [[ $id == "$1" ]] && return 0; done
+    return 1
+}
+
+echo "copying the working tree to $src"
+# Tracked and untracked-but-not-ignored files, with their times kept (tar), so that a later run
+# rebuilds only what changed since.
+git ls-files -z --cached --others --exclude-standard | grep -zv '^\.venv$' | tar -cf - --null -T - | tar -xf - -C "$src"
+cd "$src"
+echo "baseline build (the first run builds everything)"
+swift build --build-tests --scratch-path "$build" >"$work/baseline.log" 2>&1 || {
+    tail -30 "$work/baseline.log"
+    echo "the unmutated copy does not build"
+    exit 1
+}
+
+# Every filter must pass on the unmutated copy, or a "killed" would mean nothing.
+filters=$(while IFS='|' read -r id _ filter _; do
+    if [[ -n $id ]] && wanted "$id"; then echo "$filter"; fi
+done <<<"$mutants" | sort -u)
+for filter in $filters; do
+    if ! swift test --skip-build --scratch-path "$build" --filter "$filter" >"$work/baseline-$filter.log" 2>&1; then
+        tail -30 "$work/baseline-$filter.log"
+        echo "$filter fails without any mutation (see $work/baseline-$filter.log)"
+        exit 1
+    fi
+done
+
+# Replaces the text exactly once, or exits 3 when it is not found exactly once.
+mutate() {
+    python3 - "$@" <<'PY'
+import sys
+path, old, new = sys.argv[1], sys.argv[2].replace("\\n", "\n"), sys.argv[3].replace("\\n", "\n")
+text = open(path, encoding="utf-8").read()
+if text.count(old) != 1:
+    sys.exit(3)
+open(path, "w", encoding="utf-8").write(text.replace(old, new))
+PY
+}
+
+killed=()
+survived=()
+broken=()
+while IFS='|' read -r id file filter old new; do
+    [[ -z $id ]] && continue
+    wanted "$id" || continue
+    cp "$repo/$file" "$src/$file"
+    if ! mutate "$src/$file" "$old" "$new"; then
+        echo "MISSING      $id  $file: the text to mutate is not there exactly once (update scripts/mutants.sh)"
+        broken+=("$id(missing)")
+        continue
+    fi
+    log=$work/$id.log
+    if ! swift build --build-tests --scratch-path "$build" >"$log" 2>&1; then
+        echo "BUILD-ERROR  $id  $file (see $log)"
+        broken+=("$id(build)")
+    elif timeout "${MUTANTS_TEST_TIMEOUT:-900}" swift test --skip-build --scratch-path "$build" --filter "$filter" \
+        >>"$log" 2>&1; then
+        echo "SURVIVED     $id  $file  ($filter passed; see $log)"
+        survived+=("$id")
+    else
+        echo "killed       $id  $file  ($filter)"
+        killed+=("$id")
+    fi
+    cp "$repo/$file" "$src/$file"
+done <<<"$mutants"
+
+echo
+echo "killed ${#killed[@]}, survived ${#survived[@]}, missing or not building ${#broken[@]}"
+[[ ${#survived[@]} -eq 0 ]] || echo "survivors: ${survived[*]}"
+[[ ${#broken[@]} -eq 0 ]] || echo "to fix in this list: ${broken[*]}"
+[[ ${#survived[@]} -eq 0 && ${#broken[@]} -eq 0 ]]
