@@ -41,6 +41,14 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.requiresAbort = requiresAbort
     }
 
+    /// Another producer took over this producer's transactional id (a newer instance with the same
+    /// id): nothing this producer does can succeed any more, an abort included.
+    public var isFenced: Bool {
+        guard let kafkaCode else { return false }
+        return [RD_KAFKA_RESP_ERR__FENCED, RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH]
+            .contains { $0.rawValue == kafkaCode }
+    }
+
     public var description: String {
         var flags: [String] = []
         if isFatal { flags.append("fatal") }

@@ -200,6 +200,15 @@ public final class KafkaPipeline: Sendable {
             try publish(outputs, offsets: nextOffsets(batch), delivery: delivery, producer: producer, consumer: consumer)
             return true
         } catch let error as KafkaError {
+            if error.isFenced {
+                // A newer instance holds this transactional id: stop now, without waiting on an abort
+                // that cannot succeed. This batch is not committed; the new holder re-reads it.
+                throw KafkaError(
+                    code: .transaction,
+                    message: "fenced: another instance took over transactional id '\(options.effectiveTransactionalID)'; "
+                        + "this instance stops without committing its current batch (\(error.message))",
+                    kafkaCode: error.kafkaCode, isFatal: true)
+            }
             guard !error.isFatal, delivery == .exactlyOnce else { throw error }
             logger.warning("transaction failed; aborting and re-reading the batch", metadata: ["error": "\(error)"])
             try producer.abortTransaction()
