@@ -159,16 +159,10 @@ fairness:
         time.sleep(0.2)
 
 
-def test_steward_run_posts_committed_alerts_to_alertmanager(tmp_path, alertmanager, mock_broker):
-    """The Kafka runtime publishes alerts on <name>.alerts and, once the batch is committed, posts
-    them to the topology's webhook."""
-    import uuid
-
-    from kafka_peer import consume_all, produce
-
-    name = f"am{uuid.uuid4().hex[:8]}"
-    topology = tmp_path / "topology.yaml"
-    topology.write_text(f"""
+def kafka_alert_topology(path, name, alertmanager, alerts, webhook=""):
+    """A raw-mode four-fifths topology read from `<name>-in` that posts its alerts to `alertmanager`;
+    `alerts` adds lines to the `alerts:` section, `webhook` keys to its webhook."""
+    path.write_text(f"""
 name: {name}
 input:
   topic: {name}-in
@@ -183,10 +177,23 @@ fairness:
   four_fifths: {{enabled: true, threshold: 0.8, metrics: [demographic_parity_ratio]}}
   alerts:
     pipeline: {name}
-    runbook_url: https://runbooks.example/fairness
-    webhook: {{type: alertmanager, url: "{alertmanager}"}}
+    {alerts}
+    webhook: {{type: alertmanager, url: "{alertmanager}"{webhook}}}
 delivery: at_least_once
 """)
+    return path
+
+
+def test_steward_run_posts_committed_alerts_to_alertmanager(tmp_path, alertmanager, mock_broker):
+    """The Kafka runtime publishes alerts on <name>.alerts and, once the batch is committed, posts
+    them to the topology's webhook."""
+    import uuid
+
+    from kafka_peer import consume_all, produce
+
+    name = f"am{uuid.uuid4().hex[:8]}"
+    topology = kafka_alert_topology(
+        tmp_path / "topology.yaml", name, alertmanager, "runbook_url: https://runbooks.example/fairness")
     rng = random.Random(9)
     start = (int(time.time()) - 3 * 3600) * 1000 // 60_000 * 60_000
     stream = tmp_path / "stream.jsonl"
@@ -223,26 +230,8 @@ def test_a_firing_alert_stays_firing_while_its_condition_holds_then_resolves(tmp
 
     name = f"rs{uuid.uuid4().hex[:8]}"
     with running_alertmanager(tmp_path, resolve_timeout="2s") as alertmanager:
-        topology = tmp_path / "topology.yaml"
-        topology.write_text(f"""
-name: {name}
-input:
-  topic: {name}-in
-  event_time: {{field: event_time}}
-fairness:
-  mode: raw
-  sensitive: [g]
-  prediction: approved
-  window: {{type: tumbling, size: 1m}}
-  watermark: {{max_out_of_orderness: 1s}}
-  min_group_size: 20
-  four_fifths: {{enabled: true, threshold: 0.8, metrics: [demographic_parity_ratio]}}
-  alerts:
-    pipeline: {name}
-    resolve_after: 1
-    webhook: {{type: alertmanager, url: "{alertmanager}", resend_interval: 1s}}
-delivery: at_least_once
-""")
+        topology = kafka_alert_topology(
+            tmp_path / "topology.yaml", name, alertmanager, "resolve_after: 1", ", resend_interval: 1s")
         rng = random.Random(5)
         start = (int(time.time()) - 3 * 3600) * 1000 // 60_000 * 60_000
         unfair = tmp_path / "unfair.jsonl"
