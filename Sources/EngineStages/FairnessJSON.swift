@@ -78,7 +78,11 @@ public enum FairnessJSON {
     }
 
     /// One closed window: per attribute its report with uncertainty, the drift status, the input counters.
-    public static func window(_ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?) -> JSONValue {
+    /// With per-user bounding, `privacy` states the unit, the caps and the per-person guarantee, and
+    /// the counters include the records left out of the counts (`over_contribution_cap`).
+    public static func window(
+        _ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?, privacy: JSONValue? = nil
+    ) -> JSONValue {
         func optional(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("type", .string("fairness.window")), ("mode", .string(evaluation.mode.rawValue)),
@@ -93,6 +97,7 @@ public enum FairnessJSON {
             ),
         ]
         if let noise { members.append(("noise", .string(noise))) }
+        if let privacy { members.append(("privacy", privacy)) }
         members.append(("attributes", .object(evaluation.reports.map { ($0.attribute, report($0.report)) })))
         members.append(
             (
@@ -120,7 +125,7 @@ public enum FairnessJSON {
                     ("feedback_unmatched", number(Double(counters.feedbackUnmatched))),
                     ("feedback_beyond_horizon", number(Double(counters.feedbackBeyondHorizon))),
                     ("labels_expired", number(Double(counters.labelsExpired))),
-                ])
+                ] + (privacy == nil ? [] : [("over_contribution_cap", number(Double(counters.overContributionCap)))]))
             ))
         return .object(members)
     }

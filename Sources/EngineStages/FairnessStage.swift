@@ -11,6 +11,8 @@ public struct FairnessStage: StreamStage {
     public private(set) var monitor: FairnessMonitor
     let topologyName: String
     var release: CountRelease
+    /// Per-user contribution bounding before counting, with `privacy.unit: user`.
+    public internal(set) var userBounding: UserBounding?
 
     /// Turns a closed window's exact counts into the counts metrics may read.
     public protocol Release: Sendable {
@@ -55,9 +57,23 @@ public struct FairnessStage: StreamStage {
             let label = config.label.flatMap { Self.lookup(record, $0) }.flatMap { Self.outcome($0, positive: config.positive) }
             let score = config.score.flatMap { Self.lookup(record, $0)?.doubleValue }
             let id = config.recordId.flatMap { Self.text(Self.lookup(record, $0)) }
+            var bounding = userBounding
+            defer { userBounding = bounding }
+            let user = bounding?.user(of: record)
+            if bounding != nil && user == nil {
+                return [
+                    deadLetter(
+                        context, reason: .missingField,
+                        detail: "no user id ('\(bounding!.userField)'): the privacy unit is the user")
+                ]
+            }
             let outcome = monitor.observe(
                 attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
-                eventTime: eventTime)
+                eventTime: eventTime,
+                admit: { windows in
+                    guard let user else { return true }
+                    return bounding!.admit(user, windows: windows)
+                })
             if outcome == .deadLetter {
                 return [deadLetter(context, reason: .lateEvent, detail: "every window of this event had closed")]
             }
@@ -76,7 +92,11 @@ public struct FairnessStage: StreamStage {
     }
 
     public mutating func advance(streamTime: Int64?) -> [Emission] {
-        emissions(for: monitor.advance())
+        let closed = monitor.advance()
+        if !closed.isEmpty, let firstOpen = monitor.firstOpenWindow {
+            userBounding?.close(windowsBefore: firstOpen)
+        }
+        return emissions(for: closed)
     }
 
     /// Closes every open window, as at the end of a finite input.
@@ -90,7 +110,8 @@ public struct FairnessStage: StreamStage {
             let counts = release.release(window)
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
             let data = JSONWriter.encode(
-                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note))
+                FairnessJSON.window(
+                    evaluation, counters: monitor.counters, noise: release.note, privacy: userBounding?.statement))
             emissions.append(
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",

@@ -1,0 +1,60 @@
+import Fairness
+import Pipeline
+import Privacy
+
+/// The fairness stage's per-user contribution bounding (`privacy.unit: user`): which record field
+/// names the person, and the bounder's state. The state is a `Codable` value owned by the stage
+/// (never process-global), so it goes wherever the stage's durable state goes; the fingerprinter
+/// is derived from the noise key when the stage is built and is never part of that state.
+public struct UserBounding: Sendable {
+    public let userField: String
+    public var bounder: WindowContributionBounder
+    /// The per-person guarantee per epoch, composed over every series a person's records update.
+    public let guarantee: PrivacyGuarantee
+    let fingerprinter: UserFingerprinter
+
+    public init(configuration: PrivacyConfiguration, key: NoiseKey) throws {
+        guard configuration.unit == .user, let field = configuration.userField,
+            let k = configuration.maxContributionsPerWindow, let m = configuration.maxWindowsPerUser
+        else {
+            throw EngineConfigurationError(
+                "privacy.unit user in the fairness stage needs user_field, max_contributions_per_window and "
+                    + "max_windows_per_user")
+        }
+        userField = field
+        // Bounding epochs are the noise epochs: `horizon` windows each, counted from window 0.
+        bounder = WindowContributionBounder(
+            maxContributionsPerWindow: k, maxWindowsPerUser: m, epochWindows: configuration.horizon)
+        fingerprinter = UserFingerprinter(key: key)
+        guarantee = PrivacyGuarantee(configuration: configuration)
+    }
+
+    /// Whether one record of `user` that falls in `windows` may reach the counts.
+    mutating func admit(_ user: UserFingerprint, windows: ClosedRange<Int64>) -> Bool {
+        bounder.admit(user, windows: windows)
+    }
+
+    /// Forgets what windows before `firstOpen` held.
+    mutating func close(windowsBefore firstOpen: Int64) { bounder.close(windowsBefore: firstOpen) }
+
+    /// The `privacy` member of every window message: unit, caps and per-person guarantee.
+    var statement: JSONValue {
+        .object([
+            ("unit", .string("user")), ("user_field", .string(userField)),
+            ("max_contributions_per_window", .double(Double(bounder.maxContributionsPerWindow))),
+            ("max_windows_per_user", .double(Double(bounder.maxWindowsPerUser))),
+            ("epoch_windows", .double(Double(bounder.epochWindows))),
+            ("rho", .double(guarantee.rho)), ("epsilon", .double(guarantee.epsilon)),
+            ("delta", .double(guarantee.delta)), ("series_rho", .double(guarantee.seriesRho)),
+        ])
+    }
+
+    /// The record's user, or nil when the field is missing, null or not a string or number.
+    func user(of record: JSONValue) -> UserFingerprint? {
+        switch FairnessStage.lookup(record, userField) {
+        case .string(let text) where !text.isEmpty: fingerprinter.fingerprint(Array("s:\(text)".utf8))
+        case .number(let lexeme): fingerprinter.fingerprint(Array("n:\(lexeme)".utf8))
+        default: nil
+        }
+    }
+}
