@@ -57,7 +57,9 @@ public struct FairnessStage: StreamStage {
             let label = config.label.flatMap { Self.lookup(record, $0) }.flatMap { Self.outcome($0, positive: config.positive) }
             let score = config.score.flatMap { Self.lookup(record, $0)?.doubleValue }
             let id = config.recordId.flatMap { Self.text(Self.lookup(record, $0)) }
+            // Moved out while the closure mutates it, so the bounding state is never copied per record.
             var bounding = userBounding
+            userBounding = nil
             defer { userBounding = bounding }
             let user = bounding?.user(of: record)
             if bounding != nil && user == nil {

@@ -113,7 +113,10 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
     /// with nothing left in an epoch that can still receive records.
     public mutating func close(windowsBefore firstOpen: Int64) {
         let liveEpoch = epoch(ofWindow: firstOpen)
-        for (user, var state) in users {
+        for (user, var state) in users
+        where state.windows.keys.contains(where: { $0 < firstOpen })
+            || state.windowsUsed.keys.contains(where: { $0 < liveEpoch })
+        {
             state.windows = state.windows.filter { $0.key >= firstOpen }
             state.windowsUsed = state.windowsUsed.filter { $0.key >= liveEpoch }
             users[user] = state.windows.isEmpty && state.windowsUsed.isEmpty ? nil : state
