@@ -59,6 +59,7 @@ extension Topology {
                 case "privacy":
                     let privacy = try Self.privacyConfiguration(section)
                     try privacy.validate()
+                    _ = try Self.privacyOrigin(privacy)
                     guard sections.contains(where: { $0.key == "fairness" }) else {
                         throw EngineConfigurationError("privacy: releases the fairness stage's counts; add a fairness: section")
                     }
@@ -97,10 +98,14 @@ extension Topology {
                 let config = try Self.fairnessConfig(section)
                 let release: FairnessStage.CountRelease
                 if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }) {
+                    let privacy = try Self.privacyConfiguration(privacySection)
                     let engine = try PrivacyEngine(
-                        configuration: try Self.privacyConfiguration(privacySection),
+                        configuration: privacy,
                         key: try NoiseKey.load(environment: environment.variables, readFile: environment.readFile))
-                    release = PrivateRelease(engine: engine, topologyName: name)
+                    release = PrivateRelease(
+                        engine: engine, topologyName: name, windowSize: config.window.size.milliseconds,
+                        windowStep: config.window.step.milliseconds,
+                        origin: try Self.privacyOrigin(privacy))
                 } else {
                     release = FairnessStage.ExactRelease()
                 }
@@ -134,6 +139,16 @@ extension Topology {
                     + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent)² for the \(windowsPerEvent) "
                     + "overlapping windows each count falls in); set it to \(needed)")
         }
+    }
+
+    /// `privacy.origin` in milliseconds since the Unix epoch (0 when absent).
+    static func privacyOrigin(_ privacy: PrivacyConfiguration) throws -> Int64 {
+        guard let text = privacy.origin else { return 0 }
+        guard let millis = Timestamp.parseRFC3339(text) else {
+            throw EngineConfigurationError(
+                "privacy.origin must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z (got \(text))")
+        }
+        return millis
     }
 
     static func privacyConfiguration(_ section: Section) throws -> PrivacyConfiguration {

@@ -1,4 +1,5 @@
 import Fairness
+import Foundation
 import Pipeline
 
 /// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
@@ -16,14 +17,23 @@ public struct FairnessStage: StreamStage {
     public protocol Release: Sendable {
         /// A description for every published window (`noise` member), e.g. the mechanism.
         var note: String? { get }
+        /// The first event time whose every window is released (the privacy origin plus the windows'
+        /// size minus their advance); earlier events are dead-lettered. Nil: no limit.
+        var firstReleasedEventTime: Int64? { get }
         mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]]
+        /// The release's own state (e.g. the DP counters) as JSON, for the changelog.
+        func snapshot() throws -> [UInt8]
+        mutating func restore(_ snapshot: [UInt8]) throws
     }
 
     /// Exact counts: the marked raw mode.
     public struct ExactRelease: Release {
         public init() {}
         public var note: String? { nil }
+        public var firstReleasedEventTime: Int64? { nil }
         public func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] { window.exactCounts }
+        public func snapshot() throws -> [UInt8] { Array("{}".utf8) }
+        public func restore(_ snapshot: [UInt8]) throws {}
     }
 
     public typealias CountRelease = any Release
@@ -43,6 +53,13 @@ public struct FairnessStage: StreamStage {
         let config = monitor.config
         guard let eventTime = context.eventTime else {
             return [deadLetter(context, reason: .missingField, detail: "no event time: the fairness stage needs one")]
+        }
+        if let first = release.firstReleasedEventTime, eventTime < first {
+            return [
+                deadLetter(
+                    context, reason: .beforePrivacyOrigin,
+                    detail: "event time is before the privacy origin's first window (privacy.origin)")
+            ]
         }
         if let value = Self.lookup(record, config.prediction) {
             guard let prediction = Self.outcome(value, positive: config.positive) else {
@@ -73,6 +90,30 @@ public struct FairnessStage: StreamStage {
             ]
         }
         return []
+    }
+
+    /// `{"monitor": …, "release": …}`: windows, drift detectors and alert trackers, then the
+    /// release's DP counters.
+    public func snapshot() throws -> [UInt8] {
+        Array("{\"monitor\":".utf8) + Array(try monitor.snapshot()) + Array(",\"release\":".utf8)
+            + (try release.snapshot()) + Array("}".utf8)
+    }
+
+    public mutating func restore(_ snapshot: [UInt8]) throws {
+        let document = try JSONParser.parse(snapshot)
+        guard let monitorState = document["monitor"], let releaseState = document["release"] else {
+            throw StateError("the fairness state lacks its monitor or release")
+        }
+        let restored = try FairnessMonitor(snapshot: Data(JSONWriter.encode(monitorState)))
+        guard restored.config == monitor.config else {
+            throw StateError(
+                "the fairness state was written with another fairness: configuration; "
+                    + "a changed configuration starts from empty state under a new topology name or group")
+        }
+        var release = self.release
+        try release.restore(JSONWriter.encode(releaseState))
+        monitor = restored
+        self.release = release
     }
 
     public mutating func advance(streamTime: Int64?) -> [Emission] {

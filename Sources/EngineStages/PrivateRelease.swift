@@ -1,27 +1,35 @@
 import Fairness
+import Foundation
 import Pipeline
 import Privacy
 
 /// Releases a closed window's counts through the privacy layer: one continual counter per
-/// (attribute, group, count field); the window's count is the difference of two noisy prefix sums
-/// (post-processing, no extra budget). Noise is a pure function of (key, series, step), so a
-/// replay re-releases identical values.
+/// (attribute, group, count field); the window's count is the difference of the noisy prefix sums
+/// at its step and the step before (post-processing, no extra budget).
+///
+/// A window's step is its index counted from the privacy origin (`privacy.origin`, default the
+/// Unix epoch), never from the first window a process saw. Every noise draw is a pure function of
+/// (noise key, series, absolute step), and a window's count carries exactly its own step's noise
+/// (one row of C⁻¹z): a replay, a restart or a process that lost its state re-releases a window
+/// with that window's noise and can never put one window's noise on another's data.
 public struct PrivateRelease: FairnessStage.Release {
     let engine: PrivacyEngine
     let seriesPrefix: String
-    var series: [String: SeriesState] = [:]
-    /// The window index that is step 0 of every series.
-    var firstIndex: Int64?
+    /// The window index of the origin: window `originIndex` is step 0 of every series.
+    let originIndex: Int64
+    var series: [String: SeriesCounter] = [:]
+    public let firstReleasedEventTime: Int64?
 
-    struct SeriesState: Sendable {
-        var counter: SeriesCounter
-        var lastValue: Double = 0
-        var lastStandardDeviation: Double = 0
-    }
-
-    public init(engine: PrivacyEngine, topologyName: String) {
+    /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in milliseconds.
+    public init(engine: PrivacyEngine, topologyName: String, windowSize: Int64, windowStep: Int64, origin: Int64 = 0) {
         self.engine = engine
-        self.seriesPrefix = topologyName
+        let originIndex = origin >= 0 ? origin / windowStep : -((-origin + windowStep - 1) / windowStep)
+        self.originIndex = originIndex
+        // The first event all of whose windows have a step (index ≥ the origin's).
+        self.firstReleasedEventTime = originIndex * windowStep + max(0, windowSize - windowStep)
+        // A non-default origin is part of every series id, so moving the origin never gives a step
+        // the noise another origin gave a different window.
+        self.seriesPrefix = origin == 0 ? topologyName : "\(topologyName)|origin=\(origin)"
     }
 
     public var note: String? {
@@ -31,9 +39,7 @@ public struct PrivateRelease: FairnessStage.Release {
     }
 
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
-        let first = firstIndex ?? window.index
-        firstIndex = first
-        let step = window.index - first
+        let step = window.index - originIndex
         var released: [String: [String: NoisyGroupCounts]] = [:]
         for (attribute, groups) in window.tallies.sorted(by: { $0.key < $1.key }) {
             for (group, tally) in groups.sorted(by: { $0.key < $1.key }) {
@@ -51,23 +57,38 @@ public struct PrivateRelease: FairnessStage.Release {
         return released
     }
 
+    /// Every series' counter, keyed by series id.
+    public func snapshot() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Array(try encoder.encode(series.mapValues { $0.snapshot() }))
+    }
+
+    public mutating func restore(_ snapshot: [UInt8]) throws {
+        let saved = try JSONDecoder().decode([String: SeriesCounter.Snapshot].self, from: Data(snapshot))
+        var restored: [String: SeriesCounter] = [:]
+        for (id, counter) in saved { restored[id] = try engine.restoreCounter(counter) }
+        series = restored
+    }
+
     mutating func release(series id: String, increment: Int64, step: Int64) -> NoisyCount {
-        var state = series[id] ?? SeriesState(counter: engine.makeCounter(series: id))
-        // Steps this series missed (windows where its group had no event) are released by the
-        // counter with zero increments, so its noise stays a function of (key, series, step) and
-        // the difference to the last value we read is exactly this window's count plus noise.
-        state.counter.add(increment)
-        guard let current = try? state.counter.release(step: step) else {
-            series[id] = state
+        // A window that begins before the origin has no step: it is not released.
+        guard step >= 0 else { return NoisyCount(value: .nan, noiseVariance: .infinity) }
+        var counter = series.removeValue(forKey: id) ?? engine.makeCounter(series: id, startingAt: step)
+        defer { series[id] = counter }
+        counter.add(increment)
+        guard let (current, count) = try? counter.releaseStep(step) else {
             return NoisyCount(value: .nan, noiseVariance: .infinity)
         }
-        let value = current.value - state.lastValue
-        // Var(a − b) ≤ (σa + σb)² whatever the correlation of the two prefix noises.
-        let bound = current.standardDeviation + state.lastStandardDeviation
-        let deviations = NoisyCount.PrefixDeviations(start: state.lastStandardDeviation, end: current.standardDeviation)
-        state.lastValue = current.value
-        state.lastStandardDeviation = current.standardDeviation
-        series[id] = state
-        return NoisyCount(value: value, noiseVariance: bound * bound, prefixDeviations: deviations)
+        let deviation = current.standardDeviation
+        // The exact variance of one step's count where the mechanism has a closed form (BLT, sqrt);
+        // otherwise Var(a − b) ≤ (σa + σb)² whatever the correlation of the two prefix noises.
+        let variance =
+            engine.differenceVariance(positionInEpoch: step % engine.configuration.horizon)
+            ?? (2 * deviation) * (2 * deviation)
+        // The prefix at step − 1 has at most the variance of the prefix at `step`: `deviation` bounds both
+        // ends of a run of windows.
+        let deviations = NoisyCount.PrefixDeviations(start: deviation, end: deviation)
+        return NoisyCount(value: count, noiseVariance: variance, prefixDeviations: deviations)
     }
 }

@@ -31,6 +31,11 @@ public final class KafkaPipeline: Sendable {
         /// Create missing output topics with this many partitions before starting (CreateTopics;
         /// not supported by librdkafka's mock cluster, which creates topics on first use).
         public var createTopicsWithPartitions: Int?
+        /// How long the merge of several input partitions waits for a partition with nothing
+        /// buffered before going on without it (Kafka Streams' `max.task.idle.ms`).
+        public var maxTaskIdle: Duration = .milliseconds(500)
+        /// How long restoring the stream state from the changelog may take before the run fails.
+        public var restoreTimeout: Duration = .seconds(120)
         /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
         /// to post alerts to a webhook: only what Kafka consumers can also see is posted).
         public var onCommitted: (@Sendable ([OutputMessage]) -> Void)?
@@ -114,22 +119,31 @@ public final class KafkaPipeline: Sendable {
     }
 
     /// The loop itself; blocks the calling thread.
+    ///
+    /// With stream stages (windows, DP counters, drift, alerts) the loop keeps their state durable:
+    /// - it restores the latest state from the changelog topic before reading any input;
+    /// - it merges the assigned partitions in `MergeBuffer` order, so windows do not depend on
+    ///   how partitions interleave on arrival;
+    /// - every transaction carries the outputs, the state (one changelog message) and the input
+    ///   positions that state includes, so a restart continues exactly where the state ends.
     public func runBlocking() throws -> Processor.Counters {
         let delivery = options.delivery ?? topology.delivery
         var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
         base.merge(environment: ProcessInfo.processInfo.environment)
+        var processor = initialProcessor
+        let stateful = !processor.streamStages.isEmpty
 
         if let partitions = options.createTopicsWithPartitions {
             let output = topology.output
             try KafkaAdmin.createTopics(
                 [output.sanitized, output.deadLetter, output.aggregates, output.alerts, output.audit],
                 partitions: partitions, configuration: base)
+            if stateful {
+                try KafkaAdmin.createTopics(
+                    [output.changelog], partitions: 1, topicConfiguration: ["cleanup.policy": "compact"],
+                    configuration: base)
+            }
         }
-
-        var consumerConfiguration = base
-        consumerConfiguration["group.id"] = options.group
-        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
-        defer { consumer.close() }
 
         var producerConfiguration = base
         if delivery == .exactlyOnce {
@@ -137,8 +151,18 @@ public final class KafkaPipeline: Sendable {
         }
         let producer = try KafkaProducer.make(configuration: producerConfiguration)
         if delivery == .exactlyOnce {
+            // Fences a previous holder of this transactional id and aborts its open transaction,
+            // so the state read next is the last one committed.
             try producer.initTransactions()
         }
+        if stateful {
+            processor = try restoreState(into: processor, configuration: base)
+        }
+
+        var consumerConfiguration = base
+        consumerConfiguration["group.id"] = options.group
+        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
+        defer { consumer.close() }
         try consumer.subscribe(topics: topology.input.topics)
         logger.info(
             "pipeline started",
@@ -148,7 +172,11 @@ public final class KafkaPipeline: Sendable {
                 "kafka": "\(base.redactedDescription)",
             ])
 
-        var processor = initialProcessor
+        var merge = MergeBuffer()
+        var assigned: Set<PartitionID> = []
+        var emptySince: [PartitionID: ContinuousClock.Instant] = [:]
+        // Per partition, the latest event time merged while that partition was skipped as idle.
+        var mergedPastIdle: [PartitionID: Int64] = [:]
         var lastInput = ContinuousClock.now
         var consumed = 0
         while !stopRequested.load(ordering: .relaxed) {
@@ -156,27 +184,85 @@ public final class KafkaPipeline: Sendable {
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
             producer.poll()
-            if batch.isEmpty {
+            try applyRebalances(consumer.takeRebalances(), assigned: &assigned, merge: &merge)
+            if batch.isEmpty && merge.count == 0 {
                 if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
                 continue
             }
-            lastInput = ContinuousClock.now
+            if !batch.isEmpty { lastInput = ContinuousClock.now }
             let before = processor
             var outputs: [OutputMessage] = []
             for message in batch {
-                outputs += processor.process(
-                    InputMessage(
-                        topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
-                        value: message.value))
+                let partition = PartitionID(topic: message.topic, partition: message.partition)
+                // Already part of the restored state (a restart between the transaction and the
+                // group's own offset commit, or a re-read after a rebalance).
+                if let next = processor.positions[partition], message.offset < next { continue }
+                let input = InputMessage(
+                    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                    value: message.value)
+                guard stateful else {
+                    outputs += processor.process(input)
+                    continue
+                }
+                guard assigned.contains(partition) else { continue }
+                let prepared = processor.prepare(input)
+                if let past = mergedPastIdle[partition], let time = prepared.eventTime, time < past {
+                    processor.countIdleMerge()
+                }
+                merge.append(prepared)
             }
+            if stateful {
+                let now = ContinuousClock.now
+                var idle: Set<PartitionID> = []
+                let waiting = Set(merge.waiting)
+                for partition in assigned {
+                    guard waiting.contains(partition) else {
+                        emptySince[partition] = nil
+                        continue
+                    }
+                    let since = emptySince[partition] ?? now
+                    emptySince[partition] = since
+                    if now - since >= options.maxTaskIdle { idle.insert(partition) }
+                }
+                // At most a batch per transaction, and never past --max-messages.
+                var budget = batchLimit
+                while budget > 0, let next = merge.next() ?? merge.next(idle: idle) {
+                    budget -= 1
+                    if let time = next.eventTime {
+                        for partition in Set(merge.waiting).intersection(idle) {
+                            mergedPastIdle[partition] = max(mergedPastIdle[partition] ?? .min, time)
+                        }
+                    }
+                    outputs += processor.process(next)
+                }
+            }
+            let processed = processor.counters.consumed - before.counters.consumed
+            guard processed > 0 else { continue }
+            var changelog: [ProducerMessage] = []
+            if stateful {
+                changelog.append(
+                    ProducerMessage(
+                        topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(),
+                        partition: 0))
+            }
+            let offsets = processor.positions.filter { stateful ? assigned.contains($0.key) : true }
+                .filter { before.positions[$0.key] != $0.value }
+                .map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+                .sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
             let committed = try commitBatch(
-                batch, outputs: outputs, delivery: delivery, producer: producer, consumer: consumer)
+                outputs: outputs, changelog: changelog, offsets: offsets, delivery: delivery, producer: producer,
+                consumer: consumer)
             guard committed else {
+                // Re-read everything after the last committed state.
+                try rewind(consumer, to: before, partitions: stateful ? assigned : Set(batch.map {
+                    PartitionID(topic: $0.topic, partition: $0.partition)
+                }), batch: batch)
                 processor = before
+                merge.removeAll()
                 continue
             }
             options.onCommitted?(outputs)
-            consumed += batch.count
+            consumed += processed
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
         }
@@ -186,18 +272,130 @@ public final class KafkaPipeline: Sendable {
                 "consumed": "\(processor.counters.consumed)", "sanitized": "\(processor.counters.sanitized)",
                 "dead_lettered": "\(processor.counters.deadLettered)",
                 "unused_by_stream_stages": "\(processor.counters.unusedByStreamStages)",
+                "idle_merges": "\(processor.counters.idleMerges)",
             ])
         return processor.counters
     }
 
-    /// Publishes a batch's outputs with its offsets. Returns false when the transaction was
-    /// aborted and the batch rewound, so the caller must restore its state and re-read it.
+    /// The changelog key of this run's state: the topology and the consumer group, as Kafka
+    /// Streams keys state by application id (another group over the same topology starts afresh).
+    private var stateKey: [UInt8] { Array("\(topology.name)/\(options.group)".utf8) }
+
+    /// Reads the changelog to its end and continues from the last state written for this
+    /// topology and group (none: the processor as built).
+    private func restoreState(into processor: Processor, configuration: KafkaConfiguration) throws -> Processor {
+        let topic = topology.output.changelog
+        let started = ContinuousClock.now
+        let reader = try KafkaConsumer.makeReader(configuration: configuration, group: "\(options.group)-restore")
+        defer { reader.close() }
+        guard let (low, high) = try reader.watermarks(topic: topic, partition: 0), high > low else {
+            logger.info("no state to restore", metadata: ["changelog": "\(topic)"])
+            return processor
+        }
+        try reader.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: low)])
+        let key = stateKey
+        var latest: [UInt8]?
+        var records = 0
+        var quietPolls = 0
+        while true {
+            if let message = try reader.poll(timeoutMilliseconds: 200) {
+                records += 1
+                quietPolls = 0
+                if message.key == key { latest = message.value }
+                if message.offset + 1 >= high { break }
+                continue
+            }
+            quietPolls += 1
+            // Past the last record (a transaction marker may sit at high − 1 and is never returned).
+            if let position = reader.position(topic: topic, partition: 0),
+                position >= high || (position == high - 1 && quietPolls >= 5)
+            {
+                break
+            }
+            if ContinuousClock.now - started > options.restoreTimeout {
+                throw RuntimeError(
+                    "restoring state from \(topic) took longer than \(options.restoreTimeout): read \(records) "
+                        + "records of offsets \(low)..<\(high)")
+            }
+        }
+        guard let latest else { return processor }
+        var restored = processor
+        do { try restored.restore(latest) } catch {
+            throw RuntimeError("cannot restore the state in \(topic): \(error)")
+        }
+        logger.info(
+            "state restored",
+            metadata: [
+                "changelog": "\(topic)", "records_read": "\(records)", "state_bytes": "\(latest.count)",
+                "stream_time": "\(restored.streamTime.map(String.init) ?? "none")",
+                "duration": "\(ContinuousClock.now - started)",
+            ])
+        return restored
+    }
+
+    /// Follows the group's rebalances: new partitions join the merge, revoked ones leave it (their
+    /// buffered messages are read again by their next owner). A failed (un)assignment stops the run.
+    private func applyRebalances(
+        _ rebalances: [KafkaConsumer.Rebalance], assigned: inout Set<PartitionID>, merge: inout MergeBuffer
+    ) throws {
+        for rebalance in rebalances {
+            if let failure = rebalance.failure {
+                throw RuntimeError("the consumer could not apply a rebalance (\(rebalance.kind)): \(failure)")
+            }
+            let partitions = rebalance.partitions.map { PartitionID(topic: $0.topic, partition: $0.partition) }
+            switch rebalance.kind {
+            case .assigned:
+                for partition in partitions {
+                    assigned.insert(partition)
+                    merge.open(partition)
+                }
+            case .revoked:
+                for partition in partitions {
+                    assigned.remove(partition)
+                    merge.drop(partition)
+                }
+            }
+            logger.info(
+                "partitions \(rebalance.kind)",
+                metadata: ["partitions": "\(partitions.map { "\($0.topic)/\($0.partition)" }.joined(separator: ","))"])
+        }
+    }
+
+    /// After an aborted transaction: moves every partition back to the first message the last
+    /// committed state does not include.
+    private func rewind(
+        _ consumer: KafkaConsumer, to state: Processor, partitions: Set<PartitionID>, batch: [ConsumedMessage]
+    ) throws {
+        var targets: [TopicPartitionOffset] = []
+        var unknown: [TopicPartitionOffset] = []
+        for partition in partitions.sorted() {
+            if let next = state.positions[partition] {
+                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next))
+            } else {
+                unknown.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: -1001))
+            }
+        }
+        if !unknown.isEmpty {
+            // Nothing processed from these yet: back to the group's committed offset, or the start.
+            for committed in try consumer.committed(unknown) {
+                targets.append(
+                    TopicPartitionOffset(
+                        topic: committed.topic, partition: committed.partition,
+                        offset: committed.offset >= 0 ? committed.offset : -2))
+            }
+        }
+        try consumer.seek(targets)
+    }
+
+    /// Publishes a batch's outputs, its state and its offsets. Returns false when the transaction
+    /// was aborted, so the caller must restore its state and re-read.
     private func commitBatch(
-        _ batch: [ConsumedMessage], outputs: [OutputMessage], delivery: Topology.Delivery, producer: KafkaProducer,
-        consumer: KafkaConsumer
+        outputs: [OutputMessage], changelog: [ProducerMessage], offsets: [TopicPartitionOffset],
+        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
     ) throws -> Bool {
         do {
-            try publish(outputs, offsets: nextOffsets(batch), delivery: delivery, producer: producer, consumer: consumer)
+            try publish(
+                outputs, changelog: changelog, offsets: offsets, delivery: delivery, producer: producer, consumer: consumer)
             return true
         } catch let error as KafkaError {
             if error.isFenced {
@@ -212,7 +410,6 @@ public final class KafkaPipeline: Sendable {
             guard !error.isFatal, delivery == .exactlyOnce else { throw error }
             logger.warning("transaction failed; aborting and re-reading the batch", metadata: ["error": "\(error)"])
             try producer.abortTransaction()
-            try consumer.seek(firstOffsets(batch))
             return false
         }
     }
@@ -237,8 +434,8 @@ public final class KafkaPipeline: Sendable {
     }
 
     private func publish(
-        _ outputs: [OutputMessage], offsets: [TopicPartitionOffset], delivery: Topology.Delivery,
-        producer: KafkaProducer, consumer: KafkaConsumer
+        _ outputs: [OutputMessage], changelog: [ProducerMessage], offsets: [TopicPartitionOffset],
+        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
     ) throws {
         switch delivery {
         case .exactlyOnce:
@@ -246,6 +443,7 @@ public final class KafkaPipeline: Sendable {
             for output in outputs {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
+            for state in changelog { try producer.send(state) }
             try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
             if let faults { try faults.beforeCommitTransaction(outputs) }
             try producer.commitTransaction()
@@ -262,31 +460,13 @@ public final class KafkaPipeline: Sendable {
             for output in outputs {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
+            // The state after the outputs: a crash in between re-reads the batch from the older
+            // state and publishes the same bytes again (duplicates, never different bytes).
+            try producer.flush()
+            for state in changelog { try producer.send(state) }
             try producer.flush()
             try consumer.commit(offsets)
         }
-    }
-
-    private func nextOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
-        var next: [String: TopicPartitionOffset] = [:]
-        for message in batch {
-            let key = "\(message.topic)\u{0}\(message.partition)"
-            let candidate = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
-            if let current = next[key], current.offset >= candidate.offset { continue }
-            next[key] = candidate
-        }
-        return next.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
-    }
-
-    private func firstOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
-        var first: [String: TopicPartitionOffset] = [:]
-        for message in batch {
-            let key = "\(message.topic)\u{0}\(message.partition)"
-            if first[key] == nil {
-                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)
-            }
-        }
-        return Array(first.values)
     }
 }
 
