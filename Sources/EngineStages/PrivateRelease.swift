@@ -2,6 +2,7 @@ import Fairness
 import Foundation
 import Pipeline
 import Privacy
+import Synchronization
 
 /// Releases a closed window's counts through the privacy layer: one continual counter per
 /// (attribute, group, count field); the window's count is the difference of the noisy prefix sums
@@ -17,7 +18,13 @@ public struct PrivateRelease: FairnessStage.Release {
     let seriesPrefix: String
     /// The window index of the origin: window `originIndex` is step 0 of every series.
     let originIndex: Int64
-    var series: [String: SeriesCounter] = [:]
+    var series: [String: SeriesCounter] = [:] {
+        // Any change gets a new cache: copies of this value (the runtime's rollback copy) keep theirs.
+        didSet { snapshotCache = SnapshotCache() }
+    }
+    /// The counters change only when a window closes, but the runtime snapshots after every batch:
+    /// the encoded counters are kept until the next change.
+    var snapshotCache = SnapshotCache()
     public let firstReleasedEventTime: Int64?
 
     /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in milliseconds.
@@ -59,9 +66,12 @@ public struct PrivateRelease: FairnessStage.Release {
 
     /// Every series' counter, keyed by series id.
     public func snapshot() throws -> [UInt8] {
+        if let cached = snapshotCache.bytes.withLock({ $0 }) { return cached }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return Array(try encoder.encode(series.mapValues { $0.snapshot() }))
+        let bytes = Array(try encoder.encode(series.mapValues { $0.snapshot() }))
+        snapshotCache.bytes.withLock { $0 = bytes }
+        return bytes
     }
 
     public mutating func restore(_ snapshot: [UInt8]) throws {
@@ -91,4 +101,10 @@ public struct PrivateRelease: FairnessStage.Release {
         let deviations = NoisyCount.PrefixDeviations(start: deviation, end: deviation)
         return NoisyCount(value: count, noiseVariance: variance, prefixDeviations: deviations)
     }
+}
+
+/// The last encoded state of a `PrivateRelease`'s counters (a reference, so a non-mutating
+/// `snapshot()` can fill it).
+final class SnapshotCache: Sendable {
+    let bytes = Mutex<[UInt8]?>(nil)
 }

@@ -27,6 +27,9 @@ struct StateBench: ParsableCommand {
     @Option(help: "Records per batch (transaction).")
     var batch: Int = 500
 
+    @Option(help: "Write the last snapshot to this file (the changelog message's value).")
+    var dump: String?
+
     func run() throws {
         var processor = try loadProcessor(topology)
         guard !processor.streamStages.isEmpty else {
@@ -46,6 +49,11 @@ struct StateBench: ParsableCommand {
                 last = try processor.snapshot()
                 snapshotTime += ContinuousClock.now - start
                 sizes.append(last.count)
+            }
+        }
+        if let dump {
+            guard FileManager.default.createFile(atPath: dump, contents: Data(last)) else {
+                throw ValidationError("cannot write \(dump)")
             }
         }
         let restoreStart = ContinuousClock.now

@@ -335,6 +335,8 @@ public struct SeriesCounter: Sendable {
     }
 
     /// Everything needed to continue this counter after a restart (Codable, for the changelog).
+    /// The last release is kept as its step and numbers only; the rest of it (guarantee,
+    /// mechanism, epoch) follows from the engine it is restored into.
     public struct Snapshot: Sendable, Codable, Equatable {
         public let series: String
         public let mechanism: String
@@ -344,14 +346,24 @@ public struct SeriesCounter: Sendable {
         let carry: Double
         let carryVariance: Double
         let lastPublished: Double?
-        let lastRelease: NoisyRelease?
+        let last: LastRelease?
+
+        struct LastRelease: Sendable, Codable, Equatable {
+            let step: Int64
+            let value: Double
+            let published: Double
+            let variance: Double
+        }
     }
 
     public func snapshot() -> Snapshot {
         Snapshot(
             series: series, mechanism: engine.configuration.mechanism.rawValue,
             horizon: engine.configuration.horizon, state: state, nextStep: nextStep, carry: carry,
-            carryVariance: carryVariance, lastPublished: lastPublished, lastRelease: lastRelease)
+            carryVariance: carryVariance, lastPublished: lastPublished,
+            last: lastRelease.map {
+                Snapshot.LastRelease(step: $0.step, value: $0.value, published: $0.published, variance: $0.variance)
+            })
     }
 
     init(engine: PrivacyEngine, snapshot: Snapshot) {
@@ -362,7 +374,15 @@ public struct SeriesCounter: Sendable {
         carry = snapshot.carry
         carryVariance = snapshot.carryVariance
         lastPublished = snapshot.lastPublished
-        lastRelease = snapshot.lastRelease
+        let guarantee = engine.guarantee
+        lastRelease = snapshot.last.map {
+            NoisyRelease(
+                series: snapshot.series, step: $0.step, value: $0.value, published: $0.published,
+                postProcessed: !engine.configuration.postProcessing.isIdentity, variance: $0.variance,
+                standardDeviation: $0.variance.squareRoot(), rho: guarantee.rho, epsilon: guarantee.epsilon,
+                delta: guarantee.delta, mechanism: engine.configuration.mechanism.rawValue,
+                epoch: $0.step / engine.configuration.horizon)
+        }
         noise = Self.noise(engine: engine, series: snapshot.series, epoch: snapshot.nextStep / engine.configuration.horizon)
     }
 }
