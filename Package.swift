@@ -170,7 +170,8 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring"],
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring", "Privacy"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Pipeline", "EngineStages", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import Fairness
 import Pipeline
+import Privacy
 
 /// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
 /// metrics, drift tests and alert transitions, published on `<name>.aggregates` and `<name>.alerts`.
@@ -16,6 +17,9 @@ public struct FairnessStage: StreamStage {
     public protocol Release: Sendable {
         /// A description for every published window (`noise` member), e.g. the mechanism.
         var note: String? { get }
+        /// The guarantee and the budget spent so far, published as fields (`privacy` member); nil
+        /// when the counts carry no guarantee.
+        var privacy: PrivacyStatement? { get }
         mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]]
     }
 
@@ -89,8 +93,9 @@ public struct FairnessStage: StreamStage {
         for window in windows {
             let counts = release.release(window)
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
+            let privacy = release.privacy
             let data = JSONWriter.encode(
-                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note))
+                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note, privacy: privacy))
             emissions.append(
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
@@ -150,6 +155,10 @@ public struct FairnessStage: StreamStage {
         default: return nil
         }
     }
+}
+
+extension FairnessStage.Release {
+    public var privacy: PrivacyStatement? { nil }
 }
 
 extension Processor {

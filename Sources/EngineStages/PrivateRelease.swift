@@ -12,6 +12,8 @@ public struct PrivateRelease: FairnessStage.Release {
     var series: [String: SeriesState] = [:]
     /// The window index that is step 0 of every series.
     var firstIndex: Int64?
+    /// The step of the latest release (how many epochs the budget has run into).
+    var lastStep: Int64 = 0
 
     struct SeriesState: Sendable {
         var counter: SeriesCounter
@@ -30,10 +32,15 @@ public struct PrivateRelease: FairnessStage.Release {
             + "delta=\(guarantee.delta) per \(guarantee.unit.rawValue)"
     }
 
+    public var privacy: PrivacyStatement? {
+        PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+    }
+
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
         let first = firstIndex ?? window.index
         firstIndex = first
         let step = window.index - first
+        lastStep = max(lastStep, step)
         var released: [String: [String: NoisyGroupCounts]] = [:]
         for (attribute, groups) in window.tallies.sorted(by: { $0.key < $1.key }) {
             for (group, tally) in groups.sorted(by: { $0.key < $1.key }) {
