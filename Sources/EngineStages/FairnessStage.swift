@@ -100,7 +100,7 @@ public struct FairnessStage: StreamStage {
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
                     type: "dev.steward.fairness.window.v1", time: window.bounds.end, subject: "window \(window.index)",
-                    data: data))
+                    data: data, notice: WindowNotice(evaluation: evaluation, privacy: privacy)))
             for alert in evaluation.alerts {
                 guard let body = try? FairnessJSON.alert(alert) else { continue }
                 emissions.append(
@@ -159,6 +159,13 @@ public struct FairnessStage: StreamStage {
 
 extension FairnessStage.Release {
     public var privacy: PrivacyStatement? { nil }
+}
+
+/// A published window as a typed value, attached to its aggregates message for in-process
+/// consumers once committed (metrics, the status page): the noisy metrics only, as published.
+public struct WindowNotice: Sendable {
+    public var evaluation: WindowEvaluation
+    public var privacy: PrivacyStatement?
 }
 
 extension Processor {

@@ -24,8 +24,11 @@ public final class KafkaConsumer {
     }
 
     /// Creates a consumer; `group.id` is required. Auto-commit is off unless configured on: the
-    /// caller commits (in a transaction or with `commit`).
-    public static func make(configuration: KafkaConfiguration) throws(KafkaError) -> KafkaConsumer {
+    /// caller commits (in a transaction or with `commit`). `statistics` receives librdkafka's
+    /// statistics JSON every `statistics.interval.ms`, on the thread that polls.
+    public static func make(
+        configuration: KafkaConfiguration, statistics: (@Sendable ([UInt8]) -> Void)? = nil
+    ) throws(KafkaError) -> KafkaConsumer {
         var configuration = configuration
         guard configuration["group.id"] != nil else {
             throw KafkaError(code: .configuration, message: "a consumer needs group.id")
@@ -33,8 +36,13 @@ public final class KafkaConsumer {
         if configuration["enable.auto.commit"] == nil { configuration["enable.auto.commit"] = "false" }
         if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
         if configuration["isolation.level"] == nil { configuration["isolation.level"] = "read_committed" }
-        let client = try RDKafkaClient.make(kind: .consumer, configuration: configuration) { conf in
+        let sink = statistics.map(StatisticsSink.init)
+        let client = try RDKafkaClient.make(
+            kind: .consumer, configuration: configuration, opaque: sink.map { Unmanaged.passUnretained($0).toOpaque() },
+            retaining: sink
+        ) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+            if sink != nil { rd_kafka_conf_set_stats_cb(conf, statisticsCallback) }
         }
         rd_kafka_poll_set_consumer(client.handle)
         return KafkaConsumer(client: client)
@@ -168,4 +176,21 @@ private let rebalanceCallback:
                 rd_kafka_assign(handle, nil)
             }
         }
+    }
+
+/// Where the statistics callback delivers: the conf opaque points at it, and the client keeps it
+/// alive until after `rd_kafka_destroy` (`RDKafkaClient.retained`).
+final class StatisticsSink: Sendable {
+    let deliver: @Sendable ([UInt8]) -> Void
+    init(_ deliver: @escaping @Sendable ([UInt8]) -> Void) { self.deliver = deliver }
+}
+
+/// Copies the statistics JSON out and returns 0, so librdkafka frees its buffer.
+private let statisticsCallback:
+    @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
+        _, json, length, opaque in
+        guard let json, let opaque else { return 0 }
+        let sink = Unmanaged<StatisticsSink>.fromOpaque(opaque).takeUnretainedValue()
+        sink.deliver(Array(UnsafeRawBufferPointer(start: json, count: length).bindMemory(to: UInt8.self)))
+        return 0
     }

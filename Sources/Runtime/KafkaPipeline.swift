@@ -34,6 +34,10 @@ public final class KafkaPipeline: Sendable {
         /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
         /// to post alerts to a webhook: only what Kafka consumers can also see is posted).
         public var onCommitted: (@Sendable ([OutputMessage]) -> Void)?
+        /// Told about every batch and librdkafka's statistics (metrics); see `PipelineObserver`.
+        public var observer: (any PipelineObserver)?
+        /// What `/ready` reports; the runtime meets `partitionsAssigned` at the first assignment.
+        public var readiness = Readiness()
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
@@ -128,7 +132,11 @@ public final class KafkaPipeline: Sendable {
 
         var consumerConfiguration = base
         consumerConfiguration["group.id"] = options.group
-        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
+        if options.observer != nil, consumerConfiguration["statistics.interval.ms"] == nil {
+            consumerConfiguration["statistics.interval.ms"] = "5000"
+        }
+        let consumer = try KafkaConsumer.make(
+            configuration: consumerConfiguration, statistics: options.observer.map { observer in observer.kafkaStatistics })
         defer { consumer.close() }
 
         var producerConfiguration = base
@@ -151,7 +159,12 @@ public final class KafkaPipeline: Sendable {
         var processor = initialProcessor
         var lastInput = ContinuousClock.now
         var consumed = 0
+        var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
         while !stopRequested.load(ordering: .relaxed) {
+            if ContinuousClock.now - lastAssignmentCheck >= .milliseconds(200), !options.readiness.isReady {
+                lastAssignmentCheck = ContinuousClock.now
+                if !consumer.assignment().isEmpty { options.readiness.satisfy(.partitionsAssigned) }
+            }
             if let limit = options.maxMessages, consumed >= limit { break }
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
@@ -161,6 +174,7 @@ public final class KafkaPipeline: Sendable {
                 continue
             }
             lastInput = ContinuousClock.now
+            let batchStarted = lastInput
             let before = processor
             var outputs: [OutputMessage] = []
             for message in batch {
@@ -173,9 +187,11 @@ public final class KafkaPipeline: Sendable {
                 batch, outputs: outputs, delivery: delivery, producer: producer, consumer: consumer)
             guard committed else {
                 processor = before
+                options.observer?.batchAborted(report(batch, [], processor, since: batchStarted))
                 continue
             }
             options.onCommitted?(outputs)
+            options.observer?.batchCommitted(report(batch, outputs, processor, since: batchStarted))
             consumed += batch.count
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
@@ -188,6 +204,14 @@ public final class KafkaPipeline: Sendable {
                 "unused_by_stream_stages": "\(processor.counters.unusedByStreamStages)",
             ])
         return processor.counters
+    }
+
+    private func report(
+        _ batch: [ConsumedMessage], _ outputs: [OutputMessage], _ processor: Processor, since start: ContinuousClock.Instant
+    ) -> BatchReport {
+        BatchReport(
+            records: batch.count, outputs: outputs, counters: processor.counters, stageTallies: processor.stageTallies,
+            streamTime: processor.streamTime, duration: ContinuousClock.now - start)
     }
 
     /// Publishes a batch's outputs with its offsets. Returns false when the transaction was
