@@ -62,6 +62,42 @@ def chats_topology(tmp_path, name):
     return path
 
 
+DOCKER = ROOT / "Docker"
+
+
+def rule_metrics():
+    """The steward_* metric names in the shipped alerting rules' expressions."""
+    text = (DOCKER / "prometheus" / "steward-rules.yml").read_text()
+    exprs = re.findall(r"^\s*expr: (.*)$", text, re.M)
+    assert exprs
+    return {name for expr in exprs for name in re.findall(r"\bsteward_[a-z_]+", expr)}
+
+
+def healthcheck(port):
+    """The Dockerfile's HEALTHCHECK command (exec form), with STEWARD_HTTP_PORT pointing at `port`."""
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    argv = json.loads(re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", text, re.M).group(1))
+    return subprocess.run(argv, env=dict(os.environ, STEWARD_HTTP_PORT=str(port)), capture_output=True, timeout=30)
+
+
+def test_prometheus_files_pass_promtool_and_the_compose_file_mounts_what_exists():
+    require(PROMTOOL, "prometheus (promtool)")
+    config = subprocess.run([PROMTOOL, "check", "config", str(DOCKER / "prometheus" / "prometheus.yml")],
+                            capture_output=True, text=True)
+    assert config.returncode == 0, config.stdout + config.stderr
+    rules = subprocess.run([PROMTOOL, "check", "rules", str(DOCKER / "prometheus" / "steward-rules.yml")],
+                           capture_output=True, text=True)
+    assert rules.returncode == 0 and "SUCCESS: 7 rules found" in rules.stdout, rules.stdout + rules.stderr
+    import yaml
+
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    assert {"kafka", "steward", "prometheus"} <= compose["services"].keys()
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert (DOCKER / source).exists(), f"compose mounts {source}, which does not exist"
+
+
 class LiveRun:
     """`steward run` with HTTP on a free port, stopped with SIGTERM at the end."""
 
@@ -135,6 +171,14 @@ def test_live_metrics_pass_promtool_and_count_the_run(steward_bin, mock_broker, 
         assert seen[f'steward_state_restore_progress_ratio{{topology="{name}"}}'] == 1
         groups = [k for k in seen if k.startswith("steward_fairness_group_metric{")]
         assert {re.search(r'group="(\w+)"', k).group(1) for k in groups} == {"north", "south", "east", "west"}
+        # Every metric the shipped alerting rules name is one this live instance exposes.
+        exposed = {re.match(r"[a-z_]+", k).group(0) for k in seen}
+        exposed |= {re.sub(r"_(bucket|count|sum)$", "", name) for name in exposed}
+        for name in rule_metrics():
+            assert name in exposed, f"{name} (Docker/prometheus/steward-rules.yml) is not exposed"
+        # The image's HEALTHCHECK, run as Docker would run it, against this instance and a closed port.
+        assert healthcheck(run.port).returncode == 0
+        assert healthcheck(free_port()).returncode != 0
     finally:
         run.stop()
 
