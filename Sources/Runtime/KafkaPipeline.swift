@@ -161,10 +161,7 @@ public final class KafkaPipeline: Sendable {
         var consumed = 0
         var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
         while !stopRequested.load(ordering: .relaxed) {
-            if ContinuousClock.now - lastAssignmentCheck >= .milliseconds(200), !options.readiness.isReady {
-                lastAssignmentCheck = ContinuousClock.now
-                if !consumer.assignment().isEmpty { options.readiness.satisfy(.partitionsAssigned) }
-            }
+            checkAssignment(consumer, lastCheck: &lastAssignmentCheck)
             if let limit = options.maxMessages, consumed >= limit { break }
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
@@ -204,14 +201,6 @@ public final class KafkaPipeline: Sendable {
                 "unused_by_stream_stages": "\(processor.counters.unusedByStreamStages)",
             ])
         return processor.counters
-    }
-
-    private func report(
-        _ batch: [ConsumedMessage], _ outputs: [OutputMessage], _ processor: Processor, since start: ContinuousClock.Instant
-    ) -> BatchReport {
-        BatchReport(
-            records: batch.count, outputs: outputs, counters: processor.counters, stageTallies: processor.stageTallies,
-            streamTime: processor.streamTime, duration: ContinuousClock.now - start)
     }
 
     /// Publishes a batch's outputs with its offsets. Returns false when the transaction was

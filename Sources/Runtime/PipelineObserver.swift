@@ -1,3 +1,4 @@
+import Kafka
 import Pipeline
 import Synchronization
 
@@ -94,6 +95,24 @@ public final class Readiness: Sendable {
 
     public func setRestoreProgress(_ fraction: Double) {
         state.withLock { $0.restoreProgress = min(1, max(0, fraction)) }
+    }
+}
+
+extension KafkaPipeline {
+    /// Meets `partitionsAssigned` once the consumer has partitions (checked at most every 200 ms
+    /// until then; `rd_kafka_assignment` does not block).
+    func checkAssignment(_ consumer: KafkaConsumer, lastCheck: inout ContinuousClock.Instant) {
+        guard !options.readiness.isReady, ContinuousClock.now - lastCheck >= .milliseconds(200) else { return }
+        lastCheck = ContinuousClock.now
+        if !consumer.assignment().isEmpty { options.readiness.satisfy(.partitionsAssigned) }
+    }
+
+    func report(
+        _ batch: [ConsumedMessage], _ outputs: [OutputMessage], _ processor: Processor, since start: ContinuousClock.Instant
+    ) -> BatchReport {
+        BatchReport(
+            records: batch.count, outputs: outputs, counters: processor.counters, stageTallies: processor.stageTallies,
+            streamTime: processor.streamTime, duration: ContinuousClock.now - start)
     }
 }
 
