@@ -265,3 +265,30 @@ def test_status_page_shows_groups_and_a_firing_alert_in_chromium(steward_bin, mo
         assert screenshot.stat().st_size > 10_000
     finally:
         run.stop()
+
+
+def test_demo_serves_the_same_endpoints_while_it_runs(steward_bin):
+    """`steward demo --http-port P --serve-for S` serves metrics and the page for its run."""
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("STEWARD_HTTP_PORT", None)
+    demo = subprocess.Popen(
+        [steward_bin, "demo", "--http-port", str(port), "--http-host", "127.0.0.1", "--serve-for", "30"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_for_port(port, timeout=60)
+        lines = len((ROOT / "Topologies" / "samples" / "passthrough.jsonl").read_bytes().splitlines())
+        deadline = time.time() + 60
+        while True:
+            values = metric_values(fetch(f"http://127.0.0.1:{port}/metrics")[1])
+            if values.get('steward_records_consumed_total{topology="passthrough"}') == lines:
+                break
+            assert time.time() < deadline and demo.poll() is None, "the demo's metrics never counted its records"
+            time.sleep(0.3)
+        assert fetch(f"http://127.0.0.1:{port}/ready")[0] == 200
+        status, page, _ = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200 and 'id="topology-passthrough"' in page
+    finally:
+        demo.terminate()
+        demo.communicate(timeout=30)
+
