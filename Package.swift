@@ -50,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // No default traits: they add swift-configuration and nothing this service uses.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // librdkafka, from Debian's librdkafka-dev.
@@ -134,6 +138,22 @@ let package = Package(
             ],
             swiftSettings: runtimeSettings
         ),
+        // The operator's surface of `steward run`: metrics (swift-metrics, exposed by swift-prometheus),
+        // fed once per batch from the Kafka runtime; an HTTP service (Hummingbird) with /health, /ready,
+        // /metrics and the status page.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "Runtime", "Pipeline", "Fairness", "Privacy", "EngineStages", "JSON", "Timestamps",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // What the two executables share: loading topologies and files, printing summaries.
         .target(
             name: "CommandSupport",
@@ -147,12 +167,13 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "CommandSupport", "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting",
-                "Redaction", "Privacy", "Scoring", "Fairness",
+                "CommandSupport", "Runtime", "Monitoring", "Pipeline", "TopologyYAML", "EngineStages", "Kafka",
+                "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -170,7 +191,19 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring"],
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring", "Privacy"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: [
+                "Monitoring", "Runtime", "Pipeline", "EngineStages", "Fairness", "Privacy", "JSON",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Pipeline", "EngineStages", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Fairness
 import Foundation
 import Pipeline
+import Privacy
 
 /// JSON renderings of fairness results for the command line.
 public enum FairnessJSON {
@@ -78,7 +79,9 @@ public enum FairnessJSON {
     }
 
     /// One closed window: per attribute its report with uncertainty, the drift status, the input counters.
-    public static func window(_ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?) -> JSONValue {
+    public static func window(
+        _ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?, privacy: PrivacyStatement? = nil
+    ) -> JSONValue {
         func optional(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("type", .string("fairness.window")), ("mode", .string(evaluation.mode.rawValue)),
@@ -93,6 +96,7 @@ public enum FairnessJSON {
             ),
         ]
         if let noise { members.append(("noise", .string(noise))) }
+        if let privacy { members.append(("privacy", Self.privacy(privacy))) }
         members.append(("attributes", .object(evaluation.reports.map { ($0.attribute, report($0.report)) })))
         members.append(
             (
@@ -123,6 +127,15 @@ public enum FairnessJSON {
                 ])
             ))
         return .object(members)
+    }
+
+    /// The guarantee as fields (numbers in shortest round-trip form: `0.6`).
+    public static func privacy(_ statement: PrivacyStatement) -> JSONValue {
+        .object([
+            ("mechanism", .string(statement.mechanism)), ("rho", number(statement.rho)),
+            ("epsilon", number(statement.epsilon)), ("delta", number(statement.delta)),
+            ("unit", .string(statement.unit.rawValue)), ("rho_spent", number(statement.rhoSpent)),
+        ])
     }
 
     /// One alert transition, tagged `"type": "fairness.alert"`.

@@ -1,6 +1,7 @@
 import Fairness
 import Foundation
 import Pipeline
+import Privacy
 
 /// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
 /// metrics, drift tests and alert transitions, published on `<name>.aggregates` and `<name>.alerts`.
@@ -20,6 +21,9 @@ public struct FairnessStage: StreamStage {
         /// The first event time whose every window is released (the privacy origin plus the windows'
         /// size minus their advance); earlier events are dead-lettered. Nil: no limit.
         var firstReleasedEventTime: Int64? { get }
+        /// The guarantee and the budget spent so far, published as fields (`privacy` member); nil
+        /// when the counts carry no guarantee.
+        var privacy: PrivacyStatement? { get }
         mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]]
         /// The release's own state (e.g. the DP counters) as JSON, for the changelog.
         func snapshot() throws -> [UInt8]
@@ -130,13 +134,14 @@ public struct FairnessStage: StreamStage {
         for window in windows {
             let counts = release.release(window)
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
+            let privacy = release.privacy
             let data = JSONWriter.encode(
-                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note))
+                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note, privacy: privacy))
             emissions.append(
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
                     type: "dev.steward.fairness.window.v1", time: window.bounds.end, subject: "window \(window.index)",
-                    data: data))
+                    data: data, notice: WindowNotice(evaluation: evaluation, privacy: privacy)))
             for alert in evaluation.alerts {
                 guard let body = try? FairnessJSON.alert(alert) else { continue }
                 emissions.append(
@@ -191,6 +196,17 @@ public struct FairnessStage: StreamStage {
         default: return nil
         }
     }
+}
+
+extension FairnessStage.Release {
+    public var privacy: PrivacyStatement? { nil }
+}
+
+/// A published window as a typed value, attached to its aggregates message for in-process
+/// consumers once committed (metrics, the status page): the noisy metrics only, as published.
+public struct WindowNotice: Sendable {
+    public var evaluation: WindowEvaluation
+    public var privacy: PrivacyStatement?
 }
 
 extension Processor {

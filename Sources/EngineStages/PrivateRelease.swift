@@ -22,6 +22,10 @@ public struct PrivateRelease: FairnessStage.Release {
         // Any change gets a new cache: copies of this value (the runtime's rollback copy) keep theirs.
         didSet { snapshotCache = SnapshotCache() }
     }
+    /// The step of the latest release (how many epochs the budget has run into).
+    var lastStep: Int64 = 0 {
+        didSet { snapshotCache = SnapshotCache() }
+    }
     /// The counters change only when a window closes, but the runtime snapshots after every batch:
     /// the encoded counters are kept until the next change.
     var snapshotCache = SnapshotCache()
@@ -45,8 +49,13 @@ public struct PrivateRelease: FairnessStage.Release {
             + "delta=\(guarantee.delta) per \(guarantee.unit.rawValue)"
     }
 
+    public var privacy: PrivacyStatement? {
+        PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+    }
+
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
         let step = window.index - originIndex
+        if step > lastStep { lastStep = step }
         var released: [String: [String: NoisyGroupCounts]] = [:]
         for (attribute, groups) in window.tallies.sorted(by: { $0.key < $1.key }) {
             for (group, tally) in groups.sorted(by: { $0.key < $1.key }) {
@@ -64,21 +73,27 @@ public struct PrivateRelease: FairnessStage.Release {
         return released
     }
 
-    /// Every series' counter, keyed by series id.
+    /// The saved form: every series' counter, keyed by series id, and the latest step.
+    struct Saved: Codable {
+        var lastStep: Int64
+        var series: [String: SeriesCounter.Snapshot]
+    }
+
     public func snapshot() throws -> [UInt8] {
         if let cached = snapshotCache.bytes.withLock({ $0 }) { return cached }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let bytes = Array(try encoder.encode(series.mapValues { $0.snapshot() }))
+        let bytes = Array(try encoder.encode(Saved(lastStep: lastStep, series: series.mapValues { $0.snapshot() })))
         snapshotCache.bytes.withLock { $0 = bytes }
         return bytes
     }
 
     public mutating func restore(_ snapshot: [UInt8]) throws {
-        let saved = try JSONDecoder().decode([String: SeriesCounter.Snapshot].self, from: Data(snapshot))
+        let saved = try JSONDecoder().decode(Saved.self, from: Data(snapshot))
         var restored: [String: SeriesCounter] = [:]
-        for (id, counter) in saved { restored[id] = try engine.restoreCounter(counter) }
+        for (id, counter) in saved.series { restored[id] = try engine.restoreCounter(counter) }
         series = restored
+        lastStep = saved.lastStep
     }
 
     mutating func release(series id: String, increment: Int64, step: Int64) -> NoisyCount {

@@ -45,8 +45,11 @@ public final class KafkaConsumer {
     }
 
     /// Creates a consumer; `group.id` is required. Auto-commit is off unless configured on: the
-    /// caller commits (in a transaction or with `commit`).
-    public static func make(configuration: KafkaConfiguration) throws(KafkaError) -> KafkaConsumer {
+    /// caller commits (in a transaction or with `commit`). `statistics` receives librdkafka's
+    /// statistics JSON every `statistics.interval.ms`, on the thread that polls.
+    public static func make(
+        configuration: KafkaConfiguration, statistics: (@Sendable ([UInt8]) -> Void)? = nil
+    ) throws(KafkaError) -> KafkaConsumer {
         var configuration = configuration
         guard configuration["group.id"] != nil else {
             throw KafkaError(code: .configuration, message: "a consumer needs group.id")
@@ -54,11 +57,13 @@ public final class KafkaConsumer {
         if configuration["enable.auto.commit"] == nil { configuration["enable.auto.commit"] = "false" }
         if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
         if configuration["isolation.level"] == nil { configuration["isolation.level"] = "read_committed" }
-        let log = RebalanceLog()
+        let log = RebalanceLog(statistics: statistics)
         let client = try RDKafkaClient.make(
-            kind: .consumer, configuration: configuration, opaque: Unmanaged.passUnretained(log).toOpaque()
+            kind: .consumer, configuration: configuration, opaque: Unmanaged.passUnretained(log).toOpaque(),
+            retaining: log
         ) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+            if statistics != nil { rd_kafka_conf_set_stats_cb(conf, statisticsCallback) }
         }
         rd_kafka_poll_set_consumer(client.handle)
         return KafkaConsumer(client: client, rebalances: log)
@@ -95,6 +100,37 @@ public final class KafkaConsumer {
             return nil
         default: throw KafkaError.response(result, code: .consume, context: "query watermarks of \(topic)/\(partition)")
         }
+    }
+
+    /// How many partitions a topic has, from the broker's metadata (blocking); nil when the topic
+    /// does not exist (yet).
+    public func partitionCount(topic: String, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Int? {
+        guard let handle = rd_kafka_topic_new(client.handle, topic, nil) else {
+            throw KafkaError(code: .consume, message: "cannot make a topic handle for \(topic)")
+        }
+        defer { rd_kafka_topic_destroy(handle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let result = rd_kafka_metadata(client.handle, 0, handle, &metadata, timeoutMilliseconds)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaError.response(result, code: .consume, context: "metadata of \(topic)")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { return nil }
+        let entry = metadata.pointee.topics[0]
+        guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, entry.partition_cnt > 0 else { return nil }
+        return Int(entry.partition_cnt)
+    }
+
+    /// Whether this consumer has fetched everything the broker had in a partition when it last
+    /// answered a fetch (its position is at the high watermark librdkafka cached then); no broker
+    /// round trip. False when either is not known yet.
+    public func isCaughtUp(topic: String, partition: Int32) -> Bool {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        guard rd_kafka_get_watermark_offsets(client.handle, topic, partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+            high >= 0, let position = position(topic: topic, partition: partition)
+        else { return false }
+        return position >= high
     }
 
     /// The next offset this consumer will read from a partition it is assigned (past any
@@ -209,9 +245,16 @@ public final class KafkaConsumer {
     }
 }
 
-/// The rebalances a consumer's callback saw; read by the polling thread.
+/// What a consumer's callbacks reach through the conf opaque: the rebalances seen (read by the
+/// polling thread) and where statistics go. The client keeps it alive until after
+/// `rd_kafka_destroy` (`RDKafkaClient.retained`).
 final class RebalanceLog: Sendable {
     let events = Mutex<[KafkaConsumer.Rebalance]>([])
+    let statistics: (@Sendable ([UInt8]) -> Void)?
+
+    init(statistics: (@Sendable ([UInt8]) -> Void)? = nil) {
+        self.statistics = statistics
+    }
 }
 
 /// Accepts every assignment the group coordinator hands out and gives back revoked partitions,
@@ -250,4 +293,14 @@ private let rebalanceCallback:
         log.events.withLock {
             $0.append(KafkaConsumer.Rebalance(kind: assigning ? .assigned : .revoked, partitions: listed, failure: failure))
         }
+    }
+
+/// Copies the statistics JSON out and returns 0, so librdkafka frees its buffer.
+private let statisticsCallback:
+    @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
+        _, json, length, opaque in
+        guard let json, let opaque else { return 0 }
+        let sink = Unmanaged<RebalanceLog>.fromOpaque(opaque).takeUnretainedValue()
+        sink.statistics?(Array(UnsafeRawBufferPointer(start: json, count: length).bindMemory(to: UInt8.self)))
+        return 0
     }

@@ -39,6 +39,10 @@ public final class KafkaPipeline: Sendable {
         /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
         /// to post alerts to a webhook: only what Kafka consumers can also see is posted).
         public var onCommitted: (@Sendable ([OutputMessage]) -> Void)?
+        /// Told about every batch and librdkafka's statistics (metrics); see `PipelineObserver`.
+        public var observer: (any PipelineObserver)?
+        /// What `/ready` reports; the runtime meets `partitionsAssigned` at the first assignment.
+        public var readiness = Readiness()
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
@@ -156,12 +160,20 @@ public final class KafkaPipeline: Sendable {
             try producer.initTransactions()
         }
         if stateful {
+            // /ready waits for the state as well as for partitions.
+            options.readiness.hold(.stateRestored)
             processor = try restoreState(into: processor, configuration: base)
+            options.readiness.setRestoreProgress(1)
+            options.readiness.satisfy(.stateRestored)
         }
 
         var consumerConfiguration = base
         consumerConfiguration["group.id"] = options.group
-        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
+        if options.observer != nil, consumerConfiguration["statistics.interval.ms"] == nil {
+            consumerConfiguration["statistics.interval.ms"] = "5000"
+        }
+        let consumer = try KafkaConsumer.make(
+            configuration: consumerConfiguration, statistics: options.observer.map { observer in observer.kafkaStatistics })
         defer { consumer.close() }
         try consumer.subscribe(topics: topology.input.topics)
         logger.info(
@@ -173,13 +185,21 @@ public final class KafkaPipeline: Sendable {
             ])
 
         var merge = MergeBuffer()
+        if stateful {
+            // The stream stage is one owner of every input partition: the merge waits for all of
+            // them, assigned or not yet (after a restart the group may first hand this instance only
+            // some, until the previous member's session expires).
+            for partition in try inputPartitions(consumer) { merge.open(partition) }
+        }
         var assigned: Set<PartitionID> = []
         var emptySince: [PartitionID: ContinuousClock.Instant] = [:]
         // Per partition, the latest event time merged while that partition was skipped as idle.
         var mergedPastIdle: [PartitionID: Int64] = [:]
         var lastInput = ContinuousClock.now
         var consumed = 0
+        var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
         while !stopRequested.load(ordering: .relaxed) {
+            checkAssignment(consumer, lastCheck: &lastAssignmentCheck)
             if let limit = options.maxMessages, consumed >= limit { break }
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
@@ -189,7 +209,8 @@ public final class KafkaPipeline: Sendable {
                 if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
                 continue
             }
-            if !batch.isEmpty { lastInput = ContinuousClock.now }
+            let batchStarted = ContinuousClock.now
+            if !batch.isEmpty { lastInput = batchStarted }
             let before = processor
             var outputs: [OutputMessage] = []
             for message in batch {
@@ -222,7 +243,18 @@ public final class KafkaPipeline: Sendable {
                     }
                     let since = emptySince[partition] ?? now
                     emptySince[partition] = since
-                    if now - since >= options.maxTaskIdle { idle.insert(partition) }
+                    // Idle only once caught up: a partition with data on the broker not yet fetched
+                    // is waited for however long that takes (Kafka Streams' KIP-695), so only data
+                    // that did not exist yet can be merged out of order.
+                    // Ten times the wait goes on regardless (a position that never reaches the cached
+                    // watermark must not stall the merge).
+                    let waited = now - since
+                    if waited >= options.maxTaskIdle * 10
+                        || (waited >= options.maxTaskIdle
+                            && consumer.isCaughtUp(topic: partition.topic, partition: partition.partition))
+                    {
+                        idle.insert(partition)
+                    }
                 }
                 // At most a batch per transaction, and never past --max-messages.
                 var budget = batchLimit
@@ -259,9 +291,11 @@ public final class KafkaPipeline: Sendable {
                 }), batch: batch)
                 processor = before
                 merge.removeAll()
+                options.observer?.batchAborted(report(records: processed, [], processor, since: batchStarted))
                 continue
             }
             options.onCommitted?(outputs)
+            options.observer?.batchCommitted(report(records: processed, outputs, processor, since: batchStarted))
             consumed += processed
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
@@ -301,6 +335,9 @@ public final class KafkaPipeline: Sendable {
             if let message = try reader.poll(timeoutMilliseconds: 200) {
                 records += 1
                 quietPolls = 0
+                if records % 100 == 0 {
+                    options.readiness.setRestoreProgress(Double(message.offset + 1 - low) / Double(high - low))
+                }
                 if message.key == key { latest = message.value }
                 if message.offset + 1 >= high { break }
                 continue
@@ -352,13 +389,32 @@ public final class KafkaPipeline: Sendable {
             case .revoked:
                 for partition in partitions {
                     assigned.remove(partition)
+                    // Its buffered records are read again when it comes back; the merge keeps
+                    // waiting for it.
                     merge.drop(partition)
+                    merge.open(partition)
                 }
             }
             logger.info(
                 "partitions \(rebalance.kind)",
                 metadata: ["partitions": "\(partitions.map { "\($0.topic)/\($0.partition)" }.joined(separator: ","))"])
         }
+    }
+
+    /// Every partition of the input topics, from the broker's metadata (waiting for topics that
+    /// do not exist yet, as a subscription does).
+    private func inputPartitions(_ consumer: KafkaConsumer) throws -> [PartitionID] {
+        var partitions: [PartitionID] = []
+        for topic in topology.input.topics {
+            var count = try consumer.partitionCount(topic: topic)
+            while count == nil, !stopRequested.load(ordering: .relaxed) {
+                logger.notice("waiting for input topic \(topic) to exist")
+                Thread.sleep(forTimeInterval: 1)
+                count = try consumer.partitionCount(topic: topic)
+            }
+            partitions += (0..<Int32(count ?? 0)).map { PartitionID(topic: topic, partition: $0) }
+        }
+        return partitions
     }
 
     /// After an aborted transaction: moves every partition back to the first message the last

@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import KafkaTesting
 import Logging
+import Monitoring
 import Pipeline
 import Runtime
 import ServiceLifecycle
@@ -118,7 +119,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var logs: LogOptions
 
+    @OptionGroup var http: HTTPOptions
+
     func run() async throws {
+        let httpPort = try http.port()
         let processor = try loadProcessor(self.topology)
         let topology = processor.topology
         var overrides: [String: String] = [:]
@@ -151,12 +155,24 @@ struct RunCommand: AsyncParsableCommand {
         if let delivery {
             options.onCommitted = { outputs in delivery.enqueue(outputs) }
         }
+        // Shutdown runs in reverse order: the pipeline finishes its batch first, then delivery
+        // drains, and HTTP (started first) answers /health until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let httpPort {
+            let operations = Operations(options: .init(host: http.host(), port: httpPort), logger: logger)
+            var failures: (@Sendable () -> Int)?
+            if let delivery { failures = { delivery.delivered.failed } }
+            let metrics = PipelineMetrics(
+                topology: topology.name, readiness: options.readiness, factory: operations.factory,
+                deliveryFailures: failures)
+            options.observer = metrics
+            services.append(operations.service(for: [metrics]))
+        }
         let pipeline = KafkaPipeline(
             processor: processor,
             options: options,
             logger: logger)
-        // Shutdown runs in reverse order: the pipeline finishes its batch first, then delivery drains.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = delivery.map { [.init(service: $0)] } ?? []
+        if let delivery { services.append(.init(service: delivery)) }
         services.append(.init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,4 +1,5 @@
 import Foundation
+import Privacy
 import Runtime
 import Testing
 
@@ -45,6 +46,22 @@ import Testing
             let data = window["data"] as! [String: Any]
             #expect(data["mode"] as? String == "private")
             #expect((data["noise"] as? String)?.hasPrefix("blt ") == true)
+        }
+    }
+
+    @Test func everyAggregateStatesItsPrivacyAsFieldsInShortestForm() throws {
+        let result = Replay.run(processor: try processor("chats"), input: try sample("chats"))
+        let windows = result.outputs["chats.aggregates"]!
+        #expect(windows.count >= 8)
+        for window in windows {
+            let text = String(decoding: window.value, as: UTF8.self)
+            // chats: rho 0.1 per series, 6 series per event: 0.6 per event, not 0.6000000000000001.
+            #expect(text.contains("\"noise\":\"blt rho=0.6 epsilon="))
+            let epsilon = Accountant.epsilon(rho: 0.6, delta: 1e-6)
+            #expect(
+                text.contains(
+                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":0.6,\"epsilon\":\(epsilon),\"delta\":1e-06,"
+                        + "\"unit\":\"event\",\"rho_spent\":0.6}"), "\(text.prefix(600))")
         }
     }
 
