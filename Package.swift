@@ -109,6 +109,13 @@ let package = Package(
             swiftSettings: scoringSettings
         ),
         .target(name: "Fairness", dependencies: ["Privacy", "Timestamps"], swiftSettings: strict),
+        // The tamper-evident audit log: RFC 6962 Merkle trees and proofs, signed checkpoints, the entry
+        // format and its verifier. Pure: no I/O, no clocks.
+        .target(
+            name: "Audit",
+            dependencies: ["JSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The pure pipeline core: the topology value, the processor, the stage protocols, records,
         // CloudEvents, dead-letter reasons. No engines, no YAML.
         .target(name: "Pipeline", dependencies: ["JSON", "Timestamps"], swiftSettings: strict),
@@ -165,6 +172,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AuditTests", dependencies: ["Audit"],
+            exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
