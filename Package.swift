@@ -118,14 +118,14 @@ let package = Package(
         ),
         // The pure pipeline core: the topology value, the processor, the stage protocols, records,
         // CloudEvents, dead-letter reasons. No engines, no YAML.
-        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps"], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps", "Audit"], swiftSettings: strict),
         // Reads a topology from YAML (file:line:column errors); stages register their sections by name.
         .target(name: "TopologyYAML", dependencies: ["Pipeline", "Yams"], swiftSettings: strict),
         // The engines as pipeline stages: redaction and scoring per record, fairness with DP counts per
         // window; decodes their topology sections and builds a processor with them.
         .target(
             name: "EngineStages",
-            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Audit", "BuildInfo", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.
@@ -155,7 +155,7 @@ let package = Package(
             name: "steward",
             dependencies: [
                 "CommandSupport", "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting",
-                "Redaction", "Privacy", "Scoring", "Fairness",
+                "Audit", "Redaction", "Privacy", "Scoring", "Fairness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -173,7 +173,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "AuditTests", dependencies: ["Audit"],
+            name: "AuditTests", dependencies: ["Audit", "JSON", "Pipeline", "Runtime", "EngineStages"],
             exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),

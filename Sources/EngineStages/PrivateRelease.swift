@@ -1,4 +1,5 @@
 import Fairness
+import JSON
 import Pipeline
 import Privacy
 
@@ -12,6 +13,8 @@ public struct PrivateRelease: FairnessStage.Release {
     var series: [String: SeriesState] = [:]
     /// The window index that is step 0 of every series.
     var firstIndex: Int64?
+    /// Windows released so far (the last step + 1), for the audit log.
+    var windowsReleased: Int64 = 0
 
     struct SeriesState: Sendable {
         var counter: SeriesCounter
@@ -30,10 +33,22 @@ public struct PrivateRelease: FairnessStage.Release {
             + "delta=\(guarantee.delta) per \(guarantee.unit.rawValue)"
     }
 
+    /// The guarantee every release so far is covered by, and how many windows were released: the
+    /// `privacy` member of audit entries.
+    var spent: JSONValue {
+        let guarantee = engine.guarantee
+        return .object([
+            ("mechanism", .string(engine.configuration.mechanism.rawValue)), ("unit", .string(guarantee.unit.rawValue)),
+            ("rho", .number("\(guarantee.rho)")), ("epsilon", .number("\(guarantee.epsilon)")),
+            ("delta", .number("\(guarantee.delta)")), ("windows_released", .number(String(windowsReleased))),
+        ])
+    }
+
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
         let first = firstIndex ?? window.index
         firstIndex = first
         let step = window.index - first
+        windowsReleased = max(windowsReleased, step + 1)
         var released: [String: [String: NoisyGroupCounts]] = [:]
         for (attribute, groups) in window.tallies.sorted(by: { $0.key < $1.key }) {
             for (group, tally) in groups.sorted(by: { $0.key < $1.key }) {

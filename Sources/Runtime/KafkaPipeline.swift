@@ -180,6 +180,7 @@ public final class KafkaPipeline: Sendable {
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
         }
+        try publishFinal(&processor, delivery: delivery, producer: producer, consumer: consumer)
         logger.info(
             "pipeline stopped",
             metadata: [
@@ -217,6 +218,24 @@ public final class KafkaPipeline: Sendable {
         }
     }
 
+    /// At shutdown, publishes what the processor still owes (the audit log's final, signed entry)
+    /// in a transaction of its own; no input offsets go with it.
+    private func publishFinal(
+        _ processor: inout Processor, delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
+    ) throws {
+        let before = processor
+        let outputs = processor.finish()
+        guard !outputs.isEmpty else { return }
+        do {
+            try publish(outputs, offsets: [], delivery: delivery, producer: producer, consumer: consumer)
+            options.onCommitted?(outputs)
+        } catch let error as KafkaError {
+            processor = before
+            if delivery == .exactlyOnce, !error.isFatal { try? producer.abortTransaction() }
+            throw error
+        }
+    }
+
     private func pollBatch(_ consumer: KafkaConsumer, limit: Int) throws -> [ConsumedMessage] {
         var batch: [ConsumedMessage] = []
         var timeout: Int32 = 100
@@ -246,7 +265,7 @@ public final class KafkaPipeline: Sendable {
             for output in outputs {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
-            try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
+            if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
             if let faults { try faults.beforeCommitTransaction(outputs) }
             try producer.commitTransaction()
             // Also store the offsets with a plain commit: equal to what the transaction stored on
@@ -254,7 +273,7 @@ public final class KafkaPipeline: Sendable {
             // transactional offsets (librdkafka's mock cluster). Refused there during a rebalance, it
             // leaves the batch to be read again (no loss; the same bytes are published again).
             do {
-                try consumer.commit(offsets)
+                if !offsets.isEmpty { try consumer.commit(offsets) }
             } catch {
                 logger.notice("plain offset commit after the transaction refused", metadata: ["error": "\(error)"])
             }
@@ -263,7 +282,7 @@ public final class KafkaPipeline: Sendable {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
             try producer.flush()
-            try consumer.commit(offsets)
+            if !offsets.isEmpty { try consumer.commit(offsets) }
         }
     }
 

@@ -52,6 +52,7 @@ public enum Replay {
             outputs[topology.output.aggregates] = []
             outputs[topology.output.alerts] = []
         }
+        if processor.audit != nil { outputs[topology.output.audit] = [] }
         let topic = options.topic ?? topology.input.topics[0]
         for (index, line) in lines(of: input).enumerated() {
             let message = InputMessage(
@@ -59,6 +60,10 @@ public enum Replay {
             for output in processor.process(message) {
                 outputs[output.topic, default: []].append(output)
             }
+        }
+        // The end of the input is a shutdown: the audit log's final, signed entry.
+        for output in processor.finish() {
+            outputs[output.topic, default: []].append(output)
         }
         return (outputs, processor.counters)
     }
@@ -81,6 +86,7 @@ public enum Replay {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         var topics = [topology.output.sanitized, topology.output.deadLetter]
         if !processor.streamStages.isEmpty { topics += [topology.output.aggregates, topology.output.alerts] }
+        if processor.audit != nil { topics.append(topology.output.audit) }
         var files: [String: OutputFile] = [:]
         func file(_ topic: String) throws -> OutputFile {
             if let open = files[topic] { return open }
@@ -115,6 +121,9 @@ public enum Replay {
             pending.removeFirst(start)
         }
         if !pending.isEmpty { try process(pending[...]) }
+        for output in processor.finish() {
+            try file(output.topic).append(line: output.value)
+        }
         for open in files.values { try open.close() }
         return processor.counters
     }

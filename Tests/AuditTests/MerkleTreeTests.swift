@@ -24,7 +24,8 @@ struct RFC6962Vectors: Decodable {
     var consistency: [Consistency]
 
     static let loaded: RFC6962Vectors = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/rfc6962-vectors.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Data/rfc6962-vectors.json")
         return try! JSONDecoder().decode(RFC6962Vectors.self, from: Data(contentsOf: url))
     }()
 
@@ -45,7 +46,8 @@ func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
     @Test func rootsOfEveryPrefixMatchCertificateTransparency() {
         let leaves = vectors.leafHashes
         for size in 1...8 {
-            #expect(Hex.encode(MerkleTree.root(leafHashes: leaves[0..<size])) == vectors.roots[size - 1], "size \(size)")
+            #expect(
+                Hex.encode(MerkleTree.root(leafHashes: leaves[0..<size])) == vectors.roots[size - 1], "size \(size)")
         }
     }
 
@@ -104,22 +106,40 @@ func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
                 let proof = MerkleTree.inclusionProof(index: index, leafHashes: leaves[0..<size])
                 let i = UInt64(index)
                 let n = UInt64(size)
-                #expect(MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: proof, root: root))
-                #expect(!MerkleTree.verifyInclusion(index: i + 1, size: n, leafHash: leaves[index], proof: proof, root: root))
+                #expect(
+                    MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: proof, root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        index: i + 1, size: n, leafHash: leaves[index], proof: proof, root: root))
                 if index > 0 {
-                    #expect(!MerkleTree.verifyInclusion(index: i - 1, size: n, leafHash: leaves[index], proof: proof, root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            index: i - 1, size: n, leafHash: leaves[index], proof: proof, root: root))
                 }
-                #expect(!MerkleTree.verifyInclusion(index: i, size: n * 2, leafHash: leaves[index], proof: proof, root: root))
-                #expect(!MerkleTree.verifyInclusion(index: i, size: n, leafHash: MerkleTree.leafHash(Array("WrongLeaf".utf8)), proof: proof, root: root))
-                #expect(!MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: proof, root: MerkleTree.emptyRoot))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        index: i, size: n * 2, leafHash: leaves[index], proof: proof, root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        index: i, size: n, leafHash: MerkleTree.leafHash(Array("WrongLeaf".utf8)), proof: proof,
+                        root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        index: i, size: n, leafHash: leaves[index], proof: proof, root: MerkleTree.emptyRoot))
                 for position in proof.indices {
                     var wrong = proof
                     wrong[position] = MerkleTree.emptyRoot
-                    #expect(!MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: wrong, root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            index: i, size: n, leafHash: leaves[index], proof: wrong, root: root))
                 }
-                #expect(!MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: proof + [root], root: root))
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        index: i, size: n, leafHash: leaves[index], proof: proof + [root], root: root))
                 if !proof.isEmpty {
-                    #expect(!MerkleTree.verifyInclusion(index: i, size: n, leafHash: leaves[index], proof: proof.dropLast(), root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            index: i, size: n, leafHash: leaves[index], proof: proof.dropLast(), root: root))
                 }
             }
         }
@@ -135,18 +155,32 @@ func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
                 let proof = MerkleTree.consistencyProof(oldSize: oldSize, leafHashes: leaves[0..<newSize])
                 let m = UInt64(oldSize)
                 let n = UInt64(newSize)
-                #expect(MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
+                #expect(
+                    MerkleTree.verifyConsistency(
+                        oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
                 guard !proof.isEmpty else { continue }
-                #expect(!MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: newRoot, newRoot: oldRoot, proof: proof))
-                #expect(!MerkleTree.verifyConsistency(oldSize: m + 1, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
-                #expect(!MerkleTree.verifyConsistency(oldSize: m, newSize: n * 2, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
-                #expect(!MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: []))
+                #expect(
+                    !MerkleTree.verifyConsistency(
+                        oldSize: m, newSize: n, oldRoot: newRoot, newRoot: oldRoot, proof: proof))
+                #expect(
+                    !MerkleTree.verifyConsistency(
+                        oldSize: m + 1, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
+                #expect(
+                    !MerkleTree.verifyConsistency(
+                        oldSize: m, newSize: n * 2, oldRoot: oldRoot, newRoot: newRoot, proof: proof))
+                #expect(
+                    !MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: [])
+                )
                 for position in proof.indices {
                     var wrong = proof
                     wrong[position] = MerkleTree.emptyRoot
-                    #expect(!MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: wrong))
+                    #expect(
+                        !MerkleTree.verifyConsistency(
+                            oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: wrong))
                 }
-                #expect(!MerkleTree.verifyConsistency(oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof + [proof.last!]))
+                #expect(
+                    !MerkleTree.verifyConsistency(
+                        oldSize: m, newSize: n, oldRoot: oldRoot, newRoot: newRoot, proof: proof + [proof.last!]))
             }
         }
     }
@@ -155,6 +189,8 @@ func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
         #expect(MerkleTree.verifyConsistency(oldSize: 0, newSize: 1, oldRoot: [], newRoot: [], proof: []))
         #expect(!MerkleTree.verifyConsistency(oldSize: 1, newSize: 0, oldRoot: [], newRoot: [], proof: []))
         #expect(!MerkleTree.verifyConsistency(oldSize: 1, newSize: 2, oldRoot: [], newRoot: [], proof: []))
-        #expect(!MerkleTree.verifyConsistency(oldSize: 1, newSize: 1, oldRoot: MerkleTree.emptyRoot, newRoot: [], proof: []))
+        #expect(
+            !MerkleTree.verifyConsistency(oldSize: 1, newSize: 1, oldRoot: MerkleTree.emptyRoot, newRoot: [], proof: [])
+        )
     }
 }

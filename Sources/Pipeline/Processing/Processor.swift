@@ -9,6 +9,10 @@ public struct Processor: Sendable {
     public private(set) var counters = Counters()
     /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
     public private(set) var streamTime: Int64?
+    /// The lineage attributes every output carries (Processor+Audit.swift).
+    public var lineage = Lineage()
+    /// The audit log, with its state; nil writes none (Processor+Audit.swift).
+    public var audit: AuditRecorder?
     let source: String
 
     public init(topology: Topology, stages: [any RecordStage] = [], streamStages: [any StreamStage] = []) {
@@ -32,8 +36,14 @@ public struct Processor: Sendable {
     }
 
     /// Processes one message and returns what to publish for it (always at least one message:
-    /// a record is either processed or dead-lettered, never dropped).
+    /// a record is either processed or dead-lettered, never dropped), then an audit entry when one
+    /// is due.
     public mutating func process(_ message: InputMessage) -> [OutputMessage] {
+        let outputs = processRecord(message)
+        return audit == nil ? outputs : audited(message, outputs: outputs)
+    }
+
+    mutating func processRecord(_ message: InputMessage) -> [OutputMessage] {
         counters.consumed += 1
         do {
             var record = try decode(message)
@@ -70,7 +80,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: emission.id, source: source, type: emission.type,
             time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
-            data: emission.data)
+            extensions: lineage.attributes(scored: false), data: emission.data)
         return OutputMessage(topic: topic, key: emission.key, value: event, notice: emission.notice)
     }
 
@@ -141,7 +151,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.sanitizedType,
             time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
-            data: JSONWriter.encode(record.value))
+            extensions: lineage.attributes(scored: true), data: JSONWriter.encode(record.value))
         return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
     }
 
@@ -167,7 +177,7 @@ public struct Processor: Sendable {
         data.appendASCII("}")
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.deadLetterType, time: nil, subject: nil,
-            data: data.bytes)
+            extensions: lineage.attributes(scored: false), data: data.bytes)
         return OutputMessage(topic: topology.output.deadLetter, key: message.key, value: event)
     }
 }
