@@ -2,6 +2,8 @@ import ArgumentParser
 import Audit
 import CommandSupport
 import Foundation
+import Kafka
+import Pipeline
 import Runtime
 
 /// Verbs of the audit log, registered on the root command.
@@ -42,19 +44,47 @@ struct AuditPublicKeyCommand: ParsableCommand {
     }
 }
 
-/// The options every verb that reads a log shares.
+/// The options every verb that reads a log shares: files, or (with `--brokers`) the topics on Kafka.
 struct AuditLogFiles: ParsableArguments {
     @Option(help: "The audit topic's messages, one per line (e.g. DIR/<name>.audit.jsonl from replay).")
-    var audit: String
+    var audit: String?
 
     @Option(
         parsing: .upToNextOption,
         help: "Output files (<topic>.jsonl, one message per line, in publication order) or directories of them.")
-    var outputs: [String]
+    var outputs: [String] = []
+
+    @Option(help: "Read the topics from Kafka instead (read_committed), e.g. 127.0.0.1:9092; needs --name.")
+    var brokers: String?
+
+    @Option(
+        help: "With --brokers: the topology name; its topics are <name>.sanitized, .dlq, .aggregates, .alerts, .audit.")
+    var name: String?
+
+    @Option(help: "With --brokers: stop reading after this many seconds without a new message.")
+    var idleSeconds: Int = 5
+
+    func validate() throws {
+        if brokers != nil {
+            guard name != nil else { throw ValidationError("--brokers needs --name (the topology name)") }
+            guard audit == nil && outputs.isEmpty else {
+                throw ValidationError("give --brokers or --audit/--outputs, not both")
+            }
+        } else {
+            guard audit != nil, !outputs.isEmpty else {
+                throw ValidationError("give --audit FILE and --outputs DIR_OR_FILES..., or --brokers with --name")
+            }
+        }
+    }
+
+    func read() throws -> (audit: [[UInt8]], outputs: [String: [[UInt8]]]) {
+        if let brokers, let name { return try readKafka(brokers: brokers, name: name) }
+        return try readFiles(audit: audit!)
+    }
 
     /// Each output topic's messages, read from `<topic>.jsonl` files; the audit file itself and other
     /// `*.audit.jsonl` files in a directory are skipped.
-    func read() throws -> (audit: [[UInt8]], outputs: [String: [[UInt8]]]) {
+    func readFiles(audit: String) throws -> (audit: [[UInt8]], outputs: [String: [[UInt8]]]) {
         let auditPath = URL(fileURLWithPath: audit).standardizedFileURL.path
         var files: [String] = []
         for path in outputs {
@@ -78,6 +108,47 @@ struct AuditLogFiles: ParsableArguments {
             topics[topic] = Self.lines(try readFileBytes(file))
         }
         return (Self.lines(try readFileBytes(audit)), topics)
+    }
+
+    /// Reads the topology's five topics from the beginning with a throwaway consumer group
+    /// (read_committed, nothing committed) until no message came for `idleSeconds`. Kafka keeps order
+    /// per partition only: a topic whose messages sit in several partitions cannot be put back in
+    /// publication order, and is refused.
+    func readKafka(brokers: String, name: String) throws -> (audit: [[UInt8]], outputs: [String: [[UInt8]]]) {
+        let output = Topology.Output(topologyName: name)
+        let topics = [output.sanitized, output.deadLetter, output.aggregates, output.alerts, output.audit]
+        var configuration = KafkaConfiguration(
+            bootstrapServers: brokers,
+            properties: [
+                "group.id": "steward-audit-verify-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1000))",
+                "isolation.level": "read_committed", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
+            ])
+        configuration.merge(environment: ProcessInfo.processInfo.environment)
+        let consumer = try KafkaConsumer.make(configuration: configuration)
+        defer { consumer.close() }
+        try consumer.subscribe(topics: topics)
+        var received: [String: [ConsumedMessage]] = [:]
+        var lastMessage = ContinuousClock.now
+        // The first group join can take seconds; the idle clock starts once a message has come.
+        let deadline = ContinuousClock.now + .seconds(60 + idleSeconds)
+        while ContinuousClock.now < deadline {
+            if !received.isEmpty, ContinuousClock.now - lastMessage > .seconds(idleSeconds) { break }
+            guard let message = try consumer.poll(timeoutMilliseconds: 200) else { continue }
+            received[message.topic, default: []].append(message)
+            lastMessage = ContinuousClock.now
+        }
+        var result: [String: [[UInt8]]] = [:]
+        for (topic, messages) in received {
+            let partitions = Set(messages.map(\.partition))
+            guard partitions.count == 1 else {
+                throw ValidationError(
+                    "\(topic) has messages in \(partitions.count) partitions, so their publication order is lost: "
+                        + "verify a dump in publication order instead (Docs/audit.md)")
+            }
+            result[topic] = messages.sorted { $0.offset < $1.offset }.map(\.value)
+        }
+        let audit = result.removeValue(forKey: output.audit) ?? []
+        return (audit, result)
     }
 
     static func lines(_ data: [UInt8]) -> [[UInt8]] { Replay.lines(of: data).map(Array.init) }

@@ -223,3 +223,8 @@ delivery: exactly_once
     done = steward(steward_bin, "audit", "verify", "--audit", str(dump / f"{name}.audit.jsonl"), "--outputs", str(dump),
                    "--pubkey", pubkey, check=False)
     assert done.returncode == 0, done.stderr
+    # The same check reading the topics from the broker directly.
+    done = steward(steward_bin, "audit", "verify", "--brokers", broker.bootstrap, "--name", name, "--pubkey", pubkey,
+                   "--complete", env={**broker.env, "STEWARD_AUDIT_KEY": AUDIT_KEY}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outputs"] == len(values)
