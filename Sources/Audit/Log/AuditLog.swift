@@ -37,14 +37,15 @@ public struct AuditState: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// Notes one input record and the outputs it produced; returns true when an entry is due.
-    public mutating func record(
-        topic: String, partition: Int32, offset: Int64, outputs: [(topic: String, value: [UInt8])],
-        configuration: AuditConfiguration
+    /// Notes one output message: its leaf hash joins the pending batch.
+    public mutating func addOutput(topic: String, value: [UInt8]) {
+        pendingLeaves[topic, default: []].append(MerkleTree.leafHash(value))
+    }
+
+    /// Notes one input record (after its outputs); returns true when an entry is due.
+    public mutating func recordInput(
+        topic: String, partition: Int32, offset: Int64, configuration: AuditConfiguration
     ) -> Bool {
-        for output in outputs {
-            pendingLeaves[output.topic, default: []].append(MerkleTree.leafHash(output.value))
-        }
         let position = pendingInputs.firstIndex { ($0.topic, $0.partition) >= (topic, partition) }
         if let position, pendingInputs[position].topic == topic, pendingInputs[position].partition == partition {
             pendingInputs[position].lastOffset = offset

@@ -28,9 +28,10 @@ extension Processor {
         guard var recorder = audit else { return outputs }
         audit = nil
         defer { audit = recorder }
-        let due = recorder.state.record(
+        for output in outputs { recorder.state.addOutput(topic: output.topic, value: output.value) }
+        let due = recorder.state.recordInput(
             topic: message.topic, partition: message.partition, offset: message.offset,
-            outputs: outputs.map { ($0.topic, $0.value) }, configuration: recorder.configuration)
+            configuration: recorder.configuration)
         guard due else { return outputs }
         return outputs + [cutEntry(&recorder, final: false)]
     }
@@ -45,13 +46,13 @@ extension Processor {
     }
 
     func cutEntry(_ recorder: inout AuditRecorder, final: Bool) -> OutputMessage {
-        let attributes = lineage.attributes(scored: true)
         let entry = recorder.state.cut(
-            final: final, lineage: attributes.map { AuditEntry.Attribute(name: $0.name, value: $0.value) },
+            final: final,
+            lineage: lineageAttributes.scored.map { AuditEntry.Attribute(name: $0.name, value: $0.value) },
             privacy: privacySpent, configuration: recorder.configuration, signingKey: recorder.signingKey)
         let value = CloudEvent.encode(
             id: AuditEntry.eventID(topology: topology.name, sequence: entry.sequence), source: source,
-            type: AuditEntry.eventType, time: nil, subject: nil, extensions: lineage.attributes(scored: false),
+            type: AuditEntry.eventType, time: nil, subject: nil, extensions: lineageAttributes.plain,
             data: entry.json)
         recorder.state.chain(to: value)
         // One key for every audit message, so Kafka keeps them in one partition, in order.

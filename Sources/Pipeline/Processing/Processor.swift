@@ -9,9 +9,13 @@ public struct Processor: Sendable {
     public private(set) var counters = Counters()
     /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
     public private(set) var streamTime: Int64?
-    /// The lineage attributes every output carries (Processor+Audit.swift).
-    public var lineage = Lineage()
-    /// The audit log, with its state; nil writes none (Processor+Audit.swift).
+    /// The lineage attributes every output carries (Events/Lineage.swift).
+    public var lineage = Lineage() {
+        didSet { lineageAttributes = (lineage.attributes(scored: false), lineage.attributes(scored: true)) }
+    }
+    /// `lineage` as attributes, built once rather than per output.
+    var lineageAttributes: (plain: [CloudEvent.Attribute], scored: [CloudEvent.Attribute]) = ([], [])
+    /// The audit log, with its state; nil writes none (Audit/AuditRecorder.swift).
     public var audit: AuditRecorder?
     let source: String
 
@@ -80,7 +84,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: emission.id, source: source, type: emission.type,
             time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
-            extensions: lineage.attributes(scored: false), data: emission.data)
+            extensions: lineageAttributes.plain, data: emission.data)
         return OutputMessage(topic: topic, key: emission.key, value: event, notice: emission.notice)
     }
 
@@ -151,7 +155,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.sanitizedType,
             time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
-            extensions: lineage.attributes(scored: true), data: JSONWriter.encode(record.value))
+            extensions: lineageAttributes.scored, data: JSONWriter.encode(record.value))
         return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
     }
 
@@ -177,7 +181,7 @@ public struct Processor: Sendable {
         data.appendASCII("}")
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.deadLetterType, time: nil, subject: nil,
-            extensions: lineage.attributes(scored: false), data: data.bytes)
+            extensions: lineageAttributes.plain, data: data.bytes)
         return OutputMessage(topic: topology.output.deadLetter, key: message.key, value: event)
     }
 }
