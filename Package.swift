@@ -113,16 +113,23 @@ let package = Package(
             swiftSettings: scoringSettings
         ),
         .target(name: "Fairness", dependencies: ["Privacy", "Timestamps"], swiftSettings: strict),
+        // The tamper-evident audit log: RFC 6962 Merkle trees and proofs, signed checkpoints, the entry
+        // format and its verifier. Pure: no I/O, no clocks.
+        .target(
+            name: "Audit",
+            dependencies: ["JSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The pure pipeline core: the topology value, the processor, the stage protocols, records,
         // CloudEvents, dead-letter reasons. No engines, no YAML.
-        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps"], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps", "Audit"], swiftSettings: strict),
         // Reads a topology from YAML (file:line:column errors); stages register their sections by name.
         .target(name: "TopologyYAML", dependencies: ["Pipeline", "Yams"], swiftSettings: strict),
         // The engines as pipeline stages: redaction and scoring per record, fairness with DP counts per
         // window; decodes their topology sections and builds a processor with them.
         .target(
             name: "EngineStages",
-            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Audit", "BuildInfo", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.
@@ -168,7 +175,7 @@ let package = Package(
             name: "steward",
             dependencies: [
                 "CommandSupport", "Runtime", "Monitoring", "Pipeline", "TopologyYAML", "EngineStages", "Kafka",
-                "KafkaTesting", "Redaction", "Privacy", "Scoring", "Fairness",
+                "KafkaTesting", "Audit", "Redaction", "Privacy", "Scoring", "Fairness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,6 +193,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AuditTests", dependencies: ["Audit", "JSON", "Pipeline", "Runtime", "EngineStages"],
+            exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),

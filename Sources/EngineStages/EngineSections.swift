@@ -24,7 +24,7 @@ public struct EngineEnvironment: Sendable {
 
 /// The sections the engine stages own, registered with the topology reader by name.
 public enum EngineSections {
-    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness"]
+    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness", "audit"]
 }
 
 extension Topology {
@@ -63,6 +63,7 @@ extension Topology {
                     guard sections.contains(where: { $0.key == "fairness" }) else {
                         throw EngineConfigurationError("privacy: releases the fairness stage's counts; add a fairness: section")
                     }
+                case "audit": _ = try Self.decode(AuditSection.self, section)
                 default: break
                 }
             } catch let error as EngineConfigurationError {
@@ -83,16 +84,20 @@ extension Topology {
         try validateEngines(file: file, readFile: environment.readFile)
         var stages: [any RecordStage] = []
         var streamStages: [any StreamStage] = []
+        var modelSHA256: String?
+        var redactionKeyID: String?
         for section in sections {
             switch section.key {
             case "redaction":
                 let policy = try Self.redactionPolicy(section)
                 let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
+                redactionKeyID = keys?.keyID
                 stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
             case "scoring":
                 let config = try Self.decode(ScoringConfig.self, section)
                 let model = try ScoringModel.load(
                     config: config, baseDirectory: environment.baseDirectory, readFile: environment.readFile)
+                modelSHA256 = model.identity.sha256.lowercased()
                 stages.append(ScoringStage(model: model, explain: config.explain))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
@@ -114,7 +119,10 @@ extension Topology {
                 break
             }
         }
-        return Processor(topology: self, stages: stages, streamStages: streamStages)
+        var processor = Processor(topology: self, stages: stages, streamStages: streamStages)
+        processor.lineage = lineage(modelSHA256: modelSHA256, redactionKeyID: redactionKeyID)
+        processor.audit = try auditRecorder(environment: environment)
+        return processor
     }
 
     /// In private mode one event updates up to 6 count series (total, predicted positive, one

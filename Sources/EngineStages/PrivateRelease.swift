@@ -1,5 +1,6 @@
 import Fairness
 import Foundation
+import JSON
 import Pipeline
 import Privacy
 import Synchronization
@@ -51,6 +52,17 @@ public struct PrivateRelease: FairnessStage.Release {
 
     public var privacy: PrivacyStatement? {
         PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+    }
+
+    /// The guarantee every release so far is covered by, and how many steps were released (from
+    /// the origin): the `privacy` member of audit entries.
+    var spent: JSONValue {
+        let guarantee = engine.guarantee
+        return .object([
+            ("mechanism", .string(engine.configuration.mechanism.rawValue)), ("unit", .string(guarantee.unit.rawValue)),
+            ("rho", .number("\(guarantee.rho)")), ("epsilon", .number("\(guarantee.epsilon)")),
+            ("delta", .number("\(guarantee.delta)")), ("windows_released", .number(String(series.isEmpty ? 0 : lastStep + 1))),
+        ])
     }
 
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {

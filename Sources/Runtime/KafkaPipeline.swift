@@ -135,7 +135,8 @@ public final class KafkaPipeline: Sendable {
         var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
         base.merge(environment: ProcessInfo.processInfo.environment)
         var processor = initialProcessor
-        let stateful = !processor.streamStages.isEmpty
+        // Stream stages and the audit log keep state; it is durable and partitions are merged.
+        let stateful = !processor.streamStages.isEmpty || processor.audit != nil
 
         if let partitions = options.createTopicsWithPartitions {
             let output = topology.output
@@ -185,7 +186,9 @@ public final class KafkaPipeline: Sendable {
             ])
 
         var merge = MergeBuffer()
-        if stateful {
+        // Windows need every partition; the audit log alone is kept per instance over what it owns.
+        let ownsAllPartitions = !processor.streamStages.isEmpty
+        if ownsAllPartitions {
             // The stream stage is one owner of every input partition: the merge waits for all of
             // them, assigned or not yet (after a restart the group may first hand this instance only
             // some, until the previous member's session expires).
@@ -204,7 +207,8 @@ public final class KafkaPipeline: Sendable {
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
             producer.poll()
-            try applyRebalances(consumer.takeRebalances(), assigned: &assigned, merge: &merge)
+            try applyRebalances(
+                consumer.takeRebalances(), assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
             if batch.isEmpty && merge.count == 0 {
                 if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
                 continue
@@ -300,6 +304,7 @@ public final class KafkaPipeline: Sendable {
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
         }
+        try publishFinal(&processor, delivery: delivery, producer: producer, consumer: consumer)
         logger.info(
             "pipeline stopped",
             metadata: [
@@ -373,7 +378,8 @@ public final class KafkaPipeline: Sendable {
     /// Follows the group's rebalances: new partitions join the merge, revoked ones leave it (their
     /// buffered messages are read again by their next owner). A failed (un)assignment stops the run.
     private func applyRebalances(
-        _ rebalances: [KafkaConsumer.Rebalance], assigned: inout Set<PartitionID>, merge: inout MergeBuffer
+        _ rebalances: [KafkaConsumer.Rebalance], assigned: inout Set<PartitionID>, merge: inout MergeBuffer,
+        keepRevokedOpen: Bool
     ) throws {
         for rebalance in rebalances {
             if let failure = rebalance.failure {
@@ -389,10 +395,10 @@ public final class KafkaPipeline: Sendable {
             case .revoked:
                 for partition in partitions {
                     assigned.remove(partition)
-                    // Its buffered records are read again when it comes back; the merge keeps
-                    // waiting for it.
+                    // Its buffered records are read again by its next owner; with stream stages that
+                    // is this instance again, and the merge keeps waiting for it.
                     merge.drop(partition)
-                    merge.open(partition)
+                    if keepRevokedOpen { merge.open(partition) }
                 }
             }
             logger.info(
@@ -470,6 +476,28 @@ public final class KafkaPipeline: Sendable {
         }
     }
 
+    /// At shutdown, publishes what the processor still owes (the audit log's final, signed entry)
+    /// in a transaction of its own; no input offsets go with it.
+    private func publishFinal(
+        _ processor: inout Processor, delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
+    ) throws {
+        let before = processor
+        let outputs = processor.finish()
+        guard !outputs.isEmpty else { return }
+        let changelog = [
+            ProducerMessage(topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(), partition: 0)
+        ]
+        do {
+            try publish(
+                outputs, changelog: changelog, offsets: [], delivery: delivery, producer: producer, consumer: consumer)
+            options.onCommitted?(outputs)
+        } catch let error as KafkaError {
+            processor = before
+            if delivery == .exactlyOnce, !error.isFatal { try? producer.abortTransaction() }
+            throw error
+        }
+    }
+
     private func pollBatch(_ consumer: KafkaConsumer, limit: Int) throws -> [ConsumedMessage] {
         var batch: [ConsumedMessage] = []
         var timeout: Int32 = 100
@@ -500,7 +528,7 @@ public final class KafkaPipeline: Sendable {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
             for state in changelog { try producer.send(state) }
-            try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
+            if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
             if let faults { try faults.beforeCommitTransaction(outputs) }
             try producer.commitTransaction()
             // Also store the offsets with a plain commit: equal to what the transaction stored on
@@ -508,7 +536,7 @@ public final class KafkaPipeline: Sendable {
             // transactional offsets (librdkafka's mock cluster). Refused there during a rebalance, it
             // leaves the batch to be read again (no loss; the same bytes are published again).
             do {
-                try consumer.commit(offsets)
+                if !offsets.isEmpty { try consumer.commit(offsets) }
             } catch {
                 logger.notice("plain offset commit after the transaction refused", metadata: ["error": "\(error)"])
             }
@@ -521,7 +549,7 @@ public final class KafkaPipeline: Sendable {
             try producer.flush()
             for state in changelog { try producer.send(state) }
             try producer.flush()
-            try consumer.commit(offsets)
+            if !offsets.isEmpty { try consumer.commit(offsets) }
         }
     }
 }

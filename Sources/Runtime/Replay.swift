@@ -52,6 +52,7 @@ public enum Replay {
             outputs[topology.output.aggregates] = []
             outputs[topology.output.alerts] = []
         }
+        if processor.audit != nil { outputs[topology.output.audit] = [] }
         let topic = options.topic ?? topology.input.topics[0]
         for (index, line) in lines(of: input).enumerated() {
             let message = InputMessage(
@@ -59,6 +60,10 @@ public enum Replay {
             for output in processor.process(message) {
                 outputs[output.topic, default: []].append(output)
             }
+        }
+        // The end of the input is a shutdown: the audit log's final, signed entry.
+        for output in processor.finish() {
+            outputs[output.topic, default: []].append(output)
         }
         return (outputs, processor.counters)
     }
@@ -90,6 +95,7 @@ public enum Replay {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         var topics = [topology.output.sanitized, topology.output.deadLetter]
         if !processor.streamStages.isEmpty { topics += [topology.output.aggregates, topology.output.alerts] }
+        if processor.audit != nil { topics.append(topology.output.audit) }
         var files: [String: OutputFile] = [:]
         func file(_ topic: String) throws -> OutputFile {
             if let open = files[topic] { return open }
@@ -139,6 +145,8 @@ public enum Replay {
                 try write(processor.process(message))
             }
         }
+        // The end of the input is a shutdown: the audit log's final, signed entry.
+        try write(processor.finish())
         for open in files.values { try open.close() }
         return processor.counters
     }

@@ -45,6 +45,8 @@ struct DemoCommand: AsyncParsableCommand {
         try cluster.createTopic(inputTopic, partitions: 1)
         var outputs = [topology.output.sanitized, topology.output.deadLetter]
         if !processor.streamStages.isEmpty { outputs += [topology.output.aggregates, topology.output.alerts] }
+        // The audit log too: the Kafka run's entries must equal the replay's, byte for byte.
+        if processor.audit != nil { outputs.append(topology.output.audit) }
         for topic in outputs { try cluster.createTopic(topic, partitions: 1) }
         printLine("embedded broker: \(cluster.bootstrapServers)")
 

@@ -40,6 +40,14 @@ public struct Processor: Sendable {
     /// Per input partition, the offset after the last message processed: where a run restored
     /// from this processor's state resumes reading.
     public internal(set) var positions: [PartitionID: Int64] = [:]
+    /// The lineage attributes every output carries (Events/Lineage.swift).
+    public var lineage = Lineage() {
+        didSet { lineageAttributes = (lineage.attributes(scored: false), lineage.attributes(scored: true)) }
+    }
+    /// `lineage` as attributes, built once rather than per output.
+    var lineageAttributes: (plain: [CloudEvent.Attribute], scored: [CloudEvent.Attribute]) = ([], [])
+    /// The audit log, with its state; nil writes none (Audit/AuditRecorder.swift).
+    public var audit: AuditRecorder?
     let source: String
 
     public init(topology: Topology, stages: [any RecordStage] = [], streamStages: [any StreamStage] = []) {
@@ -76,7 +84,8 @@ public struct Processor: Sendable {
     }
 
     /// Processes one message and returns what to publish for it (always at least one message:
-    /// a record is either processed or dead-lettered, never dropped).
+    /// a record is either processed or dead-lettered, never dropped), then an audit entry when one
+    /// is due.
     public mutating func process(_ message: InputMessage) -> [OutputMessage] {
         process(prepare(message))
     }
@@ -97,8 +106,13 @@ public struct Processor: Sendable {
         counters.idleMerges += 1
     }
 
-    /// Processes one prepared message (see `process(_:)`).
+    /// Processes one prepared message (see `process(_:)`), then lets the audit log see its outputs.
     public mutating func process(_ prepared: PreparedMessage) -> [OutputMessage] {
+        let outputs = processRecord(prepared)
+        return audit == nil ? outputs : audited(prepared.message, outputs: outputs)
+    }
+
+    mutating func processRecord(_ prepared: PreparedMessage) -> [OutputMessage] {
         let message = prepared.message
         counters.consumed += 1
         positions[PartitionID(topic: message.topic, partition: message.partition)] = message.offset + 1
@@ -140,7 +154,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: emission.id, source: source, type: emission.type,
             time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
-            data: emission.data)
+            extensions: lineageAttributes.plain, data: emission.data)
         return OutputMessage(topic: topic, key: emission.key, value: event, notice: emission.notice)
     }
 
@@ -208,7 +222,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.sanitizedType,
             time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
-            data: JSONWriter.encode(record.value))
+            extensions: lineageAttributes.scored, data: JSONWriter.encode(record.value))
         return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
     }
 
@@ -234,7 +248,7 @@ public struct Processor: Sendable {
         data.appendASCII("}")
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.deadLetterType, time: nil, subject: nil,
-            data: data.bytes)
+            extensions: lineageAttributes.plain, data: data.bytes)
         return OutputMessage(topic: topology.output.deadLetter, key: message.key, value: event)
     }
 }

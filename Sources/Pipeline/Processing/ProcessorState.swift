@@ -1,3 +1,5 @@
+import Audit
+
 /// The processor's durable state: what a restarted or re-assigned instance restores before its
 /// first record so that its outputs continue byte for byte (Kafka Streams' state stores).
 ///
@@ -39,7 +41,12 @@ extension Processor {
             writer.appendRaw(try stage.snapshot())
             writer.appendASCII("}")
         }
-        writer.appendASCII("]}")
+        writer.appendASCII("]")
+        if let audit {
+            writer.appendASCII(",\"audit\":")
+            writer.appendRaw(try audit.state.json())
+        }
+        writer.appendASCII("}")
         return writer.bytes
     }
 
@@ -72,6 +79,14 @@ extension Processor {
         switch document["stream_time"] {
         case .number(let text): restored.streamTime = Int64(text)
         default: restored.streamTime = nil
+        }
+        if restored.audit != nil {
+            guard let auditState = document["audit"] else {
+                throw StateError("the state has no audit log state, but this topology writes an audit log")
+            }
+            do { restored.audit?.state = try AuditState(json: JSONWriter.encode(auditState)) } catch {
+                throw StateError("cannot restore the audit log state: \(error)")
+            }
         }
         restored.positions = [:]
         if case .array(let entries) = document["positions"] {
