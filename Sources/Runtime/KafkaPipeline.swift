@@ -264,8 +264,9 @@ public final class KafkaPipeline: Sendable {
                 var budget = batchLimit
                 while budget > 0, let next = merge.next() ?? merge.next(idle: idle) {
                     budget -= 1
-                    if let time = next.eventTime {
-                        for partition in Set(merge.waiting).intersection(idle) {
+                    // Only when some partition is skipped as idle (no per-record work otherwise).
+                    if !idle.isEmpty, let time = next.eventTime {
+                        for partition in idle where !merge.hasBuffered(partition) {
                             mergedPastIdle[partition] = max(mergedPastIdle[partition] ?? .min, time)
                         }
                     }

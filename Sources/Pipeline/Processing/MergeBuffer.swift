@@ -60,18 +60,21 @@ public struct MergeBuffer: Sendable {
         count += 1
     }
 
+    /// Whether `partition` has a message buffered.
+    public func hasBuffered(_ partition: PartitionID) -> Bool {
+        !(queues[partition]?.isEmpty ?? true)
+    }
+
     /// Open partitions with nothing buffered: the merge waits for them.
     public var waiting: [PartitionID] {
-        open.filter { queues[$0]?.isEmpty ?? true }.sorted()
+        open.filter { !hasBuffered($0) }.sorted()
     }
 
     /// The next message in merged order, or nil while an open partition not in `idle` has nothing
     /// buffered (or nothing is buffered at all).
     public mutating func next(idle: Set<PartitionID> = []) -> PreparedMessage? {
         guard count > 0 else { return nil }
-        for partition in open where !idle.contains(partition) {
-            if queues[partition]?.isEmpty ?? true { return nil }
-        }
+        for partition in open where !idle.contains(partition) && !hasBuffered(partition) { return nil }
         var best: (partition: PartitionID, key: (Int64, Int32, Int64, String))?
         for (partition, queue) in queues {
             guard let head = queue.first else { continue }
