@@ -50,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // No default traits: they add swift-configuration and nothing this service uses.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // librdkafka, from Debian's librdkafka-dev.
@@ -109,16 +113,23 @@ let package = Package(
             swiftSettings: scoringSettings
         ),
         .target(name: "Fairness", dependencies: ["Privacy", "Timestamps"], swiftSettings: strict),
+        // The tamper-evident audit log: RFC 6962 Merkle trees and proofs, signed checkpoints, the entry
+        // format and its verifier. Pure: no I/O, no clocks.
+        .target(
+            name: "Audit",
+            dependencies: ["JSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The pure pipeline core: the topology value, the processor, the stage protocols, records,
         // CloudEvents, dead-letter reasons. No engines, no YAML.
-        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps"], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["JSON", "Timestamps", "Audit"], swiftSettings: strict),
         // Reads a topology from YAML (file:line:column errors); stages register their sections by name.
         .target(name: "TopologyYAML", dependencies: ["Pipeline", "Yams"], swiftSettings: strict),
         // The engines as pipeline stages: redaction and scoring per record, fairness with DP counts per
         // window; decodes their topology sections and builds a processor with them.
         .target(
             name: "EngineStages",
-            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Redaction", "Privacy", "Scoring", "Fairness"],
+            dependencies: ["Pipeline", "TopologyYAML", "Yams", "Audit", "BuildInfo", "Redaction", "Privacy", "Scoring", "Fairness"],
             swiftSettings: strict
         ),
         // Runtimes (offline replay, Kafka) and the service that runs them.
@@ -134,6 +145,22 @@ let package = Package(
             ],
             swiftSettings: runtimeSettings
         ),
+        // The operator's surface of `steward run`: metrics (swift-metrics, exposed by swift-prometheus),
+        // fed once per batch from the Kafka runtime; an HTTP service (Hummingbird) with /health, /ready,
+        // /metrics and the status page.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "Runtime", "Pipeline", "Fairness", "Privacy", "EngineStages", "JSON", "Timestamps",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // What the two executables share: loading topologies and files, printing summaries.
         .target(
             name: "CommandSupport",
@@ -147,12 +174,13 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "CommandSupport", "Runtime", "Pipeline", "TopologyYAML", "EngineStages", "Kafka", "KafkaTesting",
-                "Redaction", "Privacy", "Scoring", "Fairness",
+                "CommandSupport", "Runtime", "Monitoring", "Pipeline", "TopologyYAML", "EngineStages", "Kafka",
+                "KafkaTesting", "Audit", "Redaction", "Privacy", "Scoring", "Fairness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -165,12 +193,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AuditTests", dependencies: ["Audit", "JSON", "Pipeline", "Runtime", "EngineStages"],
+            exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring"],
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring", "Privacy"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: [
+                "Monitoring", "Runtime", "Pipeline", "EngineStages", "Fairness", "Privacy", "JSON",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Pipeline", "EngineStages", "Runtime", "Kafka", "KafkaTesting"], swiftSettings: strict),

@@ -8,9 +8,12 @@ pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v python3 >/dev/null || missing+=(python3)
-# A real Alertmanager for the alert-sink test (started on 127.0.0.1 by the test itself).
+# A real Alertmanager for the alert-sink test (started on 127.0.0.1 by the test itself), and more below.
 if [[ "${1:-}" == "--test" ]]; then
     command -v prometheus-alertmanager >/dev/null || [[ -x /usr/bin/prometheus-alertmanager ]] || missing+=(prometheus-alertmanager)
+    # promtool and a Prometheus server for the /metrics tests, Chromium to render the status page.
+    command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
+    command -v chromium >/dev/null || missing+=(chromium)
 fi
 
 if ((${#missing[@]})); then

@@ -57,7 +57,7 @@ public func summaryJSON(_ counters: Processor.Counters) -> String {
     let reasons = counters.deadLettersByReason.keys.sorted().map { "\"\($0)\":\(counters.deadLettersByReason[$0]!)" }
     return "{\"consumed\":\(counters.consumed),\"sanitized\":\(counters.sanitized),"
         + "\"dead_lettered\":\(counters.deadLettered),\"dead_letters_by_reason\":{\(reasons.joined(separator: ","))},"
-        + "\"unused_by_stream_stages\":\(counters.unusedByStreamStages)}"
+        + "\"unused_by_stream_stages\":\(counters.unusedByStreamStages),\"idle_merges\":\(counters.idleMerges)}"
 }
 
 /// `--mechanism tree|honaker|sqrt|blt` in `privacy simulate` and `bench privacy`.

@@ -24,7 +24,7 @@ public struct EngineEnvironment: Sendable {
 
 /// The sections the engine stages own, registered with the topology reader by name.
 public enum EngineSections {
-    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness"]
+    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness", "audit"]
 }
 
 extension Topology {
@@ -59,9 +59,11 @@ extension Topology {
                 case "privacy":
                     let privacy = try Self.privacyConfiguration(section)
                     try privacy.validate()
+                    _ = try Self.privacyOrigin(privacy)
                     guard sections.contains(where: { $0.key == "fairness" }) else {
                         throw EngineConfigurationError("privacy: releases the fairness stage's counts; add a fairness: section")
                     }
+                case "audit": _ = try Self.decode(AuditSection.self, section)
                 default: break
                 }
             } catch let error as EngineConfigurationError {
@@ -82,16 +84,20 @@ extension Topology {
         try validateEngines(file: file, readFile: environment.readFile)
         var stages: [any RecordStage] = []
         var streamStages: [any StreamStage] = []
+        var modelSHA256: String?
+        var redactionKeyID: String?
         for section in sections {
             switch section.key {
             case "redaction":
                 let policy = try Self.redactionPolicy(section)
                 let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
+                redactionKeyID = keys?.keyID
                 stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
             case "scoring":
                 let config = try Self.decode(ScoringConfig.self, section)
                 let model = try ScoringModel.load(
                     config: config, baseDirectory: environment.baseDirectory, readFile: environment.readFile)
+                modelSHA256 = model.identity.sha256.lowercased()
                 stages.append(ScoringStage(model: model, explain: config.explain))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
@@ -101,8 +107,15 @@ extension Topology {
                     let privacy = try Self.privacyConfiguration(privacySection)
                     let key = try NoiseKey.load(environment: environment.variables, readFile: environment.readFile)
                     let engine = try PrivacyEngine(configuration: privacy, key: key)
-                    release = PrivateRelease(engine: engine, topologyName: name)
-                    if privacy.unit == .user { bounding = try UserBounding(configuration: privacy, key: key) }
+                    let privateRelease = PrivateRelease(
+                        engine: engine, topologyName: name, windowSize: config.window.size.milliseconds,
+                        windowStep: config.window.step.milliseconds,
+                        origin: try Self.privacyOrigin(privacy))
+                    release = privateRelease
+                    if privacy.unit == .user {
+                        bounding = try UserBounding(
+                            configuration: privacy, key: key, originIndex: privateRelease.originIndex)
+                    }
                 } else {
                     release = FairnessStage.ExactRelease()
                 }
@@ -113,7 +126,10 @@ extension Topology {
                 break
             }
         }
-        return Processor(topology: self, stages: stages, streamStages: streamStages)
+        var processor = Processor(topology: self, stages: stages, streamStages: streamStages)
+        processor.lineage = lineage(modelSHA256: modelSHA256, redactionKeyID: redactionKeyID)
+        processor.audit = try auditRecorder(environment: environment)
+        return processor
     }
 
     /// In private mode one event updates up to 6 count series (total, predicted positive, one
@@ -161,6 +177,16 @@ extension Topology {
                     + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent)² for the \(windowsPerEvent) "
                     + "overlapping windows each count falls in); set it to \(needed)")
         }
+    }
+
+    /// `privacy.origin` in milliseconds since the Unix epoch (0 when absent).
+    static func privacyOrigin(_ privacy: PrivacyConfiguration) throws -> Int64 {
+        guard let text = privacy.origin else { return 0 }
+        guard let millis = Timestamp.parseRFC3339(text) else {
+            throw EngineConfigurationError(
+                "privacy.origin must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z (got \(text))")
+        }
+        return millis
     }
 
     static func privacyConfiguration(_ section: Section) throws -> PrivacyConfiguration {

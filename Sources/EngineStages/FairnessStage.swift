@@ -1,5 +1,7 @@
 import Fairness
+import Foundation
 import Pipeline
+import Privacy
 
 /// The `fairness:` section as a keyed stream stage: event-time windows per sensitive group,
 /// metrics, drift tests and alert transitions, published on `<name>.aggregates` and `<name>.alerts`.
@@ -18,14 +20,26 @@ public struct FairnessStage: StreamStage {
     public protocol Release: Sendable {
         /// A description for every published window (`noise` member), e.g. the mechanism.
         var note: String? { get }
+        /// The first event time whose every window is released (the privacy origin plus the windows'
+        /// size minus their advance); earlier events are dead-lettered. Nil: no limit.
+        var firstReleasedEventTime: Int64? { get }
+        /// The guarantee and the budget spent so far, published as fields (`privacy` member); nil
+        /// when the counts carry no guarantee.
+        var privacy: PrivacyStatement? { get }
         mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]]
+        /// The release's own state (e.g. the DP counters) as JSON, for the changelog.
+        func snapshot() throws -> [UInt8]
+        mutating func restore(_ snapshot: [UInt8]) throws
     }
 
     /// Exact counts: the marked raw mode.
     public struct ExactRelease: Release {
         public init() {}
         public var note: String? { nil }
+        public var firstReleasedEventTime: Int64? { nil }
         public func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] { window.exactCounts }
+        public func snapshot() throws -> [UInt8] { Array("{}".utf8) }
+        public func restore(_ snapshot: [UInt8]) throws {}
     }
 
     public typealias CountRelease = any Release
@@ -45,6 +59,13 @@ public struct FairnessStage: StreamStage {
         let config = monitor.config
         guard let eventTime = context.eventTime else {
             return [deadLetter(context, reason: .missingField, detail: "no event time: the fairness stage needs one")]
+        }
+        if let first = release.firstReleasedEventTime, eventTime < first {
+            return [
+                deadLetter(
+                    context, reason: .beforePrivacyOrigin,
+                    detail: "event time is before the privacy origin's first window (privacy.origin)")
+            ]
         }
         if let value = Self.lookup(record, config.prediction) {
             guard let prediction = Self.outcome(value, positive: config.positive) else {
@@ -93,6 +114,50 @@ public struct FairnessStage: StreamStage {
         return []
     }
 
+    /// `{"monitor": …, "release": …}`: windows, drift detectors and alert trackers, then the
+    /// release's DP counters.
+    public func snapshot() throws -> [UInt8] {
+        var bytes = Array("{\"monitor\":".utf8) + Array(try monitor.snapshot()) + Array(",\"release\":".utf8)
+            + (try release.snapshot())
+        if let userBounding {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            bytes += Array(",\"bounding\":".utf8) + Array(try encoder.encode(userBounding.bounder))
+        }
+        return bytes + Array("}".utf8)
+    }
+
+    public mutating func restore(_ snapshot: [UInt8]) throws {
+        let document = try JSONParser.parse(snapshot)
+        guard let monitorState = document["monitor"], let releaseState = document["release"] else {
+            throw StateError("the fairness state lacks its monitor or release")
+        }
+        let restored = try FairnessMonitor(snapshot: Data(JSONWriter.encode(monitorState)))
+        guard restored.config == monitor.config else {
+            throw StateError(
+                "the fairness state was written with another fairness: configuration; "
+                    + "a changed configuration starts from empty state under a new topology name or group")
+        }
+        var release = self.release
+        try release.restore(JSONWriter.encode(releaseState))
+        var bounding = userBounding
+        if bounding != nil {
+            guard let state = document["bounding"] else {
+                throw StateError("the fairness state lacks the per-user bounding state (privacy.unit: user)")
+            }
+            let bounder = try JSONDecoder().decode(WindowContributionBounder.self, from: Data(JSONWriter.encode(state)))
+            guard bounder.hasSameCaps(as: bounding!.bounder) else {
+                throw StateError(
+                    "the bounding state was written with other privacy caps or epochs; "
+                        + "a changed configuration starts from empty state under a new topology name or group")
+            }
+            bounding!.bounder = bounder
+        }
+        monitor = restored
+        self.release = release
+        userBounding = bounding
+    }
+
     public mutating func advance(streamTime: Int64?) -> [Emission] {
         let closed = monitor.advance()
         if !closed.isEmpty, let firstOpen = monitor.firstOpenWindow {
@@ -111,14 +176,16 @@ public struct FairnessStage: StreamStage {
         for window in windows {
             let counts = release.release(window)
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
+            let privacy = release.privacy
             let data = JSONWriter.encode(
                 FairnessJSON.window(
-                    evaluation, counters: monitor.counters, noise: release.note, privacy: userBounding?.statement))
+                    evaluation, counters: monitor.counters, noise: release.note, privacy: privacy,
+                    bounding: userBounding))
             emissions.append(
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
                     type: "dev.steward.fairness.window.v1", time: window.bounds.end, subject: "window \(window.index)",
-                    data: data))
+                    data: data, notice: WindowNotice(evaluation: evaluation, privacy: privacy)))
             for alert in evaluation.alerts {
                 guard let body = try? FairnessJSON.alert(alert) else { continue }
                 emissions.append(
@@ -173,6 +240,17 @@ public struct FairnessStage: StreamStage {
         default: return nil
         }
     }
+}
+
+extension FairnessStage.Release {
+    public var privacy: PrivacyStatement? { nil }
+}
+
+/// A published window as a typed value, attached to its aggregates message for in-process
+/// consumers once committed (metrics, the status page): the noisy metrics only, as published.
+public struct WindowNotice: Sendable {
+    public var evaluation: WindowEvaluation
+    public var privacy: PrivacyStatement?
 }
 
 extension Processor {

@@ -1,27 +1,47 @@
 import Fairness
+import Foundation
+import JSON
 import Pipeline
 import Privacy
+import Synchronization
 
 /// Releases a closed window's counts through the privacy layer: one continual counter per
-/// (attribute, group, count field); the window's count is the difference of two noisy prefix sums
-/// (post-processing, no extra budget). Noise is a pure function of (key, series, step), so a
-/// replay re-releases identical values.
+/// (attribute, group, count field); the window's count is the difference of the noisy prefix sums
+/// at its step and the step before (post-processing, no extra budget).
+///
+/// A window's step is its index counted from the privacy origin (`privacy.origin`, default the
+/// Unix epoch), never from the first window a process saw. Every noise draw is a pure function of
+/// (noise key, series, absolute step), and a window's count carries exactly its own step's noise
+/// (one row of C⁻¹z): a replay, a restart or a process that lost its state re-releases a window
+/// with that window's noise and can never put one window's noise on another's data.
 public struct PrivateRelease: FairnessStage.Release {
     let engine: PrivacyEngine
     let seriesPrefix: String
-    var series: [String: SeriesState] = [:]
-    /// The window index that is step 0 of every series.
-    var firstIndex: Int64?
-
-    struct SeriesState: Sendable {
-        var counter: SeriesCounter
-        var lastValue: Double = 0
-        var lastStandardDeviation: Double = 0
+    /// The window index of the origin: window `originIndex` is step 0 of every series.
+    let originIndex: Int64
+    var series: [String: SeriesCounter] = [:] {
+        // Any change gets a new cache: copies of this value (the runtime's rollback copy) keep theirs.
+        didSet { snapshotCache = SnapshotCache() }
     }
+    /// The step of the latest release (how many epochs the budget has run into).
+    var lastStep: Int64 = 0 {
+        didSet { snapshotCache = SnapshotCache() }
+    }
+    /// The counters change only when a window closes, but the runtime snapshots after every batch:
+    /// the encoded counters are kept until the next change.
+    var snapshotCache = SnapshotCache()
+    public let firstReleasedEventTime: Int64?
 
-    public init(engine: PrivacyEngine, topologyName: String) {
+    /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in milliseconds.
+    public init(engine: PrivacyEngine, topologyName: String, windowSize: Int64, windowStep: Int64, origin: Int64 = 0) {
         self.engine = engine
-        self.seriesPrefix = topologyName
+        let originIndex = origin >= 0 ? origin / windowStep : -((-origin + windowStep - 1) / windowStep)
+        self.originIndex = originIndex
+        // The first event all of whose windows have a step (index ≥ the origin's).
+        self.firstReleasedEventTime = originIndex * windowStep + max(0, windowSize - windowStep)
+        // A non-default origin is part of every series id, so moving the origin never gives a step
+        // the noise another origin gave a different window.
+        self.seriesPrefix = origin == 0 ? topologyName : "\(topologyName)|origin=\(origin)"
     }
 
     public var note: String? {
@@ -30,10 +50,24 @@ public struct PrivateRelease: FairnessStage.Release {
             + "delta=\(guarantee.delta) per \(guarantee.unit.rawValue)"
     }
 
+    public var privacy: PrivacyStatement? {
+        PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+    }
+
+    /// The guarantee every release so far is covered by, and how many steps were released (from
+    /// the origin): the `privacy` member of audit entries.
+    var spent: JSONValue {
+        let guarantee = engine.guarantee
+        return .object([
+            ("mechanism", .string(engine.configuration.mechanism.rawValue)), ("unit", .string(guarantee.unit.rawValue)),
+            ("rho", .number("\(guarantee.rho)")), ("epsilon", .number("\(guarantee.epsilon)")),
+            ("delta", .number("\(guarantee.delta)")), ("windows_released", .number(String(series.isEmpty ? 0 : lastStep + 1))),
+        ])
+    }
+
     public mutating func release(_ window: WindowResult) -> [String: [String: NoisyGroupCounts]] {
-        let first = firstIndex ?? window.index
-        firstIndex = first
-        let step = window.index - first
+        let step = window.index - originIndex
+        if step > lastStep { lastStep = step }
         var released: [String: [String: NoisyGroupCounts]] = [:]
         for (attribute, groups) in window.tallies.sorted(by: { $0.key < $1.key }) {
             for (group, tally) in groups.sorted(by: { $0.key < $1.key }) {
@@ -51,23 +85,53 @@ public struct PrivateRelease: FairnessStage.Release {
         return released
     }
 
+    /// The saved form: every series' counter, keyed by series id, and the latest step.
+    struct Saved: Codable {
+        var lastStep: Int64
+        var series: [String: SeriesCounter.Snapshot]
+    }
+
+    public func snapshot() throws -> [UInt8] {
+        if let cached = snapshotCache.bytes.withLock({ $0 }) { return cached }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let bytes = Array(try encoder.encode(Saved(lastStep: lastStep, series: series.mapValues { $0.snapshot() })))
+        snapshotCache.bytes.withLock { $0 = bytes }
+        return bytes
+    }
+
+    public mutating func restore(_ snapshot: [UInt8]) throws {
+        let saved = try JSONDecoder().decode(Saved.self, from: Data(snapshot))
+        var restored: [String: SeriesCounter] = [:]
+        for (id, counter) in saved.series { restored[id] = try engine.restoreCounter(counter) }
+        series = restored
+        lastStep = saved.lastStep
+    }
+
     mutating func release(series id: String, increment: Int64, step: Int64) -> NoisyCount {
-        var state = series[id] ?? SeriesState(counter: engine.makeCounter(series: id))
-        // Steps this series missed (windows where its group had no event) are released by the
-        // counter with zero increments, so its noise stays a function of (key, series, step) and
-        // the difference to the last value we read is exactly this window's count plus noise.
-        state.counter.add(increment)
-        guard let current = try? state.counter.release(step: step) else {
-            series[id] = state
+        // A window that begins before the origin has no step: it is not released.
+        guard step >= 0 else { return NoisyCount(value: .nan, noiseVariance: .infinity) }
+        var counter = series.removeValue(forKey: id) ?? engine.makeCounter(series: id, startingAt: step)
+        defer { series[id] = counter }
+        counter.add(increment)
+        guard let (current, count) = try? counter.releaseStep(step) else {
             return NoisyCount(value: .nan, noiseVariance: .infinity)
         }
-        let value = current.value - state.lastValue
-        // Var(a − b) ≤ (σa + σb)² whatever the correlation of the two prefix noises.
-        let bound = current.standardDeviation + state.lastStandardDeviation
-        let deviations = NoisyCount.PrefixDeviations(start: state.lastStandardDeviation, end: current.standardDeviation)
-        state.lastValue = current.value
-        state.lastStandardDeviation = current.standardDeviation
-        series[id] = state
-        return NoisyCount(value: value, noiseVariance: bound * bound, prefixDeviations: deviations)
+        let deviation = current.standardDeviation
+        // The exact variance of one step's count where the mechanism has a closed form (BLT, sqrt);
+        // otherwise Var(a − b) ≤ (σa + σb)² whatever the correlation of the two prefix noises.
+        let variance =
+            engine.differenceVariance(positionInEpoch: step % engine.configuration.horizon)
+            ?? (2 * deviation) * (2 * deviation)
+        // The prefix at step − 1 has at most the variance of the prefix at `step`: `deviation` bounds both
+        // ends of a run of windows.
+        let deviations = NoisyCount.PrefixDeviations(start: deviation, end: deviation)
+        return NoisyCount(value: count, noiseVariance: variance, prefixDeviations: deviations)
     }
+}
+
+/// The last encoded state of a `PrivateRelease`'s counters (a reference, so a non-mutating
+/// `snapshot()` can fill it).
+final class SnapshotCache: Sendable {
+    let bytes = Mutex<[UInt8]?>(nil)
 }

@@ -6,7 +6,7 @@ import Foundation
 /// It is seeded and reproducible, and it gives no privacy guarantee: production counts come from the privacy
 /// layer's continual-release counters (keyed CSPRNG). The default scale is that of a Gaussian mechanism with
 /// sensitivity 1 at ρ-zCDP, `σ = 1 / √(2ρ)` (σ = 1 at ρ = 0.5).
-public struct TestOnlyGaussianNoise: Sendable {
+public struct TestOnlyGaussianNoise: Sendable, Codable {
     public let sigma: Double
     private var state: UInt64
 
@@ -58,6 +58,11 @@ public struct TestOnlyGaussianNoise: Sendable {
 
 /// TEST-ONLY Gaussian noise on every count, in place of the privacy layer (no privacy guarantee).
 public struct TestNoiseRelease: FairnessStage.Release {
+    public var firstReleasedEventTime: Int64? { nil }
+    public func snapshot() throws -> [UInt8] { Array(try JSONEncoder().encode(noise)) }
+    public mutating func restore(_ snapshot: [UInt8]) throws {
+        noise = try JSONDecoder().decode(TestOnlyGaussianNoise.self, from: Data(snapshot))
+    }
     public var noise: TestOnlyGaussianNoise
     public var note: String? { "test-only gaussian sigma=\(noise.sigma)" }
 

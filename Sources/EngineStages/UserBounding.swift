@@ -13,7 +13,7 @@ public struct UserBounding: Sendable {
     public let guarantee: PrivacyGuarantee
     let fingerprinter: UserFingerprinter
 
-    public init(configuration: PrivacyConfiguration, key: NoiseKey) throws {
+    public init(configuration: PrivacyConfiguration, key: NoiseKey, originIndex: Int64 = 0) throws {
         guard configuration.unit == .user, let field = configuration.userField,
             let k = configuration.maxContributionsPerWindow, let m = configuration.maxWindowsPerUser
         else {
@@ -22,9 +22,11 @@ public struct UserBounding: Sendable {
                     + "max_windows_per_user")
         }
         userField = field
-        // Bounding epochs are the noise epochs: `horizon` windows each, counted from window 0.
+        // Bounding epochs are the noise epochs: `horizon` windows each, counted from the privacy
+        // origin's window (`originIndex`).
         bounder = WindowContributionBounder(
-            maxContributionsPerWindow: k, maxWindowsPerUser: m, epochWindows: configuration.horizon)
+            maxContributionsPerWindow: k, maxWindowsPerUser: m, epochWindows: configuration.horizon,
+            epochOrigin: originIndex)
         fingerprinter = UserFingerprinter(key: key)
         guarantee = PrivacyGuarantee(configuration: configuration)
     }
@@ -37,16 +39,16 @@ public struct UserBounding: Sendable {
     /// Forgets what windows before `firstOpen` held.
     mutating func close(windowsBefore firstOpen: Int64) { bounder.close(windowsBefore: firstOpen) }
 
-    /// The `privacy` member of every window message: unit, caps and per-person guarantee.
-    var statement: JSONValue {
-        .object([
-            ("unit", .string("user")), ("user_field", .string(userField)),
-            ("max_contributions_per_window", .double(Double(bounder.maxContributionsPerWindow))),
-            ("max_windows_per_user", .double(Double(bounder.maxWindowsPerUser))),
-            ("epoch_windows", .double(Double(bounder.epochWindows))),
-            ("rho", .double(guarantee.rho)), ("epsilon", .double(guarantee.epsilon)),
-            ("delta", .double(guarantee.delta)), ("series_rho", .double(guarantee.seriesRho)),
-        ])
+    /// What the `privacy` member of every window message adds for the user unit: the user field,
+    /// the caps, the epoch and the budget of one series (the per-person figures are the statement's).
+    var members: [(key: String, value: JSONValue)] {
+        [
+            ("user_field", .string(userField)),
+            ("max_contributions_per_window", FairnessJSON.number(Double(bounder.maxContributionsPerWindow))),
+            ("max_windows_per_user", FairnessJSON.number(Double(bounder.maxWindowsPerUser))),
+            ("epoch_windows", FairnessJSON.number(Double(bounder.epochWindows))),
+            ("series_rho", FairnessJSON.number(guarantee.seriesRho)),
+        ]
     }
 
     /// The record's user, or nil when the field is missing, null or not a string or number.

@@ -5,8 +5,8 @@ public enum KafkaAdmin {
     /// Creates topics that do not exist yet; existing topics are left as they are.
     /// Blocking: call from a dedicated thread.
     public static func createTopics(
-        _ names: [String], partitions: Int, replicationFactor: Int = 1, configuration: KafkaConfiguration,
-        timeoutMilliseconds: Int32 = 15_000
+        _ names: [String], partitions: Int, replicationFactor: Int = 1, topicConfiguration: [String: String] = [:],
+        configuration: KafkaConfiguration, timeoutMilliseconds: Int32 = 15_000
     ) throws(KafkaError) {
         guard !names.isEmpty else { return }
         let client = try RDKafkaClient.make(kind: .producer, configuration: configuration)
@@ -16,6 +16,13 @@ public enum KafkaAdmin {
         for name in names {
             guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorText, 512) else {
                 throw KafkaError(code: .admin, message: errorString(errorText))
+            }
+            for (key, value) in topicConfiguration.sorted(by: { $0.key < $1.key }) {
+                let result = rd_kafka_NewTopic_set_config(topic, key, value)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    rd_kafka_NewTopic_destroy(topic)
+                    throw KafkaError.response(result, code: .admin, context: "topic setting \(key)")
+                }
             }
             newTopics.append(topic)
         }

@@ -14,6 +14,29 @@ extension Redactor {
 
         /// The path of the record being visited, kept so walking a record allocates no path.
         private var location: [LocationStep] = []
+        /// Spans redacted by the scanner since the last `moveCounts`, by the scanner's kind index.
+        private(set) var kindCounts: [Int] = []
+        private(set) var counted = 0
+
+        func count(_ ms: UnsafeBufferPointer<Match>) {
+            for m in ms {
+                let kind = Int(m.kind)
+                if kind >= kindCounts.count { kindCounts += repeatElement(0, count: kind + 1 - kindCounts.count) }
+                kindCounts[kind] += 1
+            }
+            counted += ms.count
+        }
+
+        /// Adds the counts to `totals` (same indexing) and zeroes them.
+        func moveCounts(into totals: inout [Int]) {
+            guard counted > 0 else { return }
+            if totals.count < kindCounts.count { totals += repeatElement(0, count: kindCounts.count - totals.count) }
+            for kind in kindCounts.indices where kindCounts[kind] != 0 {
+                totals[kind] += kindCounts[kind]
+                kindCounts[kind] = 0
+            }
+            counted = 0
+        }
 
         public init() {
             capacity = 64
@@ -140,5 +163,22 @@ extension Redactor {
         out.removeAll(keepingCapacity: true)
         out.reserveCapacity(texts.count)
         for k in texts.indices { out.append(redact(text: texts[k], workspace: workspace)) }
+    }
+}
+
+extension Redactor {
+    /// Moves the workspace's counts of scanner redactions into `totals`, indexed by kind (cheap: a
+    /// few integer adds, and nothing when the record had no finding); `entityCounts` names them.
+    public func moveRedactionCounts(from workspace: Workspace, into totals: inout [Int]) {
+        workspace.moveCounts(into: &totals)
+    }
+
+    /// Counts indexed as `moveRedactionCounts` fills them, by entity type name.
+    public func entityCounts(_ totals: [Int]) -> [String: Int] {
+        var named: [String: Int] = [:]
+        for kind in totals.indices where totals[kind] != 0 && kind < config.kinds.count {
+            named[config.kinds[kind].rawValue, default: 0] += totals[kind]
+        }
+        return named
     }
 }

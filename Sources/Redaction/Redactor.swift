@@ -417,7 +417,9 @@ public final class Redactor: @unchecked Sendable {
             guard let base = buf.baseAddress, buf.count > 0 else { return nil }
             return withMatches(base, buf.count, into: workspace.matchBuffer,
                                adopt: { workspace.adopt($0, $1) }) { ms in
-                ms.isEmpty ? nil : render(base, buf.count, ms)
+                if ms.isEmpty { return nil }
+                workspace.count(ms)
+                return render(base, buf.count, ms)
             }
         }
     }

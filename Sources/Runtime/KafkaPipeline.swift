@@ -31,9 +31,18 @@ public final class KafkaPipeline: Sendable {
         /// Create missing output topics with this many partitions before starting (CreateTopics;
         /// not supported by librdkafka's mock cluster, which creates topics on first use).
         public var createTopicsWithPartitions: Int?
+        /// How long the merge of several input partitions waits for a partition with nothing
+        /// buffered before going on without it (Kafka Streams' `max.task.idle.ms`).
+        public var maxTaskIdle: Duration = .milliseconds(500)
+        /// How long restoring the stream state from the changelog may take before the run fails.
+        public var restoreTimeout: Duration = .seconds(120)
         /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
         /// to post alerts to a webhook: only what Kafka consumers can also see is posted).
         public var onCommitted: (@Sendable ([OutputMessage]) -> Void)?
+        /// Told about every batch and librdkafka's statistics (metrics); see `PipelineObserver`.
+        public var observer: (any PipelineObserver)?
+        /// What `/ready` reports; the runtime meets `partitionsAssigned` at the first assignment.
+        public var readiness = Readiness()
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
@@ -114,22 +123,32 @@ public final class KafkaPipeline: Sendable {
     }
 
     /// The loop itself; blocks the calling thread.
+    ///
+    /// With stream stages (windows, DP counters, drift, alerts) the loop keeps their state durable:
+    /// - it restores the latest state from the changelog topic before reading any input;
+    /// - it merges the assigned partitions in `MergeBuffer` order, so windows do not depend on
+    ///   how partitions interleave on arrival;
+    /// - every transaction carries the outputs, the state (one changelog message) and the input
+    ///   positions that state includes, so a restart continues exactly where the state ends.
     public func runBlocking() throws -> Processor.Counters {
         let delivery = options.delivery ?? topology.delivery
         var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
         base.merge(environment: ProcessInfo.processInfo.environment)
+        var processor = initialProcessor
+        // Stream stages and the audit log keep state; it is durable and partitions are merged.
+        let stateful = !processor.streamStages.isEmpty || processor.audit != nil
 
         if let partitions = options.createTopicsWithPartitions {
             let output = topology.output
             try KafkaAdmin.createTopics(
                 [output.sanitized, output.deadLetter, output.aggregates, output.alerts, output.audit],
                 partitions: partitions, configuration: base)
+            if stateful {
+                try KafkaAdmin.createTopics(
+                    [output.changelog], partitions: 1, topicConfiguration: ["cleanup.policy": "compact"],
+                    configuration: base)
+            }
         }
-
-        var consumerConfiguration = base
-        consumerConfiguration["group.id"] = options.group
-        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration)
-        defer { consumer.close() }
 
         var producerConfiguration = base
         if delivery == .exactlyOnce {
@@ -137,8 +156,26 @@ public final class KafkaPipeline: Sendable {
         }
         let producer = try KafkaProducer.make(configuration: producerConfiguration)
         if delivery == .exactlyOnce {
+            // Fences a previous holder of this transactional id and aborts its open transaction,
+            // so the state read next is the last one committed.
             try producer.initTransactions()
         }
+        if stateful {
+            // /ready waits for the state as well as for partitions.
+            options.readiness.hold(.stateRestored)
+            processor = try restoreState(into: processor, configuration: base)
+            options.readiness.setRestoreProgress(1)
+            options.readiness.satisfy(.stateRestored)
+        }
+
+        var consumerConfiguration = base
+        consumerConfiguration["group.id"] = options.group
+        if options.observer != nil, consumerConfiguration["statistics.interval.ms"] == nil {
+            consumerConfiguration["statistics.interval.ms"] = "5000"
+        }
+        let consumer = try KafkaConsumer.make(
+            configuration: consumerConfiguration, statistics: options.observer.map { observer in observer.kafkaStatistics })
+        defer { consumer.close() }
         try consumer.subscribe(topics: topology.input.topics)
         logger.info(
             "pipeline started",
@@ -148,56 +185,280 @@ public final class KafkaPipeline: Sendable {
                 "kafka": "\(base.redactedDescription)",
             ])
 
-        var processor = initialProcessor
+        var merge = MergeBuffer()
+        // Windows need every partition; the audit log alone is kept per instance over what it owns.
+        let ownsAllPartitions = !processor.streamStages.isEmpty
+        if ownsAllPartitions {
+            // The stream stage is one owner of every input partition: the merge waits for all of
+            // them, assigned or not yet (after a restart the group may first hand this instance only
+            // some, until the previous member's session expires).
+            for partition in try inputPartitions(consumer) { merge.open(partition) }
+        }
+        var assigned: Set<PartitionID> = []
+        var emptySince: [PartitionID: ContinuousClock.Instant] = [:]
+        // Per partition, the latest event time merged while that partition was skipped as idle.
+        var mergedPastIdle: [PartitionID: Int64] = [:]
         var lastInput = ContinuousClock.now
         var consumed = 0
+        var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
         while !stopRequested.load(ordering: .relaxed) {
+            checkAssignment(consumer, lastCheck: &lastAssignmentCheck)
             if let limit = options.maxMessages, consumed >= limit { break }
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
             producer.poll()
-            if batch.isEmpty {
+            try applyRebalances(
+                consumer.takeRebalances(), assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
+            if batch.isEmpty && merge.count == 0 {
                 if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
                 continue
             }
-            lastInput = ContinuousClock.now
+            let batchStarted = ContinuousClock.now
+            if !batch.isEmpty { lastInput = batchStarted }
             let before = processor
             var outputs: [OutputMessage] = []
             for message in batch {
-                outputs += processor.process(
-                    InputMessage(
-                        topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
-                        value: message.value))
+                let partition = PartitionID(topic: message.topic, partition: message.partition)
+                // Already part of the restored state (a restart between the transaction and the
+                // group's own offset commit, or a re-read after a rebalance).
+                if let next = processor.positions[partition], message.offset < next { continue }
+                let input = InputMessage(
+                    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                    value: message.value)
+                guard stateful else {
+                    outputs += processor.process(input)
+                    continue
+                }
+                guard assigned.contains(partition) else { continue }
+                let prepared = processor.prepare(input)
+                if let past = mergedPastIdle[partition], let time = prepared.eventTime, time < past {
+                    processor.countIdleMerge()
+                }
+                merge.append(prepared)
             }
+            if stateful {
+                let now = ContinuousClock.now
+                var idle: Set<PartitionID> = []
+                let waiting = Set(merge.waiting)
+                for partition in assigned {
+                    guard waiting.contains(partition) else {
+                        emptySince[partition] = nil
+                        continue
+                    }
+                    let since = emptySince[partition] ?? now
+                    emptySince[partition] = since
+                    // Idle only once caught up: a partition with data on the broker not yet fetched
+                    // is waited for however long that takes (Kafka Streams' KIP-695), so only data
+                    // that did not exist yet can be merged out of order.
+                    // Ten times the wait goes on regardless (a position that never reaches the cached
+                    // watermark must not stall the merge).
+                    let waited = now - since
+                    if waited >= options.maxTaskIdle * 10
+                        || (waited >= options.maxTaskIdle
+                            && consumer.isCaughtUp(topic: partition.topic, partition: partition.partition))
+                    {
+                        idle.insert(partition)
+                    }
+                }
+                // At most a batch per transaction, and never past --max-messages.
+                var budget = batchLimit
+                while budget > 0, let next = merge.next() ?? merge.next(idle: idle) {
+                    budget -= 1
+                    // Only when some partition is skipped as idle (no per-record work otherwise).
+                    if !idle.isEmpty, let time = next.eventTime {
+                        for partition in idle where !merge.hasBuffered(partition) {
+                            mergedPastIdle[partition] = max(mergedPastIdle[partition] ?? .min, time)
+                        }
+                    }
+                    outputs += processor.process(next)
+                }
+            }
+            let processed = processor.counters.consumed - before.counters.consumed
+            guard processed > 0 else { continue }
+            var changelog: [ProducerMessage] = []
+            if stateful {
+                changelog.append(
+                    ProducerMessage(
+                        topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(),
+                        partition: 0))
+            }
+            let offsets = processor.positions.filter { stateful ? assigned.contains($0.key) : true }
+                .filter { before.positions[$0.key] != $0.value }
+                .map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+                .sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
             let committed = try commitBatch(
-                batch, outputs: outputs, delivery: delivery, producer: producer, consumer: consumer)
+                outputs: outputs, changelog: changelog, offsets: offsets, delivery: delivery, producer: producer,
+                consumer: consumer)
             guard committed else {
+                // Re-read everything after the last committed state.
+                try rewind(consumer, to: before, partitions: stateful ? assigned : Set(batch.map {
+                    PartitionID(topic: $0.topic, partition: $0.partition)
+                }), batch: batch)
                 processor = before
+                merge.removeAll()
+                options.observer?.batchAborted(report(records: processed, [], processor, since: batchStarted))
                 continue
             }
             options.onCommitted?(outputs)
-            consumed += batch.count
+            options.observer?.batchCommitted(report(records: processed, outputs, processor, since: batchStarted))
+            consumed += processed
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
         }
+        try publishFinal(&processor, delivery: delivery, producer: producer, consumer: consumer)
         logger.info(
             "pipeline stopped",
             metadata: [
                 "consumed": "\(processor.counters.consumed)", "sanitized": "\(processor.counters.sanitized)",
                 "dead_lettered": "\(processor.counters.deadLettered)",
                 "unused_by_stream_stages": "\(processor.counters.unusedByStreamStages)",
+                "idle_merges": "\(processor.counters.idleMerges)",
             ])
         return processor.counters
     }
 
-    /// Publishes a batch's outputs with its offsets. Returns false when the transaction was
-    /// aborted and the batch rewound, so the caller must restore its state and re-read it.
+    /// The changelog key of this run's state: the topology and the consumer group, as Kafka
+    /// Streams keys state by application id (another group over the same topology starts afresh).
+    private var stateKey: [UInt8] { Array("\(topology.name)/\(options.group)".utf8) }
+
+    /// Reads the changelog to its end and continues from the last state written for this
+    /// topology and group (none: the processor as built).
+    private func restoreState(into processor: Processor, configuration: KafkaConfiguration) throws -> Processor {
+        let topic = topology.output.changelog
+        let started = ContinuousClock.now
+        let reader = try KafkaConsumer.makeReader(configuration: configuration, group: "\(options.group)-restore")
+        defer { reader.close() }
+        guard let (low, high) = try reader.watermarks(topic: topic, partition: 0), high > low else {
+            logger.info("no state to restore", metadata: ["changelog": "\(topic)"])
+            return processor
+        }
+        try reader.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: low)])
+        let key = stateKey
+        var latest: [UInt8]?
+        var records = 0
+        var quietPolls = 0
+        while true {
+            if let message = try reader.poll(timeoutMilliseconds: 200) {
+                records += 1
+                quietPolls = 0
+                if records % 100 == 0 {
+                    options.readiness.setRestoreProgress(Double(message.offset + 1 - low) / Double(high - low))
+                }
+                if message.key == key { latest = message.value }
+                if message.offset + 1 >= high { break }
+                continue
+            }
+            quietPolls += 1
+            // Past the last record (a transaction marker may sit at high − 1 and is never returned).
+            if let position = reader.position(topic: topic, partition: 0),
+                position >= high || (position == high - 1 && quietPolls >= 5)
+            {
+                break
+            }
+            if ContinuousClock.now - started > options.restoreTimeout {
+                throw RuntimeError(
+                    "restoring state from \(topic) took longer than \(options.restoreTimeout): read \(records) "
+                        + "records of offsets \(low)..<\(high)")
+            }
+        }
+        guard let latest else { return processor }
+        var restored = processor
+        do { try restored.restore(latest) } catch {
+            throw RuntimeError("cannot restore the state in \(topic): \(error)")
+        }
+        logger.info(
+            "state restored",
+            metadata: [
+                "changelog": "\(topic)", "records_read": "\(records)", "state_bytes": "\(latest.count)",
+                "stream_time": "\(restored.streamTime.map(String.init) ?? "none")",
+                "duration": "\(ContinuousClock.now - started)",
+            ])
+        return restored
+    }
+
+    /// Follows the group's rebalances: new partitions join the merge, revoked ones leave it (their
+    /// buffered messages are read again by their next owner). A failed (un)assignment stops the run.
+    private func applyRebalances(
+        _ rebalances: [KafkaConsumer.Rebalance], assigned: inout Set<PartitionID>, merge: inout MergeBuffer,
+        keepRevokedOpen: Bool
+    ) throws {
+        for rebalance in rebalances {
+            if let failure = rebalance.failure {
+                throw RuntimeError("the consumer could not apply a rebalance (\(rebalance.kind)): \(failure)")
+            }
+            let partitions = rebalance.partitions.map { PartitionID(topic: $0.topic, partition: $0.partition) }
+            switch rebalance.kind {
+            case .assigned:
+                for partition in partitions {
+                    assigned.insert(partition)
+                    merge.open(partition)
+                }
+            case .revoked:
+                for partition in partitions {
+                    assigned.remove(partition)
+                    // Its buffered records are read again by its next owner; with stream stages that
+                    // is this instance again, and the merge keeps waiting for it.
+                    merge.drop(partition)
+                    if keepRevokedOpen { merge.open(partition) }
+                }
+            }
+            logger.info(
+                "partitions \(rebalance.kind)",
+                metadata: ["partitions": "\(partitions.map { "\($0.topic)/\($0.partition)" }.joined(separator: ","))"])
+        }
+    }
+
+    /// Every partition of the input topics, from the broker's metadata (waiting for topics that
+    /// do not exist yet, as a subscription does).
+    private func inputPartitions(_ consumer: KafkaConsumer) throws -> [PartitionID] {
+        var partitions: [PartitionID] = []
+        for topic in topology.input.topics {
+            var count = try consumer.partitionCount(topic: topic)
+            while count == nil, !stopRequested.load(ordering: .relaxed) {
+                logger.notice("waiting for input topic \(topic) to exist")
+                Thread.sleep(forTimeInterval: 1)
+                count = try consumer.partitionCount(topic: topic)
+            }
+            partitions += (0..<Int32(count ?? 0)).map { PartitionID(topic: topic, partition: $0) }
+        }
+        return partitions
+    }
+
+    /// After an aborted transaction: moves every partition back to the first message the last
+    /// committed state does not include.
+    private func rewind(
+        _ consumer: KafkaConsumer, to state: Processor, partitions: Set<PartitionID>, batch: [ConsumedMessage]
+    ) throws {
+        var targets: [TopicPartitionOffset] = []
+        var unknown: [TopicPartitionOffset] = []
+        for partition in partitions.sorted() {
+            if let next = state.positions[partition] {
+                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next))
+            } else {
+                unknown.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: -1001))
+            }
+        }
+        if !unknown.isEmpty {
+            // Nothing processed from these yet: back to the group's committed offset, or the start.
+            for committed in try consumer.committed(unknown) {
+                targets.append(
+                    TopicPartitionOffset(
+                        topic: committed.topic, partition: committed.partition,
+                        offset: committed.offset >= 0 ? committed.offset : -2))
+            }
+        }
+        try consumer.seek(targets)
+    }
+
+    /// Publishes a batch's outputs, its state and its offsets. Returns false when the transaction
+    /// was aborted, so the caller must restore its state and re-read.
     private func commitBatch(
-        _ batch: [ConsumedMessage], outputs: [OutputMessage], delivery: Topology.Delivery, producer: KafkaProducer,
-        consumer: KafkaConsumer
+        outputs: [OutputMessage], changelog: [ProducerMessage], offsets: [TopicPartitionOffset],
+        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
     ) throws -> Bool {
         do {
-            try publish(outputs, offsets: nextOffsets(batch), delivery: delivery, producer: producer, consumer: consumer)
+            try publish(
+                outputs, changelog: changelog, offsets: offsets, delivery: delivery, producer: producer, consumer: consumer)
             return true
         } catch let error as KafkaError {
             if error.isFenced {
@@ -212,8 +473,29 @@ public final class KafkaPipeline: Sendable {
             guard !error.isFatal, delivery == .exactlyOnce else { throw error }
             logger.warning("transaction failed; aborting and re-reading the batch", metadata: ["error": "\(error)"])
             try producer.abortTransaction()
-            try consumer.seek(firstOffsets(batch))
             return false
+        }
+    }
+
+    /// At shutdown, publishes what the processor still owes (the audit log's final, signed entry)
+    /// in a transaction of its own; no input offsets go with it.
+    private func publishFinal(
+        _ processor: inout Processor, delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
+    ) throws {
+        let before = processor
+        let outputs = processor.finish()
+        guard !outputs.isEmpty else { return }
+        let changelog = [
+            ProducerMessage(topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(), partition: 0)
+        ]
+        do {
+            try publish(
+                outputs, changelog: changelog, offsets: [], delivery: delivery, producer: producer, consumer: consumer)
+            options.onCommitted?(outputs)
+        } catch let error as KafkaError {
+            processor = before
+            if delivery == .exactlyOnce, !error.isFatal { try? producer.abortTransaction() }
+            throw error
         }
     }
 
@@ -237,8 +519,8 @@ public final class KafkaPipeline: Sendable {
     }
 
     private func publish(
-        _ outputs: [OutputMessage], offsets: [TopicPartitionOffset], delivery: Topology.Delivery,
-        producer: KafkaProducer, consumer: KafkaConsumer
+        _ outputs: [OutputMessage], changelog: [ProducerMessage], offsets: [TopicPartitionOffset],
+        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
     ) throws {
         switch delivery {
         case .exactlyOnce:
@@ -246,7 +528,8 @@ public final class KafkaPipeline: Sendable {
             for output in outputs {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
-            try producer.sendOffsetsToTransaction(offsets, consumer: consumer)
+            for state in changelog { try producer.send(state) }
+            if !offsets.isEmpty { try producer.sendOffsetsToTransaction(offsets, consumer: consumer) }
             if let faults { try faults.beforeCommitTransaction(outputs) }
             try producer.commitTransaction()
             // Also store the offsets with a plain commit: equal to what the transaction stored on
@@ -254,7 +537,7 @@ public final class KafkaPipeline: Sendable {
             // transactional offsets (librdkafka's mock cluster). Refused there during a rebalance, it
             // leaves the batch to be read again (no loss; the same bytes are published again).
             do {
-                try consumer.commit(offsets)
+                if !offsets.isEmpty { try consumer.commit(offsets) }
             } catch {
                 logger.notice("plain offset commit after the transaction refused", metadata: ["error": "\(error)"])
             }
@@ -262,31 +545,13 @@ public final class KafkaPipeline: Sendable {
             for output in outputs {
                 try producer.send(ProducerMessage(topic: output.topic, key: output.key, value: output.value))
             }
+            // The state after the outputs: a crash in between re-reads the batch from the older
+            // state and publishes the same bytes again (duplicates, never different bytes).
             try producer.flush()
-            try consumer.commit(offsets)
+            for state in changelog { try producer.send(state) }
+            try producer.flush()
+            if !offsets.isEmpty { try consumer.commit(offsets) }
         }
-    }
-
-    private func nextOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
-        var next: [String: TopicPartitionOffset] = [:]
-        for message in batch {
-            let key = "\(message.topic)\u{0}\(message.partition)"
-            let candidate = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
-            if let current = next[key], current.offset >= candidate.offset { continue }
-            next[key] = candidate
-        }
-        return next.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
-    }
-
-    private func firstOffsets(_ batch: [ConsumedMessage]) -> [TopicPartitionOffset] {
-        var first: [String: TopicPartitionOffset] = [:]
-        for message in batch {
-            let key = "\(message.topic)\u{0}\(message.partition)"
-            if first[key] == nil {
-                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)
-            }
-        }
-        return Array(first.values)
     }
 }
 

@@ -52,6 +52,7 @@ public enum Replay {
             outputs[topology.output.aggregates] = []
             outputs[topology.output.alerts] = []
         }
+        if processor.audit != nil { outputs[topology.output.audit] = [] }
         let topic = options.topic ?? topology.input.topics[0]
         for (index, line) in lines(of: input).enumerated() {
             let message = InputMessage(
@@ -59,6 +60,10 @@ public enum Replay {
             for output in processor.process(message) {
                 outputs[output.topic, default: []].append(output)
             }
+        }
+        // The end of the input is a shutdown: the audit log's final, signed entry.
+        for output in processor.finish() {
+            outputs[output.topic, default: []].append(output)
         }
         return (outputs, processor.counters)
     }
@@ -72,15 +77,25 @@ public enum Replay {
         processor: Processor, inputFile: String, outputDirectory: String, options: Options = Options(),
         chunkSize: Int = 1 << 20
     ) throws -> Processor.Counters {
-        guard let input = FileHandle(forReadingAtPath: inputFile) else {
-            throw RuntimeError("cannot read input file \(inputFile)")
-        }
-        defer { try? input.close() }
+        try run(
+            processor: processor, inputs: [(inputFile, options.partition)], outputDirectory: outputDirectory,
+            options: options, chunkSize: chunkSize)
+    }
+
+    /// The same over several files, the i-th being partition `inputs[i].partition` of the input
+    /// topic, as a Kafka run over those partitions would see them: each partition is processed in
+    /// offset order, and the stream stages take records in the merged order of `MergeBuffer`
+    /// (event time, then partition, then offset) — the same order the Kafka runtime uses.
+    public static func run(
+        processor: Processor, inputs: [(file: String, partition: Int32)], outputDirectory: String,
+        options: Options = Options(), chunkSize: Int = 1 << 20
+    ) throws -> Processor.Counters {
         var processor = processor
         let topology = processor.topology
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         var topics = [topology.output.sanitized, topology.output.deadLetter]
         if !processor.streamStages.isEmpty { topics += [topology.output.aggregates, topology.output.alerts] }
+        if processor.audit != nil { topics.append(topology.output.audit) }
         var files: [String: OutputFile] = [:]
         func file(_ topic: String) throws -> OutputFile {
             if let open = files[topic] { return open }
@@ -89,35 +104,102 @@ public enum Replay {
             return opened
         }
         for topic in topics { _ = try file(topic) }
+        func write(_ outputs: [OutputMessage]) throws {
+            for output in outputs { try file(output.topic).append(line: output.value) }
+        }
 
         let topic = options.topic ?? topology.input.topics[0]
-        var offset = options.startOffset
-        var pending: [UInt8] = []
-        func process(_ line: ArraySlice<UInt8>) throws {
-            let message = InputMessage(topic: topic, partition: options.partition, offset: offset, value: Array(line))
-            offset += 1
-            for output in processor.process(message) {
-                try file(output.topic).append(line: output.value)
+        guard Set(inputs.map(\.partition)).count == inputs.count else {
+            throw RuntimeError("two inputs name the same partition")
+        }
+        var readers: [PartitionID: LineReader] = [:]
+        var merge = MergeBuffer()
+        for input in inputs {
+            let partition = PartitionID(topic: topic, partition: input.partition)
+            readers[partition] = try LineReader(path: input.file, chunkSize: chunkSize, firstOffset: options.startOffset)
+            merge.open(partition)
+        }
+        defer { for reader in readers.values { reader.close() } }
+        if inputs.count == 1, let (partition, reader) = readers.first {
+            // One partition: nothing to merge.
+            while let (offset, line) = try reader.next() {
+                try write(
+                    processor.process(
+                        InputMessage(topic: topic, partition: partition.partition, offset: offset, value: line)))
+            }
+        } else {
+            while true {
+                for partition in merge.waiting {
+                    if let (offset, line) = try readers[partition]!.next() {
+                        merge.append(
+                            processor.prepare(
+                                InputMessage(topic: topic, partition: partition.partition, offset: offset, value: line)))
+                    } else {
+                        merge.close(partition)
+                    }
+                }
+                guard let message = merge.next() else {
+                    if merge.open.isEmpty && merge.count == 0 { break }
+                    continue
+                }
+                try write(processor.process(message))
             }
         }
-        while true {
-            let chunk: Data
-            do { chunk = try input.read(upToCount: chunkSize) ?? Data() } catch {
-                throw RuntimeError("cannot read input file \(inputFile): \(error)")
-            }
-            if chunk.isEmpty { break }
-            pending.append(contentsOf: chunk)
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                try process(pending[start..<newline])
-                start = newline + 1
-            }
-            pending.removeFirst(start)
-        }
-        if !pending.isEmpty { try process(pending[...]) }
+        // The end of the input is a shutdown: the audit log's final, signed entry.
+        try write(processor.finish())
         for open in files.values { try open.close() }
         return processor.counters
     }
+}
+
+/// Reads a JSONL file one line at a time, in chunks, numbering lines from `firstOffset`.
+final class LineReader {
+    private let handle: FileHandle
+    private let path: String
+    private let chunkSize: Int
+    private var pending: [UInt8] = []
+    private var start = 0
+    private var finished = false
+    private var offset: Int64
+
+    init(path: String, chunkSize: Int, firstOffset: Int64) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw RuntimeError("cannot read input file \(path)") }
+        self.handle = handle
+        self.path = path
+        self.chunkSize = chunkSize
+        offset = firstOffset
+    }
+
+    /// The next line (without its newline) and its offset; nil at the end of the file.
+    func next() throws -> (Int64, [UInt8])? {
+        while true {
+            if let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(pending[start..<newline])
+                start = newline + 1
+                return numbered(line)
+            }
+            if finished {
+                guard start < pending.count else { return nil }
+                let line = Array(pending[start...])
+                start = pending.count
+                return numbered(line)
+            }
+            pending.removeFirst(start)
+            start = 0
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
+                throw RuntimeError("cannot read input file \(path): \(error)")
+            }
+            if chunk.isEmpty { finished = true } else { pending.append(contentsOf: chunk) }
+        }
+    }
+
+    private func numbered(_ line: [UInt8]) -> (Int64, [UInt8]) {
+        defer { offset += 1 }
+        return (offset, line)
+    }
+
+    func close() { try? handle.close() }
 }
 
 /// One output topic's JSONL file, written through a buffer.

@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import KafkaTesting
 import Logging
+import Monitoring
 import Pipeline
 import Runtime
 import ServiceLifecycle
@@ -108,12 +109,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Largest batch per transaction.")
     var maxBatch: Int = 500
 
+    @Option(
+        help: "With stream stages: how long (milliseconds) the merge of several input partitions waits for a partition with nothing buffered before going on without it (Kafka Streams' max.task.idle.ms)."
+    )
+    var maxTaskIdleMs: Int = 500
+
     @Option(help: "Create missing output topics with this many partitions first (not on the mock cluster).")
     var createTopics: Int?
 
     @OptionGroup var logs: LogOptions
 
+    @OptionGroup var http: HTTPOptions
+
     func run() async throws {
+        let httpPort = try http.port()
         let processor = try loadProcessor(self.topology)
         let topology = processor.topology
         var overrides: [String: String] = [:]
@@ -140,16 +149,30 @@ struct RunCommand: AsyncParsableCommand {
             maxBatch: maxBatch,
             maxMessages: maxMessages, idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
             createTopicsWithPartitions: createTopics)
+        guard maxTaskIdleMs >= 0 else { throw ValidationError("--max-task-idle-ms must be 0 or more") }
+        options.maxTaskIdle = .milliseconds(maxTaskIdleMs)
         let delivery = try alertDelivery(for: processor, logger: logger)
         if let delivery {
             options.onCommitted = { outputs in delivery.enqueue(outputs) }
+        }
+        // Shutdown runs in reverse order: the pipeline finishes its batch first, then delivery
+        // drains, and HTTP (started first) answers /health until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let httpPort {
+            let operations = Operations(options: .init(host: http.host(), port: httpPort), logger: logger)
+            var failures: (@Sendable () -> Int)?
+            if let delivery { failures = { delivery.delivered.failed } }
+            let metrics = PipelineMetrics(
+                topology: topology.name, readiness: options.readiness, factory: operations.factory,
+                deliveryFailures: failures)
+            options.observer = metrics
+            services.append(operations.service(for: [metrics]))
         }
         let pipeline = KafkaPipeline(
             processor: processor,
             options: options,
             logger: logger)
-        // Shutdown runs in reverse order: the pipeline finishes its batch first, then delivery drains.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = delivery.map { [.init(service: $0)] } ?? []
+        if let delivery { services.append(.init(service: delivery)) }
         services.append(.init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -181,14 +204,20 @@ struct ReplayCommand: ParsableCommand {
             the topology's first input topic (or --topic), partition 0 (or --partition), offsets \
             from 0 (or --start-offset). Writes DIR/<topic>.jsonl for every output topic: one \
             CloudEvent per line, the same bytes the Kafka runtime publishes. Prints a JSON summary.
+
+            Several --input files are several partitions: the i-th is partition i, or the i-th \
+            --partition when partitions are named (one per input, in the same order). The stream \
+            stages then take records in the order the Kafka runtime merges partitions (smallest \
+            event time first; ties by partition, then offset), so the outputs equal a Kafka run \
+            over the same partitions.
             """
     )
 
     @Argument(help: "The topology file.")
     var topology: String
 
-    @Option(help: "Input JSONL file (one message value per line).")
-    var input: String
+    @Option(help: "Input JSONL file (one message value per line); repeat for several partitions.")
+    var input: [String]
 
     @Option(help: "Directory for <topic>.jsonl outputs (created if missing).")
     var outputDir: String
@@ -196,17 +225,26 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Topic the lines are taken to come from.")
     var topic: String?
 
-    @Option(help: "Partition the lines are taken to come from.")
-    var partition: Int32 = 0
+    @Option(help: "Partition the lines are taken to come from (repeat: one per --input, in order).")
+    var partition: [Int32] = []
 
     @Option(help: "Offset of the first line.")
     var startOffset: Int64 = 0
 
+    func validate() throws {
+        guard !input.isEmpty else { throw ValidationError("give at least one --input") }
+        guard partition.isEmpty || partition.count == input.count else {
+            throw ValidationError("give one --partition per --input (\(input.count)), or none")
+        }
+        guard Set(partition).count == partition.count else { throw ValidationError("two --partition values are equal") }
+    }
+
     func run() throws {
         let processor = try loadProcessor(self.topology)
+        let partitions = partition.isEmpty ? input.indices.map { Int32($0) } : partition
         let counters = try Replay.run(
-            processor: processor, inputFile: input, outputDirectory: outputDir,
-            options: .init(topic: topic, partition: partition, startOffset: startOffset))
+            processor: processor, inputs: Array(zip(input, partitions)), outputDirectory: outputDir,
+            options: .init(topic: topic, partition: partitions[0], startOffset: startOffset))
         printLine(summaryJSON(counters))
     }
 }

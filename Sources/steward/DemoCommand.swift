@@ -6,7 +6,9 @@ import Kafka
 import KafkaTesting
 import Logging
 import Pipeline
+import Monitoring
 import Runtime
+import ServiceLifecycle
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +28,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Sample records, one message value per line.")
     var input: String = "Topologies/samples/passthrough.jsonl"
 
+    @OptionGroup var http: HTTPOptions
+
+    @Option(help: "With HTTP on, keep serving the status page and metrics this many seconds after the run.")
+    var serveFor: Double = 0
+
     func run() async throws {
         let processor = try loadProcessor(self.topology)
         let topology = processor.topology
@@ -38,6 +45,8 @@ struct DemoCommand: AsyncParsableCommand {
         try cluster.createTopic(inputTopic, partitions: 1)
         var outputs = [topology.output.sanitized, topology.output.deadLetter]
         if !processor.streamStages.isEmpty { outputs += [topology.output.aggregates, topology.output.alerts] }
+        // The audit log too: the Kafka run's entries must equal the replay's, byte for byte.
+        if processor.audit != nil { outputs.append(topology.output.audit) }
         for topic in outputs { try cluster.createTopic(topic, partitions: 1) }
         printLine("embedded broker: \(cluster.bootstrapServers)")
 
@@ -50,10 +59,24 @@ struct DemoCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
-        let pipeline = KafkaPipeline(
-            processor: processor,
-            options: .init(brokers: cluster.bootstrapServers, group: "steward-demo", maxMessages: lines.count),
-            logger: logger)
+        var options = KafkaPipeline.Options(
+            brokers: cluster.bootstrapServers, group: "steward-demo", maxMessages: lines.count)
+        var server: ServiceGroup?
+        if let port = try http.port() {
+            let operations = Operations(options: .init(host: http.host(), port: port), logger: logger)
+            let metrics = PipelineMetrics(
+                topology: topology.name, readiness: options.readiness, factory: operations.factory)
+            options.observer = metrics
+            let group = ServiceGroup(
+                configuration: .init(services: [operations.service(for: [metrics])], logger: logger))
+            server = group
+            Task {
+                do { try await group.run() } catch { logger.error("http service failed", metadata: ["error": "\(error)"]) }
+            }
+            printLine("status page: http://\(http.host() == "0.0.0.0" ? "127.0.0.1" : http.host()):\(port)/")
+        }
+        defer { if let server { Task { await server.triggerGracefulShutdown() } } }
+        let pipeline = KafkaPipeline(processor: processor, options: options, logger: logger)
         let counters = try await pipeline.run()
         printLine("processed: \(summaryJSON(counters))")
 
@@ -80,6 +103,7 @@ struct DemoCommand: AsyncParsableCommand {
             identical = identical && messages == (replayed[topic] ?? []).map(\.value)
         }
         printLine("\nreplay of the same lines gives byte-identical messages: \(identical ? "yes" : "NO")")
+        if server != nil, serveFor > 0 { try await Task.sleep(for: .milliseconds(Int(serveFor * 1000))) }
         if !identical || counters.consumed != lines.count { throw ExitCode(1) }
     }
 }

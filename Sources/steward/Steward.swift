@@ -15,7 +15,7 @@ struct Steward: AsyncParsableCommand {
             JSONL file with no broker, and `run` runs it against Kafka.
             """,
         version: stewardVersionDescription,
-        subcommands: coreCommands + redactionCommands + privacyCommands + scoringCommands + fairnessCommands
+        subcommands: coreCommands + redactionCommands + privacyCommands + scoringCommands + fairnessCommands + auditCommands
             + [Bench.self]
     )
 

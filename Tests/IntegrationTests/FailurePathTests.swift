@@ -13,7 +13,8 @@ import Testing
 /// and is aborted, and the order of outputs when the input has several partitions.
 @Suite(.serialized) struct KafkaFailurePaths {
     /// A stateful topology: fairness counts over one-minute windows, so a processor that kept the
-    /// state of an aborted batch would count that batch twice and publish different aggregates.
+    /// state of an aborted batch would count that batch twice and publish different aggregates; and
+    /// an audit entry every 25 records, so one that kept the audit state would chain a different log.
     static func fairnessTopology(_ name: String) throws -> Processor {
         let yaml = """
             name: \(name)
@@ -30,6 +31,7 @@ import Testing
               window: {type: tumbling, size: 1m}
               watermark: {max_out_of_orderness: 0s}
               min_group_size: 1
+            audit: {every: 25, checkpoint_interval: 2}
             """
         let topology = try Topology.load(yaml: yaml, file: "t.yaml")
         return try topology.makeProcessor(

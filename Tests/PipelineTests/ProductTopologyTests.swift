@@ -1,4 +1,5 @@
 import Foundation
+import Privacy
 import Runtime
 import Testing
 
@@ -45,6 +46,25 @@ import Testing
             let data = window["data"] as! [String: Any]
             #expect(data["mode"] as? String == "private")
             #expect((data["noise"] as? String)?.hasPrefix("blt ") == true)
+        }
+    }
+
+    @Test func everyAggregateStatesItsPrivacyAsFieldsInShortestForm() throws {
+        let result = Replay.run(processor: try processor("chats"), input: try sample("chats"))
+        let windows = result.outputs["chats.aggregates"]!
+        #expect(windows.count >= 8)
+        for window in windows {
+            let text = String(decoding: window.value, as: UTF8.self)
+            // chats: rho 0.19 per series, 6 series families per person: 1.14 per person per epoch,
+            // not 1.1400000000000001.
+            #expect(text.contains("\"noise\":\"blt rho=1.14 epsilon="))
+            let epsilon = Accountant.epsilon(rho: 1.14, delta: 1e-6)
+            #expect(
+                text.contains(
+                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":1.14,\"epsilon\":\(epsilon),\"delta\":1e-06,"
+                        + "\"unit\":\"user\",\"rho_spent\":1.14,\"user_field\":\"customer_id\","
+                        + "\"max_contributions_per_window\":2,\"max_windows_per_user\":1,\"epoch_windows\":1024,"
+                        + "\"series_rho\":0.19}"), "\(text.prefix(600))")
         }
     }
 

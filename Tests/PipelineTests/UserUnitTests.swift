@@ -101,11 +101,12 @@ import Testing
     @Test func hoppingWindowsCapEachWindowAtK() throws {
         let processor = try buildProcessor(
             yaml(window: "{type: hopping, size: 2m, advance: 1m}", k: 2, m: 4), variables: Self.key)
-        // 10 records of one user at 30 s: windows −1 and 0 (2 of them admitted), then 10 at 90 s:
-        // windows 0 and 1, but window 0 is full, so none.
-        var lines = (0..<10).map { line(user: "u", group: "a", ts: 30_000 + $0) }
-        lines += (0..<10).map { line(user: "u", group: "a", ts: 90_000 + $0) }
-        lines.append(line(user: "other", group: "a", ts: 400_000))
+        // 10 records of one user at 150 s: windows 1 and 2 (2 of them admitted), then 10 at 210 s:
+        // windows 2 and 3, but window 2 is full, so none. (Events before 60 s precede the privacy
+        // origin's first window and are dead letters.)
+        var lines = (0..<10).map { line(user: "u", group: "a", ts: 150_000 + $0) }
+        lines += (0..<10).map { line(user: "u", group: "a", ts: 210_000 + $0) }
+        lines.append(line(user: "other", group: "a", ts: 520_000))
         let (outputs, _) = run(processor, lines)
         let windows = try events(outputs["chats.aggregates"])
         let counters = (windows.last?["data"] as? [String: Any])?["counters"] as? [String: Any]

@@ -31,6 +31,36 @@ import Testing
         #expect(abs(Accountant.compose(Array(repeating: 0.1, count: 4)) - 0.4) < 1e-12)
     }
 
+    @Test func composedRhoIsRoundedOnceFromTheExactProduct() {
+        // 0.1 × 6 in doubles is 0.6000000000000001; the exact product rounds to the double of 0.6.
+        let event = PrivacyGuarantee(configuration: PrivacyConfiguration(rho: 0.1, seriesPerEvent: 6))
+        #expect(event.rho == 0.6)
+        #expect("\(event.rho)" == "0.6")
+        #expect(PrivacyGuarantee(configuration: PrivacyConfiguration(rho: 0.05, seriesPerEvent: 48)).rho == 2.4)
+        let user = PrivacyConfiguration(
+            rho: 0.1, unit: .user, userField: "uid", caps: .init(perWindow: 5, perSeries: 3, perUser: 7))
+        // 0.1 · 7 / 3 = 7/30.
+        #expect(PrivacyGuarantee(configuration: user).rho == 7.0 / 30.0)
+    }
+
+    @Test func spentBudgetGrowsPerEpochForUsersOnly() throws {
+        let user = PrivacyConfiguration(
+            rho: 0.1, unit: .user, userField: "uid", caps: .init(perWindow: 5, perSeries: 1, perUser: 6))
+        let guarantee = PrivacyGuarantee(configuration: user)
+        #expect(guarantee.spent(user, epochs: 1).rho == 0.6)
+        // Three epochs: 1.8 exactly (0.6 × 3 in doubles is 1.7999999999999998).
+        let three = guarantee.spent(user, epochs: 3)
+        #expect(three.rho == 1.8)
+        #expect(three.epsilon == Accountant.epsilon(rho: 1.8, delta: user.delta))
+        let event = PrivacyConfiguration(rho: 0.1, seriesPerEvent: 6)
+        // An event is counted in one epoch only: the budget does not grow.
+        #expect(PrivacyGuarantee(configuration: event).spent(event, epochs: 5).rho == 0.6)
+        let engine = try PrivacyEngine(configuration: user, key: .evaluationOnly(seed: 1))
+        let statement = PrivacyStatement(engine: engine, epochs: 2)
+        #expect(statement.rho == 0.6 && statement.rhoSpent == 1.2 && statement.unit == .user)
+        #expect(statement.mechanism == "blt" && statement.delta == user.delta)
+    }
+
     @Test func userLevelSensitivityScalesTheNoise() throws {
         let event = try PrivacyEngine(
             configuration: PrivacyConfiguration(mechanism: .tree, horizon: 1024), key: .evaluationOnly(seed: 1))

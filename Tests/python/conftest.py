@@ -20,6 +20,10 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
+# `steward run` serves HTTP on 9464 by default; tests run several at once (and other test runs may
+# share the machine), so HTTP is off unless a test asks for a port (test_operations_http.py).
+os.environ.setdefault("STEWARD_HTTP_PORT", "0")
+
 
 def steward_path():
     return os.environ.get("STEWARD_BIN", str(ROOT / ".build" / "debug" / "steward"))

@@ -39,7 +39,8 @@ def test_records_the_topology_refuses_are_called_out(steward_bin):
     records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--records", "2000")
     assert records == {"consumed": 2000, "sanitized": 0, "dead_lettered": 2000,
                        "dead_letters_by_reason": {"missing_field": 2000}, "unused_by_stream_stages": 0}
-    assert topics == {"chats.dlq": 2000}
+    # The audit log is part of the pipeline: one entry per 500 input records (audit.every's default).
+    assert topics == {"chats.dlq": 2000, "chats.audit": 4}
     assert len(notes) == 1 and "dead-letter" in notes[0]
 
 
@@ -57,4 +58,5 @@ def test_cycled_input_that_comes_too_late_is_called_out(steward_bin):
 
 def test_default_run_is_the_pass_through_core(steward_bin):
     records, topics, notes = bench(steward_bin, "--records", "5000")
-    assert records["sanitized"] == 5000 and topics == {"passthrough.sanitized": 5000} and notes == []
+    assert records["sanitized"] == 5000 and notes == []
+    assert topics == {"passthrough.sanitized": 5000, "passthrough.audit": 10}

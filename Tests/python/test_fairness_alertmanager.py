@@ -159,9 +159,12 @@ fairness:
         time.sleep(0.2)
 
 
-def kafka_alert_topology(path, name, alertmanager, alerts, webhook=""):
-    """A raw-mode four-fifths topology read from `<name>-in` that posts its alerts to `alertmanager`;
-    `alerts` adds lines to the `alerts:` section, `webhook` keys to its webhook."""
+def kafka_alert_topology(path, name, alertmanager, alerts="", webhook=""):
+    """A raw-mode four-fifths topology read from `<name>-in` that posts its alerts to `alertmanager`
+    (none when it is None); `alerts` adds lines to the `alerts:` section, `webhook` keys to its webhook."""
+    if alertmanager is not None:
+        alerts += f"""
+    webhook: {{type: alertmanager, url: "{alertmanager}"{webhook}}}"""
     path.write_text(f"""
 name: {name}
 input:
@@ -178,7 +181,6 @@ fairness:
   alerts:
     pipeline: {name}
     {alerts}
-    webhook: {{type: alertmanager, url: "{alertmanager}"{webhook}}}
 delivery: at_least_once
 """)
     return path

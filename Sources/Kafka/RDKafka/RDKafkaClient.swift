@@ -9,15 +9,19 @@ package final class RDKafkaClient: @unchecked Sendable {
     }
 
     package let handle: OpaquePointer
+    /// What the configuration's opaque pointer refers to (e.g. a callback's sink): released only
+    /// after `rd_kafka_destroy` in `deinit`, so no callback can reach a freed object.
+    private let retained: (any Sendable & AnyObject)?
 
-    private init(handle: OpaquePointer) {
+    private init(handle: OpaquePointer, retained: (any Sendable & AnyObject)?) {
         self.handle = handle
+        self.retained = retained
     }
 
     /// Builds a client; `prepare` may install callbacks on the configuration before creation.
     package static func make(
         kind: Kind, configuration: KafkaConfiguration, opaque: UnsafeMutableRawPointer? = nil,
-        prepare: (OpaquePointer) -> Void = { _ in }
+        retaining retained: (any Sendable & AnyObject)? = nil, prepare: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) -> RDKafkaClient {
         let conf = try makeConf(configuration)
         if let opaque { rd_kafka_conf_set_opaque(conf, opaque) }
@@ -28,7 +32,7 @@ package final class RDKafkaClient: @unchecked Sendable {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(code: .clientCreation, message: errorString(errorText))
         }
-        return RDKafkaClient(handle: handle)
+        return RDKafkaClient(handle: handle, retained: retained)
     }
 
     static func makeConf(_ configuration: KafkaConfiguration) throws(KafkaError) -> OpaquePointer {

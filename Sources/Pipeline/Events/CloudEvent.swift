@@ -4,9 +4,22 @@ public enum CloudEvent {
     public static let sanitizedType = "dev.steward.record.sanitized.v1"
     public static let deadLetterType = "dev.steward.record.deadletter.v1"
 
-    /// Encodes one event whose `data` is already-encoded JSON.
+    /// An extension attribute (lineage): a lower-case alphanumeric name and a string value.
+    public struct Attribute: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// Encodes one event whose `data` is already-encoded JSON; extension attributes go after
+    /// `subject`, in the order given.
     public static func encode(
-        id: String, source: String, type: String, time: String?, subject: String?, data: [UInt8]
+        id: String, source: String, type: String, time: String?, subject: String?, extensions: [Attribute] = [],
+        data: [UInt8]
     ) -> [UInt8] {
         var writer = JSONWriter(capacity: data.count + 256)
         writer.appendASCII("{\"specversion\":\"1.0\",\"id\":")
@@ -22,6 +35,12 @@ public enum CloudEvent {
         if let subject {
             writer.appendASCII(",\"subject\":")
             writer.writeString(subject)
+        }
+        for attribute in extensions {
+            writer.appendASCII(",")
+            writer.writeString(attribute.name)
+            writer.appendASCII(":")
+            writer.writeString(attribute.value)
         }
         writer.appendASCII(",\"datacontenttype\":\"application/json\",\"data\":")
         writer.appendRaw(data)

@@ -1,3 +1,31 @@
+/// An input partition: a topic and a partition number.
+public struct PartitionID: Hashable, Comparable, Sendable, Codable {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public static func < (lhs: PartitionID, rhs: PartitionID) -> Bool {
+        (lhs.partition, lhs.topic) < (rhs.partition, rhs.topic)
+    }
+}
+
+/// A message decoded once, waiting to be processed: see `Processor.prepare(_:)`.
+public struct PreparedMessage: Sendable {
+    public let message: InputMessage
+    let decoded: Result<Processor.Record, Rejection>
+
+    /// The record's event time, if it decoded and has one.
+    public var eventTime: Int64? {
+        if case .success(let record) = decoded { record.eventTime } else { nil }
+    }
+
+    public var partition: PartitionID { PartitionID(topic: message.topic, partition: message.partition) }
+}
+
 /// Runs a topology over messages: pure, deterministic, no I/O.
 ///
 /// The same sequence of input messages always yields the same output bytes, which is what lets
@@ -5,10 +33,21 @@
 public struct Processor: Sendable {
     public let topology: Topology
     public private(set) var stages: [any RecordStage]
-    public private(set) var streamStages: [any StreamStage]
-    public private(set) var counters = Counters()
+    public internal(set) var streamStages: [any StreamStage]
+    public internal(set) var counters = Counters()
     /// The largest event time seen so far (milliseconds since the epoch), if any record had one.
-    public private(set) var streamTime: Int64?
+    public internal(set) var streamTime: Int64?
+    /// Per input partition, the offset after the last message processed: where a run restored
+    /// from this processor's state resumes reading.
+    public internal(set) var positions: [PartitionID: Int64] = [:]
+    /// The lineage attributes every output carries (Events/Lineage.swift).
+    public var lineage = Lineage() {
+        didSet { lineageAttributes = (lineage.attributes(scored: false), lineage.attributes(scored: true)) }
+    }
+    /// `lineage` as attributes, built once rather than per output.
+    var lineageAttributes: (plain: [CloudEvent.Attribute], scored: [CloudEvent.Attribute]) = ([], [])
+    /// The audit log, with its state; nil writes none (Audit/AuditRecorder.swift).
+    public var audit: AuditRecorder?
     let source: String
 
     public init(topology: Topology, stages: [any RecordStage] = [], streamStages: [any StreamStage] = []) {
@@ -19,7 +58,7 @@ public struct Processor: Sendable {
     }
 
     /// What the processor has done, for metrics and for the `inputs = outputs + dead letters` check.
-    public struct Counters: Sendable, Equatable {
+    public struct Counters: Sendable, Equatable, Codable {
         public var consumed = 0
         public var sanitized = 0
         public var deadLettered = 0
@@ -27,16 +66,61 @@ public struct Processor: Sendable {
         /// Sanitized records a stream stage could not use (e.g. later than every open window);
         /// each also has a message on the dead-letter topic from that stage.
         public var unusedByStreamStages = 0
+        /// Times the merge of several partitions went on without a partition that had no data for
+        /// `max.task.idle.ms`: the one way a Kafka run can order records differently from a replay.
+        public var idleMerges = 0
 
         public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            consumed = try c.decode(Int.self, forKey: .consumed)
+            sanitized = try c.decode(Int.self, forKey: .sanitized)
+            deadLettered = try c.decode(Int.self, forKey: .deadLettered)
+            deadLettersByReason = try c.decode([String: Int].self, forKey: .deadLettersByReason)
+            unusedByStreamStages = try c.decode(Int.self, forKey: .unusedByStreamStages)
+            idleMerges = try c.decodeIfPresent(Int.self, forKey: .idleMerges) ?? 0
+        }
     }
 
     /// Processes one message and returns what to publish for it (always at least one message:
-    /// a record is either processed or dead-lettered, never dropped).
+    /// a record is either processed or dead-lettered, never dropped), then an audit entry when one
+    /// is due.
     public mutating func process(_ message: InputMessage) -> [OutputMessage] {
+        process(prepare(message))
+    }
+
+    /// Decodes a message without changing the processor: the merge of several partitions orders
+    /// prepared messages by event time before `process(_:)` takes them in that order.
+    public func prepare(_ message: InputMessage) -> PreparedMessage {
+        do throws(Rejection) {
+            return PreparedMessage(message: message, decoded: .success(try decode(message)))
+        } catch {
+            return PreparedMessage(message: message, decoded: .failure(error))
+        }
+    }
+
+    /// Counts a record that reached the stream stages after the merge had gone on without its
+    /// partition past its event time (`Counters.idleMerges`).
+    public mutating func countIdleMerge() {
+        counters.idleMerges += 1
+    }
+
+    /// Processes one prepared message (see `process(_:)`), then lets the audit log see its outputs.
+    public mutating func process(_ prepared: PreparedMessage) -> [OutputMessage] {
+        let outputs = processRecord(prepared)
+        return audit == nil ? outputs : audited(prepared.message, outputs: outputs)
+    }
+
+    mutating func processRecord(_ prepared: PreparedMessage) -> [OutputMessage] {
+        let message = prepared.message
         counters.consumed += 1
+        positions[PartitionID(topic: message.topic, partition: message.partition)] = message.offset + 1
         do {
-            var record = try decode(message)
+            var record = try prepared.decoded.get()
+            if let eventTime = record.eventTime {
+                streamTime = max(streamTime ?? eventTime, eventTime)
+            }
             let context = RecordContext(position: message.positionID, eventTime: record.eventTime)
             for index in stages.indices {
                 try stages[index].process(&record.value, context: context)
@@ -70,18 +154,18 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: emission.id, source: source, type: emission.type,
             time: emission.time.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: emission.subject,
-            data: emission.data)
+            extensions: lineageAttributes.plain, data: emission.data)
         return OutputMessage(topic: topic, key: emission.key, value: event, notice: emission.notice)
     }
 
     /// A decoded record on its way through the stages.
-    struct Record {
+    struct Record: Sendable {
         var value: JSONValue
         var eventTime: Int64?
         var subject: String?
     }
 
-    mutating func decode(_ message: InputMessage) throws(Rejection) -> Record {
+    func decode(_ message: InputMessage) throws(Rejection) -> Record {
         let input = topology.input
         guard message.value.count <= input.maxMessageBytes else {
             throw Rejection(.tooLarge, "message is \(message.value.count) bytes; the limit is \(input.maxMessageBytes)")
@@ -124,9 +208,6 @@ public struct Processor: Sendable {
                 throw Rejection(.wrongType, "field '\(timeField)' is a \(time.typeName); expected a timestamp")
             }
         }
-        if let eventTime = record.eventTime {
-            streamTime = max(streamTime ?? eventTime, eventTime)
-        }
         if let subjectField = input.subjectField, let subject = value[subjectField] {
             switch subject {
             case .string(let text): record.subject = text
@@ -141,7 +222,7 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.sanitizedType,
             time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
-            data: JSONWriter.encode(record.value))
+            extensions: lineageAttributes.scored, data: JSONWriter.encode(record.value))
         return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
     }
 
@@ -167,7 +248,7 @@ public struct Processor: Sendable {
         data.appendASCII("}")
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.deadLetterType, time: nil, subject: nil,
-            data: data.bytes)
+            extensions: lineageAttributes.plain, data: data.bytes)
         return OutputMessage(topic: topology.output.deadLetter, key: message.key, value: event)
     }
 }

@@ -13,6 +13,8 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case scoringFailed = "scoring_failed"
     /// A stream stage received a record later than every window it could still count it in.
     case lateEvent = "late_event"
+    /// A private stream stage received a record from before its privacy origin, where no step exists.
+    case beforePrivacyOrigin = "before_privacy_origin"
 }
 
 /// A record rejected by a stage: the code, and a detail that never quotes the record's content.

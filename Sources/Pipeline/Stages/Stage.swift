@@ -30,6 +30,10 @@ public protocol StreamStage: Sendable {
     /// Called after every record with the stream time (largest event time seen); returns messages
     /// for windows that closed. Must be cheap when nothing closes.
     mutating func advance(streamTime: Int64?) -> [Emission]
+    /// The stage's whole state as one JSON value, for the changelog (`Processor.snapshot()`).
+    func snapshot() throws -> [UInt8]
+    /// Replaces the stage's state with one `snapshot()` returned by a stage of the same configuration.
+    mutating func restore(_ snapshot: [UInt8]) throws
 }
 
 /// A message a stream stage publishes: which output, and the CloudEvent's parts.

@@ -84,6 +84,8 @@ public struct Topology: Sendable, Equatable {
         public var aggregates: String
         public var alerts: String
         public var audit: String
+        /// The compacted topic holding the stream stages' state (not an output consumers read).
+        public var changelog: String
 
         public init(topologyName name: String) {
             sanitized = "\(name).sanitized"
@@ -91,6 +93,7 @@ public struct Topology: Sendable, Equatable {
             aggregates = "\(name).aggregates"
             alerts = "\(name).alerts"
             audit = "\(name).audit"
+            changelog = "\(name).changelog"
         }
     }
 

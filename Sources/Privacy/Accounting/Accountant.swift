@@ -66,17 +66,62 @@ public struct PrivacyGuarantee: Sendable, Codable, Equatable {
 
     public init(configuration: PrivacyConfiguration) {
         seriesRho = configuration.rho
-        switch configuration.unit {
-        case .event:
-            // One event updates `seriesPerEvent` series by one each.
-            rho = configuration.rho * Double(configuration.seriesPerEvent)
-        case .user:
-            // A user adds k_s ≤ perSeries to each series and Σ k_s ≤ perUser, so the composed
-            // ρ is ρ·Σ (k_s/perSeries)² ≤ ρ·perUser/perSeries.
-            rho = configuration.rho * Double(configuration.caps.perUser) / Double(configuration.caps.perSeries)
-        }
+        rho = Self.composedRho(configuration, epochs: 1)
         delta = configuration.delta
         epsilon = Accountant.epsilon(rho: rho, delta: configuration.delta)
         unit = configuration.unit
+    }
+
+    /// ρ of one privacy unit over `epochs` epochs, computed on the exact rational ρ and rounded
+    /// once, so 0.1 × 6 is the double nearest 0.6 (`0.6`), not `0.6000000000000001`.
+    static func composedRho(_ configuration: PrivacyConfiguration, epochs: Int64) -> Double {
+        let (numerator, denominator): (Int64, Int64)
+        switch configuration.unit {
+        case .event:
+            // One event updates `seriesPerEvent` series by one each, in exactly one epoch.
+            (numerator, denominator) = (configuration.seriesPerEvent, 1)
+        case .user:
+            // A user adds k_s ≤ perSeries to each series and Σ k_s ≤ perUser, so the composed
+            // ρ is ρ·Σ (k_s/perSeries)² ≤ ρ·perUser/perSeries per epoch; epochs compose.
+            (numerator, denominator) = (configuration.caps.perUser * epochs, configuration.caps.perSeries)
+        }
+        guard let exact = configuration.exactRho, numerator > 0, denominator > 0 else {
+            return configuration.rho * Double(numerator) / Double(denominator)
+        }
+        let product = Rational(exact.numerator * UInt128(numerator), exact.denominator * UInt128(denominator))
+        return product.doubleValue
+    }
+
+    /// The budget spent once releases have run into `epochs` epochs: an event is counted in one
+    /// epoch only (parallel composition), so event-level ρ stays `rho`; a user may be counted in
+    /// every epoch, so user-level ρ grows by `rho` per epoch.
+    public func spent(_ configuration: PrivacyConfiguration, epochs: Int64) -> (rho: Double, epsilon: Double) {
+        guard unit == .user, epochs > 1 else { return (rho, epsilon) }
+        let total = Self.composedRho(configuration, epochs: epochs)
+        return (total, Accountant.epsilon(rho: total, delta: delta))
+    }
+}
+
+/// What every private aggregate states about its guarantee, as fields a dashboard reads.
+public struct PrivacyStatement: Sendable, Equatable {
+    /// tree, honaker, sqrt or blt.
+    public var mechanism: String
+    /// ρ-zCDP of one privacy unit per epoch, and the equivalent (ε, δ).
+    public var rho: Double
+    public var epsilon: Double
+    public var delta: Double
+    public var unit: PrivacyConfiguration.Unit
+    /// The cumulative budget of the topology so far (see `PrivacyGuarantee.spent`), and its ε.
+    public var rhoSpent: Double
+    public var epsilonSpent: Double
+
+    public init(engine: PrivacyEngine, epochs: Int64) {
+        let guarantee = engine.guarantee
+        mechanism = engine.configuration.mechanism.rawValue
+        rho = guarantee.rho
+        epsilon = guarantee.epsilon
+        delta = guarantee.delta
+        unit = guarantee.unit
+        (rhoSpent, epsilonSpent) = guarantee.spent(engine.configuration, epochs: epochs)
     }
 }

@@ -53,8 +53,11 @@ public struct UserFingerprinter: Sendable {
 public struct WindowContributionBounder: Sendable, Codable, Equatable {
     public let maxContributionsPerWindow: Int64
     public let maxWindowsPerUser: Int64
-    /// Windows per epoch: window index i is in epoch ⌊i / epochWindows⌋.
+    /// Windows per epoch: window index i is in epoch ⌊(i − epochOrigin) / epochWindows⌋.
     public let epochWindows: Int64
+    /// The window index where epoch 0 begins: the privacy origin's window, so bounding epochs are
+    /// the DP counters' noise epochs.
+    public let epochOrigin: Int64
     /// Records admitted and left out of the counts since creation.
     public private(set) var admitted: Int64 = 0
     public private(set) var dropped: Int64 = 0
@@ -67,17 +70,25 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
         var windowsUsed: [Int64: Int64] = [:]
     }
 
-    public init(maxContributionsPerWindow: Int64, maxWindowsPerUser: Int64, epochWindows: Int64) {
+    public init(maxContributionsPerWindow: Int64, maxWindowsPerUser: Int64, epochWindows: Int64, epochOrigin: Int64 = 0) {
         precondition(maxContributionsPerWindow >= 1 && maxWindowsPerUser >= 1 && epochWindows >= 1)
         self.maxContributionsPerWindow = maxContributionsPerWindow
         self.maxWindowsPerUser = maxWindowsPerUser
         self.epochWindows = epochWindows
+        self.epochOrigin = epochOrigin
+    }
+
+    /// Whether `other` bounds with the same K, M and epochs (its state may differ).
+    public func hasSameCaps(as other: WindowContributionBounder) -> Bool {
+        maxContributionsPerWindow == other.maxContributionsPerWindow && maxWindowsPerUser == other.maxWindowsPerUser
+            && epochWindows == other.epochWindows && epochOrigin == other.epochOrigin
     }
 
     /// Users the state holds.
     public var trackedUsers: Int { users.count }
 
-    public func epoch(ofWindow index: Int64) -> Int64 {
+    public func epoch(ofWindow window: Int64) -> Int64 {
+        let index = window - epochOrigin
         let quotient = index / epochWindows
         return index % epochWindows != 0 && index < 0 ? quotient - 1 : quotient
     }

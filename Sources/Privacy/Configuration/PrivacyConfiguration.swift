@@ -7,6 +7,7 @@
 ///   delta: 1.0e-6             # δ for the reported (ε, δ)
 ///   horizon: 1048576          # steps per epoch (a step is one release interval)
 ///   release_interval: 1m      # s, m, h or d
+///   origin: 2026-11-01T00:00:00Z  # where step 0 begins (default: the Unix epoch); see below
 ///   unit: user                # event (default) | user
 ///   user_field: user_id       # required when unit is user
 ///   series_per_event: 1       # series one event updates (user unit: series families one record updates)
@@ -21,6 +22,11 @@
 ///     non_negative: true
 ///     monotone: false
 /// ```
+///
+/// Steps are counted from a fixed `origin` (RFC 3339), never from when a process started: a
+/// window's step is its index from the origin, so its noise is the same in every run and after
+/// every restart. Keep the origin fixed for the life of a noise key; a counter starting late in a
+/// horizon epoch first draws the noise of the steps before (about a million draws per second).
 public struct PrivacyConfiguration: Codable, Sendable, Equatable {
     public enum Mechanism: String, Codable, Sendable, CaseIterable {
         case tree, honaker, sqrt, blt
@@ -85,6 +91,8 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
     public var delta: Double
     public var horizon: Int64
     public var releaseInterval: String
+    /// Where step 0 begins, as written (RFC 3339); nil is the Unix epoch.
+    public var origin: String?
     public var unit: Unit
     public var userField: String?
     public var seriesPerEvent: Int64
@@ -139,6 +147,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case mechanism, rho, delta, horizon, unit, caps
+        case origin
         case releaseInterval = "release_interval", userField = "user_field", seriesPerEvent = "series_per_event"
         case postProcessing = "post_processing"
         case maxContributionsPerWindow = "max_contributions_per_window", maxWindowsPerUser = "max_windows_per_user"
@@ -152,6 +161,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         delta = try c.decodeIfPresent(Double.self, forKey: .delta) ?? d.delta
         horizon = try c.decodeIfPresent(Int64.self, forKey: .horizon) ?? d.horizon
         releaseInterval = try c.decodeIfPresent(String.self, forKey: .releaseInterval) ?? d.releaseInterval
+        origin = try c.decodeIfPresent(String.self, forKey: .origin)
         unit = try c.decodeIfPresent(Unit.self, forKey: .unit) ?? d.unit
         userField = try c.decodeIfPresent(String.self, forKey: .userField)
         seriesPerEvent = try c.decodeIfPresent(Int64.self, forKey: .seriesPerEvent) ?? d.seriesPerEvent

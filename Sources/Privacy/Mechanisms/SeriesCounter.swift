@@ -148,6 +148,12 @@ public struct PrivacyEngine: Sendable {
         SeriesCounter(engine: self, series: series)
     }
 
+    /// A new counter for `series` whose first release is at absolute step `step` or later (see
+    /// `SeriesCounter.init(engine:series:startingAt:)`).
+    public func makeCounter(series: String, startingAt step: Int64) -> SeriesCounter {
+        SeriesCounter(engine: self, series: series, startingAt: step)
+    }
+
     /// Restores a counter from a changelog snapshot.
     public func restoreCounter(_ snapshot: SeriesCounter.Snapshot) throws(PrivacyError) -> SeriesCounter {
         guard snapshot.mechanism == configuration.mechanism.rawValue, snapshot.horizon == configuration.horizon else {
@@ -163,6 +169,19 @@ public struct PrivacyEngine: Sendable {
         case .tree(let p): p.maxVariance(horizon: configuration.horizon).squareRoot()
         case .sqrt(let p): p.stepVariance(configuration.horizon).squareRoot()
         case .blt(let p): p.stepVariance(configuration.horizon).squareRoot()
+        }
+    }
+
+    /// Variance of one step's own count, the difference of the prefix sums released at `step` and
+    /// `step − 1` (`step` 0-based within its epoch; at an epoch's first step the previous epoch's
+    /// final value is carried over exactly, so the difference is that step's release alone). Nil
+    /// for the tree mechanisms, whose node estimates make it depend on the step's binary form; use
+    /// the bound (σ_start + σ_end)² there.
+    public func differenceVariance(positionInEpoch step: Int64) -> Double? {
+        switch plan {
+        case .tree: nil
+        case .sqrt(let p): p.differenceVariance(step)
+        case .blt(let p): p.differenceVariance(step)
         }
     }
 
@@ -209,6 +228,42 @@ public struct SeriesCounter: Sendable {
 
     static func noise(engine: PrivacyEngine, series: String, epoch: Int64) -> SeriesNoise {
         engine.key.series(epoch == 0 ? series : "\(series)\u{0}epoch\(epoch)")
+    }
+
+    /// A counter whose first release will be `step` or later: it starts at the beginning of the
+    /// epoch holding `step` (epochs are `horizon` steps long), not at step 0, so a series first
+    /// seen late in a long stream does not replay every earlier epoch. Within the epoch, the steps
+    /// before `step` are released with zero increments when `step` is reached, so every noise draw
+    /// keeps its absolute step: the noise of any step is the same whichever step the counter was
+    /// started for.
+    init(engine: PrivacyEngine, series: String, startingAt step: Int64) {
+        self.init(engine: engine, series: series)
+        let epoch = max(0, step) / engine.configuration.horizon
+        if epoch > 0 {
+            nextStep = epoch * engine.configuration.horizon
+            noise = Self.noise(engine: engine, series: series, epoch: epoch)
+        }
+    }
+
+    /// The count of one step alone: the release of `step` minus the raw value released for
+    /// `step − 1` (released here with zero increments if it was skipped). Its noise is one row of
+    /// the mechanism's C⁻¹z — a pure function of (noise key, series, `step`) whatever the counter
+    /// released before, so a restarted process that re-releases a step adds that step's own noise
+    /// and never another step's. Contributions added since the last release count in `step`.
+    public mutating func releaseStep(_ step: Int64) throws(PrivacyError) -> (release: NoisyRelease, count: Double) {
+        var previous = carry
+        if step > nextStep {
+            var pending = SeriesCounter.detachPending(&state)
+            previous = try release(step: step - 1).value
+            state.add(pending)
+            pending = 0
+        } else if let last = lastRelease, last.step == step - 1 {
+            previous = last.value
+        } else if step < nextStep {
+            throw PrivacyError(.snapshot, "step \(step) of series \(series) was released before and is not kept")
+        }
+        let current = try release(step: step)
+        return (current, current.value - previous)
     }
 
     /// Adds `value` (a bounded contribution, usually 1) to the current step.
@@ -280,6 +335,8 @@ public struct SeriesCounter: Sendable {
     }
 
     /// Everything needed to continue this counter after a restart (Codable, for the changelog).
+    /// The last release is kept as its step and numbers only; the rest of it (guarantee,
+    /// mechanism, epoch) follows from the engine it is restored into.
     public struct Snapshot: Sendable, Codable, Equatable {
         public let series: String
         public let mechanism: String
@@ -289,14 +346,24 @@ public struct SeriesCounter: Sendable {
         let carry: Double
         let carryVariance: Double
         let lastPublished: Double?
-        let lastRelease: NoisyRelease?
+        let last: LastRelease?
+
+        struct LastRelease: Sendable, Codable, Equatable {
+            let step: Int64
+            let value: Double
+            let published: Double
+            let variance: Double
+        }
     }
 
     public func snapshot() -> Snapshot {
         Snapshot(
             series: series, mechanism: engine.configuration.mechanism.rawValue,
             horizon: engine.configuration.horizon, state: state, nextStep: nextStep, carry: carry,
-            carryVariance: carryVariance, lastPublished: lastPublished, lastRelease: lastRelease)
+            carryVariance: carryVariance, lastPublished: lastPublished,
+            last: lastRelease.map {
+                Snapshot.LastRelease(step: $0.step, value: $0.value, published: $0.published, variance: $0.variance)
+            })
     }
 
     init(engine: PrivacyEngine, snapshot: Snapshot) {
@@ -307,7 +374,15 @@ public struct SeriesCounter: Sendable {
         carry = snapshot.carry
         carryVariance = snapshot.carryVariance
         lastPublished = snapshot.lastPublished
-        lastRelease = snapshot.lastRelease
+        let guarantee = engine.guarantee
+        lastRelease = snapshot.last.map {
+            NoisyRelease(
+                series: snapshot.series, step: $0.step, value: $0.value, published: $0.published,
+                postProcessed: !engine.configuration.postProcessing.isIdentity, variance: $0.variance,
+                standardDeviation: $0.variance.squareRoot(), rho: guarantee.rho, epsilon: guarantee.epsilon,
+                delta: guarantee.delta, mechanism: engine.configuration.mechanism.rawValue,
+                epoch: $0.step / engine.configuration.horizon)
+        }
         noise = Self.noise(engine: engine, series: snapshot.series, epoch: snapshot.nextStep / engine.configuration.horizon)
     }
 }

@@ -87,6 +87,8 @@ public final class BLTPlan: Sendable {
     let sampler: DiscreteGaussian
     /// Σ_{m<t} R_m² for the partial sums R of C⁻¹ at the checkpoints used by `stepVariance`.
     let rowNorms: RowNorms
+    /// Σ_{k≤t} r_k² for the coefficients r of C⁻¹, used by `differenceVariance`.
+    let inverseNorms: InverseRowNorms
     let horizon: Int64
 
     init(parameters: BLTParameters, horizon: Int64, rho: Rational, contributionBound: Int64) {
@@ -112,7 +114,7 @@ public final class BLTPlan: Sendable {
         let sensitivity = Double(contributionBound) * grid * sens2.squareRoot()
             + roundingBound * Double(horizon).squareRoot()
         sampler = Self.gaussian(sensitivity: sensitivity, rho: rho)
-        rowNorms = RowNorms(theta: thetaD, omega: omegaD, horizon: horizon)
+        (rowNorms, inverseNorms) = RowNorms.both(theta: thetaD, omega: omegaD, horizon: horizon)
     }
 
     /// The same plan with another sampler (the test seam `PrivacyEngine.silencedForTesting()`).
@@ -121,6 +123,7 @@ public final class BLTPlan: Sendable {
         omega = plan.omega
         self.sampler = sampler
         rowNorms = plan.rowNorms
+        inverseNorms = plan.inverseNorms
         horizon = plan.horizon
     }
 
@@ -135,6 +138,50 @@ public final class BLTPlan: Sendable {
     func stepVariance(_ step: Int64) -> Double {
         sampler.variance * 0x1p-80 * rowNorms.value(at: step)
     }
+
+    /// Variance of the difference of the prefix sums released at `step` and `step − 1` (0-based
+    /// steps within an epoch), i.e. of one step's own count: its noise is row `step` of C⁻¹z, with
+    /// variance σ² Σ_{k≤step} r_k². Much smaller than the prefix sums' own variances, and bounded
+    /// in `step` (the r_k decay).
+    func differenceVariance(_ step: Int64) -> Double {
+        sampler.variance * 0x1p-80 * inverseNorms.value(at: step)
+    }
+}
+
+/// Σ_{k≤t} r_k² for the coefficients r of C⁻¹ of a BLT: exact for t < 4096, then tabulated at
+/// powers of two and interpolated (the terms decay, so the sum flattens out).
+struct InverseRowNorms: Sendable {
+    let exact: [Double]
+    let checkpoints: [(step: Int64, value: Double)]
+
+    struct Builder {
+        var exact: [Double] = []
+        var points: [(Int64, Double)] = []
+        var next: Int64 = 4096
+
+        mutating func add(step t: Int64, total: Double, last: Bool) {
+            if t < 4096 { exact.append(total) }
+            if t == next || last {
+                points.append((t, total))
+                next *= 2
+            }
+        }
+
+        func build() -> InverseRowNorms { InverseRowNorms(exact: exact, checkpoints: points) }
+    }
+
+    func value(at step: Int64) -> Double {
+        if step < Int64(exact.count) { return exact[Int(max(0, step))] }
+        var low = (step: Int64(exact.count - 1), value: exact[exact.count - 1])
+        for point in checkpoints {
+            if point.step >= step {
+                let fraction = Double(step - low.step) / Double(point.step - low.step)
+                return low.value + fraction * (point.value - low.value)
+            }
+            low = point
+        }
+        return low.value
+    }
 }
 
 /// Squared last-row norms of A·C⁻¹ for a BLT, Σ_{m<t} R_m², tabulated at powers of two and
@@ -142,11 +189,14 @@ public final class BLTPlan: Sendable {
 struct RowNorms: Sendable {
     let checkpoints: [(step: Int64, value: Double)]
 
-    init(theta: [Double], omega: [Double], horizon: Int64) {
+    /// The row norms of A·C⁻¹ and of C⁻¹ from one pass over the coefficients r of C⁻¹.
+    static func both(theta: [Double], omega: [Double], horizon: Int64) -> (RowNorms, InverseRowNorms) {
         var state = Array(repeating: 0.0, count: theta.count)
         var partial = 0.0
         var total = 0.0
+        var inverseTotal = 0.0
         var points: [(Int64, Double)] = [(0, 0)]
+        var inverse = InverseRowNorms.Builder()
         var next: Int64 = 1
         var t: Int64 = 0
         while t < max(horizon, 1) {
@@ -155,13 +205,15 @@ struct RowNorms: Sendable {
             for i in theta.indices { state[i] = theta[i] * state[i] + r }
             partial += r
             total += partial * partial
+            inverseTotal += r * r
+            inverse.add(step: t, total: inverseTotal, last: t == max(horizon, 1) - 1)
             t += 1
             if t == next || t == horizon {
                 points.append((t, total))
                 next *= 2
             }
         }
-        checkpoints = points
+        return (RowNorms(checkpoints: points), inverse.build())
     }
 
     func value(at step: Int64) -> Double {
@@ -238,5 +290,19 @@ public struct SqrtPlan: Sendable {
 
     func stepVariance(_ step: Int64) -> Double {
         sampler.variance * 0x1p-80 * cumulative[Int(min(step, Int64(cumulative.count - 1)))]
+    }
+
+    /// Variance of one step's own count (the difference of the prefix sums at `step` and
+    /// `step − 1`): here the noise on prefix sums is C·z, so the difference has coefficients
+    /// c_k − c_{k−1}.
+    func differenceVariance(_ step: Int64) -> Double {
+        var total = 0.0
+        var previous = 0.0
+        for k in 0...Int(min(step, Int64(coefficients.count - 1))) {
+            let d = coefficients[k] - previous
+            total += d * d
+            previous = coefficients[k]
+        }
+        return sampler.variance * 0x1p-80 * total
     }
 }

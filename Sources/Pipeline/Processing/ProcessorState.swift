@@ -1,0 +1,111 @@
+import Audit
+
+/// The processor's durable state: what a restarted or re-assigned instance restores before its
+/// first record so that its outputs continue byte for byte (Kafka Streams' state stores).
+///
+/// One JSON document: the stream stages' states (each stage's own snapshot, nested as is), the
+/// stream time and, per input partition, the offset after the last message the state includes.
+/// The counters are not part of it: they count what this process did, as metrics do. The runtime
+/// writes it to the changelog topic in the same transaction as the outputs and the input offsets,
+/// so state, outputs and positions always agree.
+extension Processor {
+    /// The format version of `snapshot()`; `restore` refuses any other.
+    public static let stateVersion = 1
+
+    /// The state as one JSON document (see the type's description).
+    public func snapshot() throws -> [UInt8] {
+        var writer = JSONWriter(capacity: 4096)
+        writer.appendASCII("{\"version\":")
+        writer.writeInteger(Self.stateVersion)
+        writer.appendASCII(",\"topology\":")
+        writer.writeString(topology.name)
+        writer.appendASCII(",\"stream_time\":")
+        if let streamTime { writer.writeInteger(streamTime) } else { writer.appendASCII("null") }
+        writer.appendASCII(",\"positions\":[")
+        for (index, partition) in positions.keys.sorted().enumerated() {
+            if index > 0 { writer.appendASCII(",") }
+            writer.appendASCII("{\"topic\":")
+            writer.writeString(partition.topic)
+            writer.appendASCII(",\"partition\":")
+            writer.writeInteger(partition.partition)
+            writer.appendASCII(",\"next\":")
+            writer.writeInteger(positions[partition]!)
+            writer.appendASCII("}")
+        }
+        writer.appendASCII("],\"stages\":[")
+        for (index, stage) in streamStages.enumerated() {
+            if index > 0 { writer.appendASCII(",") }
+            writer.appendASCII("{\"name\":")
+            writer.writeString(stage.name)
+            writer.appendASCII(",\"state\":")
+            writer.appendRaw(try stage.snapshot())
+            writer.appendASCII("}")
+        }
+        writer.appendASCII("]")
+        if let audit {
+            writer.appendASCII(",\"audit\":")
+            writer.appendRaw(try audit.state.json())
+        }
+        writer.appendASCII("}")
+        return writer.bytes
+    }
+
+    /// Continues from a `snapshot()` of a processor built from the same topology.
+    public mutating func restore(_ snapshot: [UInt8]) throws(StateError) {
+        let document: JSONValue
+        do { document = try JSONParser.parse(snapshot) } catch {
+            throw StateError("the state is not JSON (\(error.message) at byte \(error.offset))")
+        }
+        guard document["version"] == .number(String(Self.stateVersion)) else {
+            throw StateError("the state has format version \(document["version"].map(\.typeName) ?? "none"); this build reads \(Self.stateVersion)")
+        }
+        guard case .string(let name) = document["topology"], name == topology.name else {
+            throw StateError("the state belongs to another topology than '\(topology.name)'")
+        }
+        guard case .array(let stageStates) = document["stages"], stageStates.count == streamStages.count else {
+            throw StateError("the state has another set of stream stages than this topology")
+        }
+        var restored = self
+        for (index, entry) in stageStates.enumerated() {
+            guard case .string(let stageName) = entry["name"], stageName == streamStages[index].name,
+                let state = entry["state"]
+            else {
+                throw StateError("stream stage \(index) of the state is not '\(streamStages[index].name)'")
+            }
+            do { try restored.streamStages[index].restore(JSONWriter.encode(state)) } catch {
+                throw StateError("cannot restore stream stage '\(stageName)': \(error)")
+            }
+        }
+        switch document["stream_time"] {
+        case .number(let text): restored.streamTime = Int64(text)
+        default: restored.streamTime = nil
+        }
+        if restored.audit != nil {
+            guard let auditState = document["audit"] else {
+                throw StateError("the state has no audit log state, but this topology writes an audit log")
+            }
+            do { restored.audit?.state = try AuditState(json: JSONWriter.encode(auditState)) } catch {
+                throw StateError("cannot restore the audit log state: \(error)")
+            }
+        }
+        restored.positions = [:]
+        if case .array(let entries) = document["positions"] {
+            for entry in entries {
+                guard case .string(let topic) = entry["topic"], case .number(let partition) = entry["partition"],
+                    case .number(let next) = entry["next"], let p = Int32(partition), let n = Int64(next)
+                else { throw StateError("a position in the state is malformed") }
+                restored.positions[PartitionID(topic: topic, partition: p)] = n
+            }
+        }
+        self = restored
+    }
+}
+
+/// The processor's state could not be restored; the message says why.
+public struct StateError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
