@@ -37,4 +37,6 @@ export STEWARD_FAIRNESS_DRIFT_STREAMS=${STEWARD_FAIRNESS_DRIFT_STREAMS:-6}
 echo "embedded broker at $STEWARD_TEST_BROKERS"
 
 swift test --skip-build
-.venv/bin/python -m pytest -q Tests/python
+# Two workers, one test file each at a time (module fixtures stay in one process): most tests wait
+# on brokers and subprocesses, so two share the 2-core CI machine well.
+.venv/bin/python -m pytest -q -n 2 --dist loadfile Tests/python

@@ -38,7 +38,8 @@ def test_topology_samples_run_every_engine(steward_bin):
 def test_records_the_topology_refuses_are_called_out(steward_bin):
     records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--records", "2000")
     assert records == {"consumed": 2000, "sanitized": 0, "dead_lettered": 2000,
-                       "dead_letters_by_reason": {"missing_field": 2000}, "unused_by_stream_stages": 0}
+                       "dead_letters_by_reason": {"missing_field": 2000}, "unused_by_stream_stages": 0,
+                       "idle_merges": 0}
     # The audit log is part of the pipeline: one entry per 500 input records (audit.every's default).
     assert topics == {"chats.dlq": 2000, "chats.audit": 4}
     assert len(notes) == 1 and "dead-letter" in notes[0]
