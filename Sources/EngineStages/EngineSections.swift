@@ -102,19 +102,26 @@ extension Topology {
             case "fairness":
                 let config = try Self.fairnessConfig(section)
                 let release: FairnessStage.CountRelease
+                var bounding: UserBounding?
                 if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }) {
                     let privacy = try Self.privacyConfiguration(privacySection)
-                    let engine = try PrivacyEngine(
-                        configuration: privacy,
-                        key: try NoiseKey.load(environment: environment.variables, readFile: environment.readFile))
-                    release = PrivateRelease(
+                    let key = try NoiseKey.load(environment: environment.variables, readFile: environment.readFile)
+                    let engine = try PrivacyEngine(configuration: privacy, key: key)
+                    let privateRelease = PrivateRelease(
                         engine: engine, topologyName: name, windowSize: config.window.size.milliseconds,
                         windowStep: config.window.step.milliseconds,
                         origin: try Self.privacyOrigin(privacy))
+                    release = privateRelease
+                    if privacy.unit == .user {
+                        bounding = try UserBounding(
+                            configuration: privacy, key: key, originIndex: privateRelease.originIndex)
+                    }
                 } else {
                     release = FairnessStage.ExactRelease()
                 }
-                streamStages.append(FairnessStage(config: config, topologyName: name, release: release))
+                var stage = FairnessStage(config: config, topologyName: name, release: release)
+                stage.userBounding = bounding
+                streamStages.append(stage)
             default:
                 break
             }
@@ -132,14 +139,37 @@ extension Topology {
     /// times a one-step change (triangle inequality), which costs up to W² times the per-series ρ
     /// (zCDP scales with the squared sensitivity). The accountant composes over
     /// `series_per_event`, so it must be at least 6 × attributes × W².
+    ///
+    /// With `unit: user` a record still updates 6 series per attribute (one per count family), but
+    /// the caps bound a user's whole contribution to each family: at most K per window and M
+    /// windows per epoch, so at most K·M summed over the family's series (its groups), which is the
+    /// sensitivity each counter is calibrated for. Overlapping windows are already inside M (a
+    /// record charges every window it falls in), so `series_per_event` must be 6 × attributes
+    /// (no W²), and M at least W, or no record could be counted.
     static func checkPrivacyCovers(_ fairness: FairnessConfig, privacy: PrivacyConfiguration) throws {
-        guard privacy.unit == .event else {
-            throw EngineConfigurationError(
-                "privacy.unit 'user' is not wired to the fairness stage yet; use unit: event")
-        }
         let size = fairness.window.size.milliseconds
         let advance = fairness.window.advance?.milliseconds ?? size
         let windowsPerEvent = (size + advance - 1) / max(advance, 1)
+        if privacy.unit == .user {
+            guard let m = privacy.maxWindowsPerUser, privacy.maxContributionsPerWindow != nil else {
+                throw EngineConfigurationError(
+                    "privacy.unit user in the fairness stage is bounded per window: set max_contributions_per_window "
+                        + "(records of one user per window, e.g. 5) and max_windows_per_user (windows per epoch, "
+                        + "at least \(windowsPerEvent))")
+            }
+            guard m >= windowsPerEvent else {
+                throw EngineConfigurationError(
+                    "privacy.max_windows_per_user is \(m) but every record falls in \(windowsPerEvent) overlapping "
+                        + "windows; set it to at least \(windowsPerEvent)")
+            }
+            let families = Int64(6 * fairness.sensitive.count)
+            guard privacy.seriesPerEvent >= families else {
+                throw EngineConfigurationError(
+                    "privacy.series_per_event is \(privacy.seriesPerEvent) but a user's records update 6 count "
+                        + "families × \(fairness.sensitive.count) attributes; set it to \(families)")
+            }
+            return
+        }
         let needed = Int64(6 * fairness.sensitive.count) * windowsPerEvent * windowsPerEvent
         guard privacy.seriesPerEvent >= needed else {
             throw EngineConfigurationError(

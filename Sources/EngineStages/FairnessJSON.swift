@@ -79,8 +79,11 @@ public enum FairnessJSON {
     }
 
     /// One closed window: per attribute its report with uncertainty, the drift status, the input counters.
+    /// With per-user bounding, `privacy` also states the caps, and the counters include the records
+    /// left out of the counts (`over_contribution_cap`).
     public static func window(
-        _ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?, privacy: PrivacyStatement? = nil
+        _ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?, privacy: PrivacyStatement? = nil,
+        bounding: UserBounding? = nil
     ) -> JSONValue {
         func optional(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
         var members: [(key: String, value: JSONValue)] = [
@@ -96,7 +99,7 @@ public enum FairnessJSON {
             ),
         ]
         if let noise { members.append(("noise", .string(noise))) }
-        if let privacy { members.append(("privacy", Self.privacy(privacy))) }
+        if let privacy { members.append(("privacy", Self.privacy(privacy, bounding: bounding))) }
         members.append(("attributes", .object(evaluation.reports.map { ($0.attribute, report($0.report)) })))
         members.append(
             (
@@ -124,18 +127,21 @@ public enum FairnessJSON {
                     ("feedback_unmatched", number(Double(counters.feedbackUnmatched))),
                     ("feedback_beyond_horizon", number(Double(counters.feedbackBeyondHorizon))),
                     ("labels_expired", number(Double(counters.labelsExpired))),
-                ])
+                ] + (privacy == nil ? [] : [("over_contribution_cap", number(Double(counters.overContributionCap)))]))
             ))
         return .object(members)
     }
 
-    /// The guarantee as fields (numbers in shortest round-trip form: `0.6`).
-    public static func privacy(_ statement: PrivacyStatement) -> JSONValue {
-        .object([
+    /// The guarantee as fields (numbers in shortest round-trip form: `0.6`). With the user unit,
+    /// `rho`/`epsilon`/`delta` are per person per epoch, and the user field and caps follow.
+    public static func privacy(_ statement: PrivacyStatement, bounding: UserBounding? = nil) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
             ("mechanism", .string(statement.mechanism)), ("rho", number(statement.rho)),
             ("epsilon", number(statement.epsilon)), ("delta", number(statement.delta)),
             ("unit", .string(statement.unit.rawValue)), ("rho_spent", number(statement.rhoSpent)),
-        ])
+        ]
+        if let bounding { members += bounding.members }
+        return .object(members)
     }
 
     /// One alert transition, tagged `"type": "fairness.alert"`.

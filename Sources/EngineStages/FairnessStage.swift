@@ -13,6 +13,8 @@ public struct FairnessStage: StreamStage {
     public private(set) var monitor: FairnessMonitor
     let topologyName: String
     var release: CountRelease
+    /// Per-user contribution bounding before counting, with `privacy.unit: user`.
+    public internal(set) var userBounding: UserBounding?
 
     /// Turns a closed window's exact counts into the counts metrics may read.
     public protocol Release: Sendable {
@@ -76,9 +78,25 @@ public struct FairnessStage: StreamStage {
             let label = config.label.flatMap { Self.lookup(record, $0) }.flatMap { Self.outcome($0, positive: config.positive) }
             let score = config.score.flatMap { Self.lookup(record, $0)?.doubleValue }
             let id = config.recordId.flatMap { Self.text(Self.lookup(record, $0)) }
+            // Moved out while the closure mutates it, so the bounding state is never copied per record.
+            var bounding = userBounding
+            userBounding = nil
+            defer { userBounding = bounding }
+            let user = bounding?.user(of: record)
+            if bounding != nil && user == nil {
+                return [
+                    deadLetter(
+                        context, reason: .missingField,
+                        detail: "no user id ('\(bounding!.userField)'): the privacy unit is the user")
+                ]
+            }
             let outcome = monitor.observe(
                 attributes: attributes, prediction: prediction, label: label, score: score, recordId: id,
-                eventTime: eventTime)
+                eventTime: eventTime,
+                admit: { windows in
+                    guard let user else { return true }
+                    return bounding!.admit(user, windows: windows)
+                })
             if outcome == .deadLetter {
                 return [deadLetter(context, reason: .lateEvent, detail: "every window of this event had closed")]
             }
@@ -99,8 +117,14 @@ public struct FairnessStage: StreamStage {
     /// `{"monitor": …, "release": …}`: windows, drift detectors and alert trackers, then the
     /// release's DP counters.
     public func snapshot() throws -> [UInt8] {
-        Array("{\"monitor\":".utf8) + Array(try monitor.snapshot()) + Array(",\"release\":".utf8)
-            + (try release.snapshot()) + Array("}".utf8)
+        var bytes = Array("{\"monitor\":".utf8) + Array(try monitor.snapshot()) + Array(",\"release\":".utf8)
+            + (try release.snapshot())
+        if let userBounding {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            bytes += Array(",\"bounding\":".utf8) + Array(try encoder.encode(userBounding.bounder))
+        }
+        return bytes + Array("}".utf8)
     }
 
     public mutating func restore(_ snapshot: [UInt8]) throws {
@@ -116,12 +140,30 @@ public struct FairnessStage: StreamStage {
         }
         var release = self.release
         try release.restore(JSONWriter.encode(releaseState))
+        var bounding = userBounding
+        if bounding != nil {
+            guard let state = document["bounding"] else {
+                throw StateError("the fairness state lacks the per-user bounding state (privacy.unit: user)")
+            }
+            let bounder = try JSONDecoder().decode(WindowContributionBounder.self, from: Data(JSONWriter.encode(state)))
+            guard bounder.hasSameCaps(as: bounding!.bounder) else {
+                throw StateError(
+                    "the bounding state was written with other privacy caps or epochs; "
+                        + "a changed configuration starts from empty state under a new topology name or group")
+            }
+            bounding!.bounder = bounder
+        }
         monitor = restored
         self.release = release
+        userBounding = bounding
     }
 
     public mutating func advance(streamTime: Int64?) -> [Emission] {
-        emissions(for: monitor.advance())
+        let closed = monitor.advance()
+        if !closed.isEmpty, let firstOpen = monitor.firstOpenWindow {
+            userBounding?.close(windowsBefore: firstOpen)
+        }
+        return emissions(for: closed)
     }
 
     /// Closes every open window, as at the end of a finite input.
@@ -136,7 +178,9 @@ public struct FairnessStage: StreamStage {
             let evaluation = monitor.evaluate(window: window, noisyCounts: counts)
             let privacy = release.privacy
             let data = JSONWriter.encode(
-                FairnessJSON.window(evaluation, counters: monitor.counters, noise: release.note, privacy: privacy))
+                FairnessJSON.window(
+                    evaluation, counters: monitor.counters, noise: release.note, privacy: privacy,
+                    bounding: userBounding))
             emissions.append(
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",

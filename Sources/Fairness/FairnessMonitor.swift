@@ -47,6 +47,9 @@ public struct FairnessMonitor: Sendable, Codable {
         maxEventTime == .min ? .min : maxEventTime - config.watermark.maxOutOfOrderness.milliseconds
     }
 
+    /// The earliest window that can still receive records, once known; earlier windows have closed.
+    public var firstOpenWindow: Int64? { windows.nextWindow }
+
     /// Pending predictions awaiting a delayed label (bounded by the feedback horizon).
     public var pendingLabels: Int { pending.count }
 
@@ -58,9 +61,12 @@ public struct FairnessMonitor: Sendable, Codable {
     ///   - score: a score, clamped to [0, 1] so one record moves a score sum by at most 1.
     ///   - recordId: joins a later feedback record when `feedback` is configured.
     ///   - eventTime: milliseconds since the epoch.
+    ///   - admit: asked, with the windows the record would be counted in, whether it may reach the
+    ///     counts (per-user contribution bounding); a record it refuses is accepted but left out of
+    ///     every count and counted in `counters.overContributionCap`.
     public mutating func observe(
         attributes: [String: String], prediction: Bool, label: Bool? = nil, score: Double? = nil,
-        recordId: String? = nil, eventTime: Int64
+        recordId: String? = nil, eventTime: Int64, admit: (ClosedRange<Int64>) -> Bool = { _ in true }
     ) -> ObserveOutcome {
         let groups = config.sensitive.map { attribute in
             attribute.columns.map { attributes[$0] ?? "(missing)" }.joined(separator: "|")
@@ -82,6 +88,10 @@ public struct FairnessMonitor: Sendable, Codable {
             }
         }
         guard let pane = target else { return .droppedLate }
+        guard admit(windows.windows(containing: pane)) else {
+            counters.overContributionCap += 1
+            return outcome
+        }
         let clamped = score.map { min(1, max(0, $0)) }
         windows.update(pane: pane, groups: groups) { $0.add(prediction: prediction, label: label, score: clamped) }
         if label == nil, config.feedback != nil, let recordId {

@@ -55,13 +55,16 @@ import Testing
         #expect(windows.count >= 8)
         for window in windows {
             let text = String(decoding: window.value, as: UTF8.self)
-            // chats: rho 0.1 per series, 6 series per event: 0.6 per event, not 0.6000000000000001.
-            #expect(text.contains("\"noise\":\"blt rho=0.6 epsilon="))
-            let epsilon = Accountant.epsilon(rho: 0.6, delta: 1e-6)
+            // chats: rho 0.19 per series, 6 series families per person: 1.14 per person per epoch,
+            // not 1.1400000000000001.
+            #expect(text.contains("\"noise\":\"blt rho=1.14 epsilon="))
+            let epsilon = Accountant.epsilon(rho: 1.14, delta: 1e-6)
             #expect(
                 text.contains(
-                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":0.6,\"epsilon\":\(epsilon),\"delta\":1e-06,"
-                        + "\"unit\":\"event\",\"rho_spent\":0.6}"), "\(text.prefix(600))")
+                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":1.14,\"epsilon\":\(epsilon),\"delta\":1e-06,"
+                        + "\"unit\":\"user\",\"rho_spent\":1.14,\"user_field\":\"customer_id\","
+                        + "\"max_contributions_per_window\":2,\"max_windows_per_user\":1,\"epoch_windows\":1024,"
+                        + "\"series_rho\":0.19}"), "\(text.prefix(600))")
         }
     }
 

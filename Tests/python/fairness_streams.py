@@ -35,9 +35,10 @@ BASE_RATE = 0.3
 # Per shipped topology: the attribute columns set by the generator, their values, the drifting
 # column, and how a candidate record is made.
 TOPOLOGIES = {
-    "chats": {"columns": {"region": ["north", "south", "east", "west"]}, "drift": "region"},
-    "finance": {"columns": {"language": ["en", "de", "fr"]}, "drift": "language"},
-    "clicks": {"columns": {"country": generate_data.COUNTRIES, "device": generate_data.DEVICES}, "drift": "country"},
+    "chats": {"columns": {"region": ["north", "south", "east", "west"]}, "drift": "region", "person": "customer_id"},
+    "finance": {"columns": {"language": ["en", "de", "fr"]}, "drift": "language", "person": "author_id"},
+    "clicks": {"columns": {"country": generate_data.COUNTRIES, "device": generate_data.DEVICES}, "drift": "country",
+               "person": "user_id"},
 }
 
 
@@ -120,6 +121,7 @@ def build_pool(steward, name, workdir, per_group=None, seed=1):
         for _ in range(per_group or POOL_SIZES[name]):
             record = candidate(name, rng, group)
             record["ts"] = stamp(len(lines))
+            record[TOPOLOGIES[name]["person"]] = f"pool{len(lines)}"
             lines.append(record)
     out = replay(steward, name, lines, pathlib.Path(workdir) / f"pool-{name}", "11" * 32)
     pool = {}
@@ -129,7 +131,7 @@ def build_pool(steward, name, workdir, per_group=None, seed=1):
         flagged = record["scoring"]["positive"]
         source = original or record
         group = tuple(source[c] for c in TOPOLOGIES[name]["columns"])
-        entry = {k: v for k, v in source.items() if k not in ("id", "ts")}
+        entry = {k: v for k, v in source.items() if k not in ("id", "ts", TOPOLOGIES[name]["person"])}
         # Kept as JSON text without its closing brace: a stream line adds its id and event time.
         text = json.dumps(entry, ensure_ascii=False)[:-1]
         pool.setdefault(group, ([], []))[0 if flagged else 1].append(text)
@@ -140,7 +142,8 @@ def build_pool(steward, name, workdir, per_group=None, seed=1):
 
 def stream(name, pool, rng, windows, events_per_window, rate_of):
     """Records over `windows` steps of the topology's window step: events spread evenly, each in a
-    uniformly drawn group, flagged with probability rate_of(step, group)."""
+    uniformly drawn group, flagged with probability rate_of(step, group), each by a person of its own
+    (the privacy unit is the person: these streams test detection, not bounding)."""
     _, step = window_minutes(name)
     groups = sorted(pool)
     seconds_per_event = step * 60 / events_per_window
@@ -153,7 +156,8 @@ def stream(name, pool, rng, windows, events_per_window, rate_of):
             flagged = rng.random() < rate_of(w, group)
             record = rng.choice(positives if flagged else negatives)
             ts = stamp(int((w * events_per_window + i) * seconds_per_event))
-            lines.append(f'{record}, "id": "s{index}", "ts": "{ts}"}}')
+            person = TOPOLOGIES[name]["person"]
+            lines.append(f'{record}, "id": "s{index}", "{person}": "p{index}", "ts": "{ts}"}}')
             index += 1
     return lines
 

@@ -52,6 +52,9 @@ public struct StreamCounters: Sendable, Hashable, Codable {
     public var feedbackBeyondHorizon: Int = 0
     /// Predictions whose label never arrived within the horizon.
     public var labelsExpired: Int = 0
+    /// Records accepted but left out of every count: their user had reached the contribution caps
+    /// (privacy unit user). They still go to the sanitized output.
+    public var overContributionCap: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case accepted
@@ -63,6 +66,24 @@ public struct StreamCounters: Sendable, Hashable, Codable {
         case feedbackUnmatched = "feedback_unmatched"
         case feedbackBeyondHorizon = "feedback_beyond_horizon"
         case labelsExpired = "labels_expired"
+        case overContributionCap = "over_contribution_cap"
+    }
+
+    public init() {}
+
+    /// States saved before `over_contribution_cap` existed decode with it at 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accepted = try c.decode(Int.self, forKey: .accepted)
+        acceptedLate = try c.decode(Int.self, forKey: .acceptedLate)
+        droppedLate = try c.decode(Int.self, forKey: .droppedLate)
+        deadLettered = try c.decode(Int.self, forKey: .deadLettered)
+        reassignedLate = try c.decode(Int.self, forKey: .reassignedLate)
+        feedbackJoined = try c.decode(Int.self, forKey: .feedbackJoined)
+        feedbackUnmatched = try c.decode(Int.self, forKey: .feedbackUnmatched)
+        feedbackBeyondHorizon = try c.decode(Int.self, forKey: .feedbackBeyondHorizon)
+        labelsExpired = try c.decode(Int.self, forKey: .labelsExpired)
+        overContributionCap = try c.decodeIfPresent(Int.self, forKey: .overContributionCap) ?? 0
     }
 }
 
@@ -97,6 +118,15 @@ struct EventTimeWindows: Sendable, Hashable, Codable {
 
     /// The pane of the earliest window still open.
     var earliestOpenPane: Int64? { nextWindow.map { floorDivide($0 * step, paneLength) } }
+
+    /// The indices of the open windows that contain `pane` (hopping and sliding windows: several).
+    func windows(containing pane: Int64) -> ClosedRange<Int64> {
+        let start = pane * paneLength
+        let last = floorDivide(start, step)
+        var first = floorDivide(start + paneLength - size - 1, step) + 1
+        if let nextWindow { first = max(first, nextWindow) }
+        return min(first, last)...last
+    }
 
     /// Whether `pane` is still held (some window containing it is open).
     func holds(pane: Int64) -> Bool { panes[pane] != nil }

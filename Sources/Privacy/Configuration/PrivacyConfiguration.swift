@@ -10,8 +10,10 @@
 ///   origin: 2026-11-01T00:00:00Z  # where step 0 begins (default: the Unix epoch); see below
 ///   unit: user                # event (default) | user
 ///   user_field: user_id       # required when unit is user
-///   series_per_event: 1       # event unit: how many series one event updates
-///   caps:                     # user unit only
+///   series_per_event: 1       # series one event updates (user unit: series families one record updates)
+///   max_contributions_per_window: 5   # user unit, stream stage: records of one user per window (K)
+///   max_windows_per_user: 12  # user unit, stream stage: windows one user reaches per epoch (M)
+///   caps:                     # user unit, per-series bounding (instead of the two keys above)
 ///     per_window: 10          # rows of one user per window (Tumult's MaxRowsPerID)
 ///     per_series: 1           # contributions of one user to one series per epoch
 ///     per_user: 4             # contributions of one user per epoch (bounds MaxGroupsPerID)
@@ -95,12 +97,19 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
     public var userField: String?
     public var seriesPerEvent: Int64
     public var caps: Caps
+    /// User unit over windows (the stream stage): at most K records of one user per window…
+    public var maxContributionsPerWindow: Int64?
+    /// …and at most M windows per user per epoch. With both set, `caps` follow from them: one user
+    /// adds at most K·M to a series per epoch, and at most K·M to the series of one family (one
+    /// count of one attribute, over all its groups), of which a record updates `seriesPerEvent`.
+    public var maxWindowsPerUser: Int64?
     public var postProcessing: PostProcessing
 
     public init(
         mechanism: Mechanism = .blt, rho: Double = 0.5, delta: Double = 1e-6, horizon: Int64 = 1 << 20,
         releaseInterval: String = "1m", unit: Unit = .event, userField: String? = nil, seriesPerEvent: Int64 = 1,
-        caps: Caps = Caps(), postProcessing: PostProcessing = PostProcessing()
+        caps: Caps = Caps(), maxContributionsPerWindow: Int64? = nil, maxWindowsPerUser: Int64? = nil,
+        postProcessing: PostProcessing = PostProcessing()
     ) {
         self.mechanism = mechanism
         self.rho = rho
@@ -111,14 +120,37 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         self.userField = userField
         self.seriesPerEvent = seriesPerEvent
         self.caps = caps
+        self.maxContributionsPerWindow = maxContributionsPerWindow
+        self.maxWindowsPerUser = maxWindowsPerUser
         self.postProcessing = postProcessing
+        if let windowCaps = Self.caps(
+            maxContributionsPerWindow: maxContributionsPerWindow, maxWindowsPerUser: maxWindowsPerUser,
+            seriesPerEvent: seriesPerEvent)
+        {
+            self.caps = windowCaps
+        }
     }
+
+    /// The caps implied by K and M: per window K, per series K·M, per user K·M per family.
+    static func caps(maxContributionsPerWindow: Int64?, maxWindowsPerUser: Int64?, seriesPerEvent: Int64) -> Caps? {
+        guard let k = maxContributionsPerWindow, let m = maxWindowsPerUser, k >= 1, m >= 1, seriesPerEvent >= 1 else {
+            return nil
+        }
+        let (perSeries, overflow) = k.multipliedReportingOverflow(by: m)
+        let (perUser, overflow2) = perSeries.multipliedReportingOverflow(by: seriesPerEvent)
+        guard !overflow, !overflow2 else { return nil }
+        return Caps(perWindow: k, perSeries: perSeries, perUser: perUser)
+    }
+
+    /// Whether the user unit is bounded per window (K and M) rather than by `caps`.
+    public var boundsWindows: Bool { maxContributionsPerWindow != nil || maxWindowsPerUser != nil }
 
     enum CodingKeys: String, CodingKey {
         case mechanism, rho, delta, horizon, unit, caps
         case origin
         case releaseInterval = "release_interval", userField = "user_field", seriesPerEvent = "series_per_event"
         case postProcessing = "post_processing"
+        case maxContributionsPerWindow = "max_contributions_per_window", maxWindowsPerUser = "max_windows_per_user"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -134,7 +166,23 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         userField = try c.decodeIfPresent(String.self, forKey: .userField)
         seriesPerEvent = try c.decodeIfPresent(Int64.self, forKey: .seriesPerEvent) ?? d.seriesPerEvent
         caps = try c.decodeIfPresent(Caps.self, forKey: .caps) ?? d.caps
+        maxContributionsPerWindow = try c.decodeIfPresent(Int64.self, forKey: .maxContributionsPerWindow)
+        maxWindowsPerUser = try c.decodeIfPresent(Int64.self, forKey: .maxWindowsPerUser)
         postProcessing = try c.decodeIfPresent(PostProcessing.self, forKey: .postProcessing) ?? d.postProcessing
+        if boundsWindows {
+            if c.contains(.caps) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .caps, in: c,
+                    debugDescription: "privacy.caps and max_contributions_per_window / max_windows_per_user are "
+                        + "two ways to bound a user: keep one (the stream stage uses the latter)")
+            }
+            if let windowCaps = Self.caps(
+                maxContributionsPerWindow: maxContributionsPerWindow, maxWindowsPerUser: maxWindowsPerUser,
+                seriesPerEvent: seriesPerEvent)
+            {
+                caps = windowCaps
+            }
+        }
     }
 
     /// ρ as an exact rational (the decimal the configuration spelled).
@@ -181,6 +229,28 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         }
         guard seriesPerEvent >= 1 else {
             throw PrivacyError(.configuration, "privacy.series_per_event must be at least 1")
+        }
+        if boundsWindows {
+            guard unit == .user else {
+                throw PrivacyError(
+                    .configuration,
+                    "privacy.max_contributions_per_window and max_windows_per_user bound a user: set unit: user")
+            }
+            guard let k = maxContributionsPerWindow, let m = maxWindowsPerUser, k >= 1, m >= 1,
+                k <= 1 << 20, m <= horizon
+            else {
+                throw PrivacyError(
+                    .configuration,
+                    "privacy.max_contributions_per_window (K, 1...1048576) and max_windows_per_user (M, 1...horizon) "
+                        + "are both needed with unit: user, e.g. K = 5 and M = 12")
+            }
+            guard
+                caps
+                    == Self.caps(maxContributionsPerWindow: k, maxWindowsPerUser: m, seriesPerEvent: seriesPerEvent)
+            else {
+                throw PrivacyError(
+                    .configuration, "privacy.caps must follow from K, M and series_per_event (K·M is too large?)")
+            }
         }
         if unit == .user {
             guard let field = userField, !field.isEmpty else {

@@ -1,0 +1,136 @@
+import Crypto
+
+/// A user's identity as the bounding state keeps it: 128 bits of a keyed HMAC of the user id, so
+/// the durable state (and the changelog it is written to) never holds a raw id, and nobody without
+/// the noise key can choose ids that collide.
+public struct UserFingerprint: Sendable, Hashable, Codable {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+}
+
+/// Derives user fingerprints from the noise key (a domain of its own, separate from every series).
+public struct UserFingerprinter: Sendable {
+    let key: SymmetricKey
+
+    public init(key: NoiseKey) {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("user-bounding\u{0}v1".utf8), using: key.root)
+        self.key = SymmetricKey(data: Array(mac))
+    }
+
+    public func fingerprint(_ user: some Sequence<UInt8>) -> UserFingerprint {
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(user), using: key))
+        func word(_ offset: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for i in 0..<8 { value |= UInt64(mac[offset + i]) << (8 * i) }
+            return value
+        }
+        return UserFingerprint(high: word(0), low: word(8))
+    }
+}
+
+/// Per-user contribution bounding over event-time windows (privacy unit = user), enforced before
+/// counting: at most `maxContributionsPerWindow` (K) records of one user reach the counts of any
+/// window, and one user's records reach at most `maxWindowsPerUser` (M) windows per epoch of
+/// `epochWindows` windows. These are PipelineDP's `max_contributions_per_partition` and
+/// `max_partitions_contributed` with the window as the partition (Tumult's `MaxRowsPerID` is K·M).
+///
+/// A record counts in every window that contains it (one with sliding or hopping windows, W of
+/// them with windows of W steps), and it is admitted only if each of those windows still has room
+/// for the user and the user's new windows fit in M; an admitted record is charged to all of them.
+/// So one user adds at most K to a series' count in any window and at most K·M to it over an epoch
+/// (summed over all the groups of one attribute, too), whatever the window overlap.
+///
+/// Decisions are a pure function of the records in input order (the first K of a user in a window
+/// are kept) and of the noise key (through the fingerprint), never of arrival time or batching, so
+/// a replay reproduces them. The whole state is a `Codable` value for the stream stage's durable
+/// snapshots; its size is O(users active in the current epoch). A user's records only ever change
+/// that user's own admissions, which is what makes the caps a valid per-user sensitivity bound.
+public struct WindowContributionBounder: Sendable, Codable, Equatable {
+    public let maxContributionsPerWindow: Int64
+    public let maxWindowsPerUser: Int64
+    /// Windows per epoch: window index i is in epoch ⌊(i − epochOrigin) / epochWindows⌋.
+    public let epochWindows: Int64
+    /// The window index where epoch 0 begins: the privacy origin's window, so bounding epochs are
+    /// the DP counters' noise epochs.
+    public let epochOrigin: Int64
+    /// Records admitted and left out of the counts since creation.
+    public private(set) var admitted: Int64 = 0
+    public private(set) var dropped: Int64 = 0
+    var users: [UserFingerprint: UserState] = [:]
+
+    struct UserState: Sendable, Codable, Equatable {
+        /// Admitted records per open window.
+        var windows: [Int64: Int64] = [:]
+        /// Distinct windows reached, per epoch (at most two epochs are live at once).
+        var windowsUsed: [Int64: Int64] = [:]
+    }
+
+    public init(maxContributionsPerWindow: Int64, maxWindowsPerUser: Int64, epochWindows: Int64, epochOrigin: Int64 = 0) {
+        precondition(maxContributionsPerWindow >= 1 && maxWindowsPerUser >= 1 && epochWindows >= 1)
+        self.maxContributionsPerWindow = maxContributionsPerWindow
+        self.maxWindowsPerUser = maxWindowsPerUser
+        self.epochWindows = epochWindows
+        self.epochOrigin = epochOrigin
+    }
+
+    /// Whether `other` bounds with the same K, M and epochs (its state may differ).
+    public func hasSameCaps(as other: WindowContributionBounder) -> Bool {
+        maxContributionsPerWindow == other.maxContributionsPerWindow && maxWindowsPerUser == other.maxWindowsPerUser
+            && epochWindows == other.epochWindows && epochOrigin == other.epochOrigin
+    }
+
+    /// Users the state holds.
+    public var trackedUsers: Int { users.count }
+
+    public func epoch(ofWindow window: Int64) -> Int64 {
+        let index = window - epochOrigin
+        let quotient = index / epochWindows
+        return index % epochWindows != 0 && index < 0 ? quotient - 1 : quotient
+    }
+
+    /// Whether one record of `user` that falls in `windows` reaches the counts; if so it is charged
+    /// to every one of them.
+    public mutating func admit(_ user: UserFingerprint, windows: ClosedRange<Int64>) -> Bool {
+        var state = users[user] ?? UserState()
+        var newPerEpoch: [Int64: Int64] = [:]
+        for window in windows {
+            if let count = state.windows[window] {
+                guard count < maxContributionsPerWindow else { return reject() }
+            } else {
+                newPerEpoch[epoch(ofWindow: window), default: 0] += 1
+            }
+        }
+        for (epoch, added) in newPerEpoch where state.windowsUsed[epoch, default: 0] + added > maxWindowsPerUser {
+            return reject()
+        }
+        for (epoch, added) in newPerEpoch { state.windowsUsed[epoch, default: 0] += added }
+        for window in windows { state.windows[window, default: 0] += 1 }
+        users[user] = state
+        admitted += 1
+        return true
+    }
+
+    mutating func reject() -> Bool {
+        dropped += 1
+        return false
+    }
+
+    /// Forgets windows before `firstOpen` (closed: no record can reach them any more), and users
+    /// with nothing left in an epoch that can still receive records.
+    public mutating func close(windowsBefore firstOpen: Int64) {
+        let liveEpoch = epoch(ofWindow: firstOpen)
+        for (user, var state) in users
+        where state.windows.keys.contains(where: { $0 < firstOpen })
+            || state.windowsUsed.keys.contains(where: { $0 < liveEpoch })
+        {
+            state.windows = state.windows.filter { $0.key >= firstOpen }
+            state.windowsUsed = state.windowsUsed.filter { $0.key >= liveEpoch }
+            users[user] = state.windows.isEmpty && state.windowsUsed.isEmpty ? nil : state
+        }
+    }
+}
