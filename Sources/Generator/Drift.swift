@@ -25,7 +25,8 @@ public struct Drift: Sendable, Equatable {
         let group = String(text[text.index(after: equals)..<colon])
         guard let values = scenario.attributes.first(where: { $0.name == attribute })?.values else {
             let names = scenario.attributes.map(\.name).joined(separator: ", ")
-            throw GeneratorError("--drift: \(scenario.rawValue) records have no attribute '\(attribute)'; use one of \(names)")
+            throw GeneratorError(
+                "--drift: \(scenario.rawValue) records have no attribute '\(attribute)'; use one of \(names)")
         }
         guard values.contains(group) else {
             throw GeneratorError(

@@ -120,7 +120,9 @@ public struct RecordGenerator: Sendable {
         switch (count / max(options.malformedEvery, 1)) % 3 {
         case 0: line = "{\"id\": \"\(id)\", \"ts\": \"\(time)\", \"broken"
         case 1: line = "{\"id\": \"\(id)\", \"ts\": \"\(time)\"}"
-        default: line = "{\"id\": \"\(id)\", \"ts\": \"\(time)\", \"\(required)\": 42\(options.scenario == .clicks ? ", \"device\": \"mobile\"" : "")}"
+        default:
+            line =
+                "{\"id\": \"\(id)\", \"ts\": \"\(time)\", \"\(required)\": 42\(options.scenario == .clicks ? ", \"device\": \"mobile\"" : "")}"
         }
         return Array(line.utf8)
     }

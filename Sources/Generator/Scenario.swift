@@ -51,7 +51,8 @@ public enum Scenario: String, CaseIterable, Sendable {
                 ("language", .string(group["language"]!)),
             ]
         case .clicks:
-            return Words.impression(country: group["country"]!, device: group["device"]!, leaning: leaning, random: &random)
+            return Words.impression(
+                country: group["country"]!, device: group["device"]!, leaning: leaning, random: &random)
         }
     }
 }

@@ -19,7 +19,9 @@ enum Words {
         "nobody answers 😡", "my lawyer will contact you", "Ich will sofort mein Geld zurück",
         "返金してください、対応が遅すぎます",
     ]
-    static let filler = ["hello", "hi", "order", "account", "today", "please", "again", "naïve question", "über", "ok", "id", "x"]
+    static let filler = [
+        "hello", "hi", "order", "account", "today", "please", "again", "naïve question", "über", "ok", "id", "x",
+    ]
 
     static let financePositive = [
         "beats estimates", "record revenue", "strong guidance", "upgrade to buy", "dividend raised",
@@ -39,7 +41,8 @@ enum Words {
     static let slots = ["top", "side", "feed", "footer"]
 
     static let names = [
-        "Jane Doe", "Max Mustermann", "Marie Dupont", "Yuki Tanaka", "Ayşe Yılmaz", "Jürgen Schäfer", "Erika Musterfrau",
+        "Jane Doe", "Max Mustermann", "Marie Dupont", "Yuki Tanaka", "Ayşe Yılmaz", "Jürgen Schäfer",
+        "Erika Musterfrau",
         "Hiroshi Sato",
     ]
 
@@ -68,7 +71,8 @@ enum Words {
         if random.chance(0.1) {
             text +=
                 random.chance(0.5)
-                ? " — Einzahlungen bitte auf \(iban(random: &random))" : " card \(random.pick(cards)) for the subscription"
+                ? " — Einzahlungen bitte auf \(iban(random: &random))"
+                : " card \(random.pick(cards)) for the subscription"
         }
         return text
     }

@@ -119,7 +119,8 @@ final class FileSink: RecordSink {
     var buffer: [UInt8] = []
 
     init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
         else { throw ValidationError("cannot write \(path)") }
         self.handle = handle
     }

@@ -4,10 +4,12 @@ drift that moves the shipped model's decisions (scored by `steward replay`, meas
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
 from conftest import ROOT
+from kafka_peer import consume_all
 
 NOISE_KEY = "5e" * 32
 DRIFTS = {"chats": ("region", "north"), "finance": ("language", "de"), "clicks": ("country", "jp")}
@@ -44,6 +46,24 @@ def test_the_same_seed_gives_the_same_bytes_and_another_seed_others(steward_bin,
     assert first == second
     assert first != other
     assert len(first.splitlines()) == 2000
+
+
+def test_brokers_get_the_same_records_as_the_file_at_the_given_rate(steward_bin, mock_broker, tmp_path):
+    topic = f"generated-{os.getpid()}-{id(tmp_path)}"
+    started = time.monotonic()
+    subprocess.run([steward_bin, "generate", "--scenario", "finance", "--brokers", mock_broker.bootstrap, "--topic",
+                    topic, "--count", "300", "--rate", "150", "--seed", "4"],
+                   check=True, cwd=ROOT, capture_output=True, env=mock_broker.env)
+    elapsed = time.monotonic() - started
+    expected = generate(steward_bin, tmp_path / "f.jsonl", "finance", "--count", 300, "--seed", 4)
+    received = consume_all(mock_broker.bootstrap, [topic], 300)[topic]
+    # The topic may have several partitions: the same records, each partition in the file's order.
+    lines = expected.read_bytes().splitlines()
+    assert sorted(value for _, _, value in received) == sorted(lines)
+    for partition in {p for p, _, _ in received}:
+        values = [value for p, _, value in sorted(received) if p == partition]
+        assert values == [line for line in lines if line in set(values)]
+    assert elapsed >= 1.9, f"300 records at 150/s took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize("scenario", ["chats", "finance", "clicks"])

@@ -268,12 +268,13 @@ def test_status_page_shows_groups_and_a_firing_alert_in_chromium(steward_bin, mo
 
 
 def test_demo_serves_the_same_endpoints_while_it_runs(steward_bin):
-    """`steward demo --http-port P --serve-for S` serves metrics and the page for its run."""
+    """`steward demo --topology T --input F --http-port P --serve-for S` serves metrics and the page for its run."""
     port = free_port()
     env = dict(os.environ)
     env.pop("STEWARD_HTTP_PORT", None)
     demo = subprocess.Popen(
-        [steward_bin, "demo", "--http-port", str(port), "--http-host", "127.0.0.1", "--serve-for", "30"],
+        [steward_bin, "demo", "--topology", "Topologies/passthrough.yaml", "--input", "Topologies/samples/passthrough.jsonl",
+         "--http-port", str(port), "--http-host", "127.0.0.1", "--serve-for", "30"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for_port(port, timeout=60)
