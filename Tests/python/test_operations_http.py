@@ -80,24 +80,6 @@ def healthcheck(port):
     return subprocess.run(argv, env=dict(os.environ, STEWARD_HTTP_PORT=str(port)), capture_output=True, timeout=30)
 
 
-def test_prometheus_files_pass_promtool_and_the_compose_file_mounts_what_exists():
-    require(PROMTOOL, "prometheus (promtool)")
-    config = subprocess.run([PROMTOOL, "check", "config", str(DOCKER / "prometheus" / "prometheus.yml")],
-                            capture_output=True, text=True)
-    assert config.returncode == 0, config.stdout + config.stderr
-    rules = subprocess.run([PROMTOOL, "check", "rules", str(DOCKER / "prometheus" / "steward-rules.yml")],
-                           capture_output=True, text=True)
-    assert rules.returncode == 0 and "SUCCESS: 7 rules found" in rules.stdout, rules.stdout + rules.stderr
-    import yaml
-
-    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
-    assert {"kafka", "steward", "prometheus"} <= compose["services"].keys()
-    for service in compose["services"].values():
-        for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            assert (DOCKER / source).exists(), f"compose mounts {source}, which does not exist"
-
-
 class LiveRun:
     """`steward run` with HTTP on a free port, stopped with SIGTERM at the end."""
 
