@@ -201,6 +201,7 @@ let package = Package(
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "JSON", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
             name: "PipelineTests",

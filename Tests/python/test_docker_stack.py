@@ -83,7 +83,7 @@ def test_the_dashboards_expressions_are_valid_promql(tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_compose_runs_kraft_kafka_a_steward_per_topology_the_generator_and_the_monitoring():
+def test_compose_runs_kraft_kafka_a_steward_per_topology_the_generator_and_the_monitoring(steward_bin):
     services = compose()["services"]
     assert {"kafka", "prometheus", "alertmanager", "grafana"} <= services.keys()
     kafka = services["kafka"]["environment"]
@@ -106,7 +106,7 @@ def test_compose_runs_kraft_kafka_a_steward_per_topology_the_generator_and_the_m
         topology = (ROOT / "Topologies" / f"{name}.yaml").read_text()
         assert re.search(rf"^  topic: {re.escape(INPUT_TOPICS[name])}$", topology, re.M), name
     # The generate flags the compose file uses are ones `steward generate` accepts.
-    help_text = subprocess.run([str(ROOT / ".build" / "debug" / "steward"), "generate", "--help"],
+    help_text = subprocess.run([steward_bin, "generate", "--help"],
                                capture_output=True, text=True).stdout
     for flag in {word for name in TOPOLOGIES for word in services[f"generate-{name}"]["command"] if word.startswith("--")}:
         assert flag in help_text, flag
