@@ -3,7 +3,9 @@ generator, and the chats fairness alert firing from the drift it injects midway.
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 
 from conftest import ROOT, free_port, wait_for_port
 
@@ -43,3 +45,27 @@ def test_demo_runs_the_three_topologies_and_the_chats_alert_fires(steward_bin):
     assert "redactions (" in stdout and "EMAIL_ADDRESS" in stdout
     assert re.search(r"blt ρ [\d.]+ per event, spent ρ [\d.]+", stdout)
     assert "region selection rate: " in stdout
+
+
+def test_ctrl_c_stops_the_demo_cleanly_with_its_summary(steward_bin):
+    env = dict(os.environ)
+    env.pop("STEWARD_NOISE_KEY", None)
+    demo = subprocess.Popen([steward_bin, "demo", "--duration", "600", "--rate", "200", "--http-port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        started = time.monotonic()
+        for line in demo.stdout:
+            # The second round of status lines: the pipelines have joined and processed records.
+            if line.startswith("[5 s] clicks:") or time.monotonic() - started > 60:
+                break
+        demo.send_signal(signal.SIGINT)
+        stdout, stderr = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.communicate()
+    assert demo.returncode == 0, stderr[-3000:]
+    assert time.monotonic() - started < 120
+    processed = dict(re.findall(r"^processed (\w+): (\{.*\})$", stdout, re.M))
+    assert sorted(processed) == ["chats", "clicks", "finance"], stdout[-2000:]
+    assert all(json.loads(counters)["consumed"] > 0 for counters in processed.values()), processed
