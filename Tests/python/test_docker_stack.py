@@ -164,3 +164,17 @@ def test_every_expression_names_only_metrics_a_live_run_exposes(steward_bin, moc
             assert names, f"{source}: no metric found in {expr}"
             missing = names - exposed
             assert not missing, f"{source}: {expr} reads {sorted(missing)}, which a live instance does not expose"
+
+
+def test_the_image_build_copies_what_the_manifest_needs_and_leaves_build_products_out():
+    text = (DOCKER / "Dockerfile").read_text()
+    build_stage = text.split("\nFROM ", 2)[1]  # [comments, build stage, runtime stage]
+    copied = {line.split()[1] for line in build_stage.splitlines() if line.startswith("COPY ")}
+    manifest = (ROOT / "Package.swift").read_text()
+    # Every target folder the manifest implies (Sources/<name>, Tests/<name>) is inside a copied folder.
+    assert "Package.swift" in copied
+    if ".testTarget(" in manifest:
+        assert "Tests" in copied, "the manifest declares test targets, whose folders SwiftPM requires"
+    assert "Sources" in copied
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".build" in ignored and ".venv" in ignored
