@@ -7,10 +7,11 @@ export STEWARD_BUILD_COMMIT := $(shell scripts/build-commit.sh)
 
 .PHONY: demo test deps test-deps venv build release clean
 
-## Runs the pass-through topology on an embedded broker and prints what came out.
+## Runs the governance job for 60 s: chats, finance and clicks on an embedded broker, fed by the
+## generator (a drift midway into chats fires its fairness alert), with a live view and the status page.
 demo: deps
 	swift build --product steward
-	.build/debug/steward demo --topology Topologies/passthrough.yaml --input Topologies/samples/passthrough.jsonl
+	.build/debug/steward demo
 
 ## Builds everything and runs every test: Swift unit and integration tests, then the
 ## Python reference and end-to-end tests, against brokers the run starts and stops itself.

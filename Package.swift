@@ -161,6 +161,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Realistic input records for the shipped topologies (`steward generate`, `steward demo`).
+        .target(name: "Generator", dependencies: ["JSON", "Pipeline", "Timestamps"], swiftSettings: strict),
         // What the two executables share: loading topologies and files, printing summaries.
         .target(
             name: "CommandSupport",
@@ -175,7 +177,7 @@ let package = Package(
             name: "steward",
             dependencies: [
                 "CommandSupport", "Runtime", "Monitoring", "Pipeline", "TopologyYAML", "EngineStages", "Kafka",
-                "KafkaTesting", "Audit", "Redaction", "Privacy", "Scoring", "Fairness",
+                "KafkaTesting", "Audit", "Redaction", "Privacy", "Scoring", "Fairness", "Generator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -199,6 +201,7 @@ let package = Package(
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "JSON", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
             name: "PipelineTests",

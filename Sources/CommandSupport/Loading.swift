@@ -24,13 +24,24 @@ public func loadTopology(_ path: String) throws -> Topology {
 /// Reads a topology and builds its processor with every engine; secrets come from the environment.
 public func loadProcessor(_ path: String) throws -> Processor {
     let topology = try loadTopology(path)
+    return try reportingEngineErrors(path) {
+        try topology.makeProcessor(file: path, environment: engineEnvironment(for: path))
+    }
+}
+
+/// Reads a topology and builds only its record stages (redaction, scoring), without explanations:
+/// what `steward generate` scores candidates with. Needs none of the stream stages' secrets.
+public func loadRecordStages(_ path: String) throws -> [any RecordStage] {
+    let topology = try loadTopology(path)
+    return try reportingEngineErrors(path) {
+        try topology.makeRecordStages(file: path, environment: engineEnvironment(for: path), explanations: false)
+    }
+}
+
+/// Runs `build`, printing any error as `file:line:column: message` and exiting 1 instead.
+func reportingEngineErrors<T>(_ path: String, _ build: () throws -> T) throws -> T {
     do {
-        let base = (path as NSString).deletingLastPathComponent
-        return try topology.makeProcessor(
-            file: path,
-            environment: EngineEnvironment(
-                baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment,
-                readFile: readFileBytes))
+        return try build()
     } catch let errors as TopologyErrors {
         FileHandle.standardError.write(Data((errors.description + "\n").utf8))
         throw ExitCode(1)
@@ -38,6 +49,13 @@ public func loadProcessor(_ path: String) throws -> Processor {
         FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
         throw ExitCode(1)
     }
+}
+
+/// Model cards and key files are named relative to the topology file; secrets come from the environment.
+func engineEnvironment(for path: String) -> EngineEnvironment {
+    let base = (path as NSString).deletingLastPathComponent
+    return EngineEnvironment(
+        baseDirectory: base.isEmpty ? "." : base, variables: ProcessInfo.processInfo.environment, readFile: readFileBytes)
 }
 
 /// The engines' file reads (model cards, models, key files) go through this one function.

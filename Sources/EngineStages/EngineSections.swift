@@ -82,23 +82,10 @@ extension Topology {
     /// Builds the processor with every configured engine.
     public func makeProcessor(file: String, environment: EngineEnvironment) throws -> Processor {
         try validateEngines(file: file, readFile: environment.readFile)
-        var stages: [any RecordStage] = []
+        let (stages, modelSHA256, redactionKeyID) = try recordStages(environment: environment)
         var streamStages: [any StreamStage] = []
-        var modelSHA256: String?
-        var redactionKeyID: String?
         for section in sections {
             switch section.key {
-            case "redaction":
-                let policy = try Self.redactionPolicy(section)
-                let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
-                redactionKeyID = keys?.keyID
-                stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
-            case "scoring":
-                let config = try Self.decode(ScoringConfig.self, section)
-                let model = try ScoringModel.load(
-                    config: config, baseDirectory: environment.baseDirectory, readFile: environment.readFile)
-                modelSHA256 = model.identity.sha256.lowercased()
-                stages.append(ScoringStage(model: model, explain: config.explain))
             case "fairness":
                 let config = try Self.fairnessConfig(section)
                 let release: FairnessStage.CountRelease
@@ -130,6 +117,42 @@ extension Topology {
         processor.lineage = lineage(modelSHA256: modelSHA256, redactionKeyID: redactionKeyID)
         processor.audit = try auditRecorder(environment: environment)
         return processor
+    }
+
+    /// Only the per-record stages (redaction, scoring), as `makeProcessor` builds them: what a record
+    /// looks like after them, without the keys and state the stream stages need. Without
+    /// `explanations` the scores and decisions are the same, only no attributions are computed.
+    public func makeRecordStages(
+        file: String, environment: EngineEnvironment, explanations: Bool = true
+    ) throws -> [any RecordStage] {
+        try validateEngines(file: file, readFile: environment.readFile)
+        return try recordStages(environment: environment, explanations: explanations).stages
+    }
+
+    func recordStages(
+        environment: EngineEnvironment, explanations: Bool = true
+    ) throws -> (stages: [any RecordStage], modelSHA256: String?, redactionKeyID: String?) {
+        var stages: [any RecordStage] = []
+        var modelSHA256: String?
+        var redactionKeyID: String?
+        for section in sections {
+            switch section.key {
+            case "redaction":
+                let policy = try Self.redactionPolicy(section)
+                let keys = try RedactionKeys.load(environment: environment.variables, readFile: environment.readFile)
+                redactionKeyID = keys?.keyID
+                stages.append(RedactionStage(redactor: try Redactor(policy: policy, keys: keys)))
+            case "scoring":
+                let config = try Self.decode(ScoringConfig.self, section)
+                let model = try ScoringModel.load(
+                    config: config, baseDirectory: environment.baseDirectory, readFile: environment.readFile)
+                modelSHA256 = model.identity.sha256.lowercased()
+                stages.append(ScoringStage(model: model, explain: explanations ? config.explain : 0))
+            default:
+                break
+            }
+        }
+        return (stages, modelSHA256, redactionKeyID)
     }
 
     /// In private mode one event updates up to 6 count series (total, predicted positive, one

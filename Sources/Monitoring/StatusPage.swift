@@ -143,17 +143,21 @@ public enum StatusPage {
         let rowHeight = 26
         let labelWidth = 300
         let plotWidth = 300
-        let scale = max(1, drift.map { max($0.statistic.isFinite ? $0.statistic : 0, $0.threshold) }.max() ?? 1) * 1.1
+        // A test still learning its reference has an infinite threshold: it sets neither the scale nor a line.
+        let largest = drift.map { max($0.statistic.isFinite ? $0.statistic : 0, $0.threshold.isFinite ? $0.threshold : 0) }
+        let scale = max(1, largest.max() ?? 1) * 1.1
         var svg = "<svg class=\"drift\" width=\"\(labelWidth + plotWidth + 200)\" height=\"\(rowHeight * drift.count + 8)\" role=\"img\" aria-label=\"drift statistics\">\n"
         for (row, status) in drift.enumerated() {
             let y = row * rowHeight + 16
             let statistic = status.statistic.isFinite ? max(0, status.statistic) : 0
             let width = Int(statistic / scale * Double(plotWidth))
-            let threshold = labelWidth + Int(status.threshold / scale * Double(plotWidth))
             let over = status.statistic >= status.threshold
             svg += "<text x=\"0\" y=\"\(y + 4)\">\(escape(status.attribute)) · \(escape(status.metric.rawValue))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y - 7)\" width=\"\(max(1, width))\" height=\"14\" fill=\"\(over ? "#d92d20" : "#98a2b3")\"/>"
-            svg += "<line x1=\"\(threshold)\" y1=\"\(y - 10)\" x2=\"\(threshold)\" y2=\"\(y + 10)\" stroke=\"#b42318\" stroke-width=\"2\"/>"
+            if status.threshold.isFinite {
+                let threshold = labelWidth + Int(status.threshold / scale * Double(plotWidth))
+                svg += "<line x1=\"\(threshold)\" y1=\"\(y - 10)\" x2=\"\(threshold)\" y2=\"\(y + 10)\" stroke=\"#b42318\" stroke-width=\"2\"/>"
+            }
             svg += "<text x=\"\(labelWidth + plotWidth + 10)\" y=\"\(y + 4)\">\(format(status.statistic, digits: 2)) / \(format(status.threshold, digits: 2)) (\(escape(status.phase.rawValue)))</text>\n"
         }
         return svg + "</svg>\n"

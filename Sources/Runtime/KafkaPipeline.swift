@@ -556,7 +556,7 @@ public final class KafkaPipeline: Sendable {
 }
 
 /// Runs blocking work on a new thread, off Swift's cooperative pool, and awaits its result.
-func runOnDedicatedThread<Result: Sendable>(
+public func runOnDedicatedThread<Result: Sendable>(
     name: String, _ work: @escaping @Sendable () throws -> Result
 ) async throws -> Result {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in

@@ -14,7 +14,9 @@ import TopologyYAML
 import UnixSignals
 
 /// The pipeline verbs: broker, run, replay, validate, demo.
-var coreCommands: [any ParsableCommand.Type] { [BrokerCommand.self, RunCommand.self, ReplayCommand.self, ValidateCommand.self, DemoCommand.self] }
+var coreCommands: [any ParsableCommand.Type] {
+    [BrokerCommand.self, RunCommand.self, ReplayCommand.self, ValidateCommand.self, DemoCommand.self, GenerateCommand.self]
+}
 
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -13,28 +13,57 @@ import ServiceLifecycle
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a topology end to end on an embedded broker and show what came out.",
+        abstract: "Run the governance job (or one topology) end to end on an embedded broker.",
         discussion: """
-            Starts librdkafka's mock cluster in this process, produces the sample records to the \
-            topology's input topic, runs the topology with the Kafka runtime until every record is \
-            processed, prints each output topic, and checks that `steward replay` on the same lines \
-            gives byte-identical messages.
+            With no --topology and no --input: starts librdkafka's mock cluster in this process, runs \
+            the chats, finance and clicks topologies on the Kafka runtime, feeds each from \
+            `steward generate` (--rate records/s each; chats gets a drift in region north midway), \
+            shows a live view (records/s, dead letters, redactions, noisy counts with the privacy \
+            budget, selection rates per group, alerts), serves the status page, and stops after \
+            --duration seconds or Ctrl-C. Without a noise key in the environment it makes one for the run.
+
+            With --topology or --input (default Topologies/passthrough.yaml and its samples): \
+            produces the sample records to the topology's input topic, runs the topology with the \
+            Kafka runtime until every record is processed, prints each output topic, and checks that \
+            `steward replay` on the same lines gives byte-identical messages.
             """
     )
 
-    @Option(help: "The topology file.")
-    var topology: String = "Topologies/passthrough.yaml"
+    @Option(help: "The topology file (runs this topology over --input instead of the governance job).")
+    var topology: String?
 
-    @Option(help: "Sample records, one message value per line.")
-    var input: String = "Topologies/samples/passthrough.jsonl"
+    @Option(help: "Sample records, one message value per line (with --topology).")
+    var input: String?
+
+    @Option(help: "Governance job: records per second fed to each topology.")
+    var rate: Double = 250
+
+    @Option(help: "Governance job: seconds to run before stopping.")
+    var duration: Double = 60
+
+    @Option(help: "Governance job: folder of the shipped topologies (and ../Models).")
+    var topologies: String = "Topologies"
 
     @OptionGroup var http: HTTPOptions
 
     @Option(help: "With HTTP on, keep serving the status page and metrics this many seconds after the run.")
     var serveFor: Double = 0
 
+    func validate() throws {
+        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be positive") }
+        guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be positive") }
+    }
+
     func run() async throws {
-        let processor = try loadProcessor(self.topology)
+        guard topology != nil || input != nil else {
+            let port = try http.port()
+            let demo = GovernanceDemo(
+                rate: rate, duration: duration, topologies: topologies, http: port.map { ($0, http.host()) })
+            try await demo.run()
+            return
+        }
+        let input = self.input ?? "Topologies/samples/passthrough.jsonl"
+        let processor = try loadProcessor(self.topology ?? "Topologies/passthrough.yaml")
         let topology = processor.topology
         guard let data = FileManager.default.contents(atPath: input) else {
             throw ValidationError("cannot read sample records \(input)")

@@ -189,6 +189,21 @@ import Testing
         #expect(!page.contains("<script") && !page.contains("src=") && !page.contains("href="))
     }
 
+    /// The shipped chats topology's drift test has an infinite threshold until its 18 reference windows
+    /// closed; the page once turned that into Int(NaN) and crashed the process serving it.
+    @Test func showsDriftTestsStillLearningTheirReference() throws {
+        let metrics = PipelineMetrics(
+            topology: "chats", readiness: Readiness(), factory: DocumentedPrometheusFactory(registry: PrometheusCollectorRegistry()))
+        var driver = BatchDriver(processor: try productProcessor("chats"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Topologies/samples/chats.jsonl")))
+        _ = driver.run(Replay.lines(of: Array(data)), batchSize: 500, into: metrics)
+        let drift = try #require(metrics.snapshot().windows.last?.evaluation.drift.first)
+        #expect(drift.phase == .learning && drift.threshold == .infinity)
+        let page = StatusPage.render([metrics.snapshot()])
+        #expect(page.contains("<svg class=\"drift\""))
+        #expect(page.contains(" / – (learning)</text>"))
+    }
+
     @Test func fairGroupsFireNothing() throws {
         let snapshot = try fourFifthsMetrics(groups: ("a", "b")).snapshot()
         #expect(!snapshot.windows.isEmpty)

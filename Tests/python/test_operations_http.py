@@ -80,24 +80,6 @@ def healthcheck(port):
     return subprocess.run(argv, env=dict(os.environ, STEWARD_HTTP_PORT=str(port)), capture_output=True, timeout=30)
 
 
-def test_prometheus_files_pass_promtool_and_the_compose_file_mounts_what_exists():
-    require(PROMTOOL, "prometheus (promtool)")
-    config = subprocess.run([PROMTOOL, "check", "config", str(DOCKER / "prometheus" / "prometheus.yml")],
-                            capture_output=True, text=True)
-    assert config.returncode == 0, config.stdout + config.stderr
-    rules = subprocess.run([PROMTOOL, "check", "rules", str(DOCKER / "prometheus" / "steward-rules.yml")],
-                           capture_output=True, text=True)
-    assert rules.returncode == 0 and "SUCCESS: 7 rules found" in rules.stdout, rules.stdout + rules.stderr
-    import yaml
-
-    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
-    assert {"kafka", "steward", "prometheus"} <= compose["services"].keys()
-    for service in compose["services"].values():
-        for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            assert (DOCKER / source).exists(), f"compose mounts {source}, which does not exist"
-
-
 class LiveRun:
     """`steward run` with HTTP on a free port, stopped with SIGTERM at the end."""
 
@@ -268,12 +250,13 @@ def test_status_page_shows_groups_and_a_firing_alert_in_chromium(steward_bin, mo
 
 
 def test_demo_serves_the_same_endpoints_while_it_runs(steward_bin):
-    """`steward demo --http-port P --serve-for S` serves metrics and the page for its run."""
+    """`steward demo --topology T --input F --http-port P --serve-for S` serves metrics and the page for its run."""
     port = free_port()
     env = dict(os.environ)
     env.pop("STEWARD_HTTP_PORT", None)
     demo = subprocess.Popen(
-        [steward_bin, "demo", "--http-port", str(port), "--http-host", "127.0.0.1", "--serve-for", "30"],
+        [steward_bin, "demo", "--topology", "Topologies/passthrough.yaml", "--input", "Topologies/samples/passthrough.jsonl",
+         "--http-port", str(port), "--http-host", "127.0.0.1", "--serve-for", "30"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for_port(port, timeout=60)
