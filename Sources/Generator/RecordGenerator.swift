@@ -23,14 +23,19 @@ public struct RecordGenerator: Sendable {
         /// One record in this many is malformed (broken JSON, a missing required field, a wrong
         /// type), so the dead-letter topic has something to show; 0 for none.
         public var malformedEvery: Int
+        /// People the records are drawn from, uniformly (each record names one in the scenario's
+        /// user field); the shipped topologies bound what one person adds to the counts.
+        public var users: Int
 
         /// 2026-11-29T08:00:00Z, the day after the shipped topologies' privacy origin.
         public static let defaultStart: Int64 = 1_795_939_200_000
 
         public init(
             scenario: Scenario, seed: UInt64 = 0, drift: Drift? = nil, start: Int64 = defaultStart,
-            interval: Int64 = 2000, baseRate: Double = 0.3, malformedEvery: Int = 0
+            interval: Int64 = 2000, baseRate: Double = 0.3, malformedEvery: Int = 0, users: Int = 100_000
         ) {
+            precondition(users >= 1)
+            self.users = users
             self.scenario = scenario
             self.seed = seed
             self.drift = drift
@@ -69,10 +74,12 @@ public struct RecordGenerator: Sendable {
         var group: [String: String] = [:]
         for attribute in scenario.attributes { group[attribute.name] = random.pick(attribute.values) }
         let positive = random.chance(rate(for: group))
+        let person = scenario.userField.prefix + String(random.integer(in: 0...(options.users - 1)))
         for _ in 0..<Self.maximumAttempts {
             var members = scenario.content(group: group, leaning: positive, random: &random)
             members.append(("id", .string(id)))
             members.append(("ts", .string(time)))
+            members.append((scenario.userField.name, .string(person)))
             let record = JSONValue.object(reordered(members))
             if decision(for: record) == positive { return JSONWriter.encode(record) }
         }
@@ -110,7 +117,9 @@ public struct RecordGenerator: Sendable {
     func reordered(_ members: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
         guard options.scenario != .clicks else { return members }
         let attribute = options.scenario.attributes[0].name
-        return members.filter { $0.key != attribute } + members.filter { $0.key == attribute }
+        let user = options.scenario.userField.name
+        return members.filter { $0.key != attribute && $0.key != user } + members.filter { $0.key == attribute }
+            + members.filter { $0.key == user }
     }
 
     /// A line the topology dead-letters, in turn: not JSON, a required field missing, a wrong type.

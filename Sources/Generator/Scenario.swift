@@ -20,6 +20,15 @@ public enum Scenario: String, CaseIterable, Sendable {
         }
     }
 
+    /// The field naming the person (the topology's `privacy.user_field`) and its values' prefix.
+    public var userField: (name: String, prefix: String) {
+        switch self {
+        case .chats: ("customer_id", "cust")
+        case .finance: ("author_id", "auth")
+        case .clicks: ("user_id", "user")
+        }
+    }
+
     /// The record's id prefix, as in `Topologies/samples/`.
     var idPrefix: String {
         switch self {

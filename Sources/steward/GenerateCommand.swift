@@ -55,6 +55,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Make every N-th record malformed (dead-lettered by the topology); 0 for none.")
     var malformedEvery: Int = 0
 
+    @Option(help: "People the records are drawn from, uniformly (customer_id, author_id or user_id).")
+    var users: Int = 100_000
+
     @Option(help: "Folder of the shipped topologies and ../Models (in the Docker image: /etc/steward/topologies).")
     var topologies: String = "Topologies"
 
@@ -68,6 +71,7 @@ struct GenerateCommand: ParsableCommand {
         guard (drift == nil) == (driftAt == nil) else { throw ValidationError("--drift and --drift-at go together") }
         guard eventInterval > 0 else { throw ValidationError("--event-interval must be positive") }
         guard malformedEvery >= 0 else { throw ValidationError("--malformed-every must be 0 or more") }
+        guard users >= 1 else { throw ValidationError("--users must be at least 1") }
     }
 
     func run() throws {
@@ -98,7 +102,7 @@ struct GenerateCommand: ParsableCommand {
         let stages = try loadRecordStages((topologies as NSString).appendingPathComponent(scenario.topologyFile))
         let options = RecordGenerator.Options(
             scenario: scenario, seed: seed, drift: driftValue, interval: Int64((eventInterval * 1000).rounded()),
-            malformedEvery: malformedEvery)
+            malformedEvery: malformedEvery, users: users)
         return RecordGenerator(options: options, stages: stages)
     }
 }
