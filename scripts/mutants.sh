@@ -43,7 +43,7 @@ P6|Sources/Privacy/Accounting/Accountant.swift|AccountingTests|    public static
 B1|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|                guard count < maxContributionsPerWindow else { return reject() }|                guard count <= maxContributionsPerWindow else { return reject() }
 B2|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|            state.windowsUsed = state.windowsUsed.filter { $0.key >= liveEpoch }|            state.windowsUsed = state.windowsUsed.filter { $0.key > liveEpoch }
 B3|Sources/Fairness/FairnessMonitor.swift|UserUnitInTheFairnessStage|        guard admit(windows.windows(containing: pane)) else {|        guard admit(windows.windows(containing: pane)) == admit(windows.windows(containing: pane)) else {
-B4|Sources/EngineStages/FairnessStage.swift|StreamStateTests|            bounding!.bounder = bounder\n|            bounding!.bounder = WindowContributionBounder(maxContributionsPerWindow: bounder.maxContributionsPerWindow, maxWindowsPerUser: bounder.maxWindowsPerUser, epochWindows: bounder.epochWindows, epochOrigin: bounder.epochOrigin)\n
+B4|Sources/EngineStages/FairnessStage.swift|StreamStateTests|            userBounding!.bounder.restore(user, try Self.decode(value))|            _ = (user, try Self.decode(value))
 S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5

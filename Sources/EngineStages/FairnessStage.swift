@@ -158,6 +158,69 @@ public struct FairnessStage: StreamStage {
         userBounding = bounding
     }
 
+    /// With `privacy.unit: user`, one entry per person whose bounding state changed (key
+    /// `bounding/<fingerprint>`): `{"windows":[[window,records],…],"epochs":[[epoch,windows],…]}`,
+    /// or nil once the person is forgotten.
+    public mutating func takeChangedEntries() -> [StateEntry] {
+        guard userBounding != nil else { return [] }
+        return userBounding!.bounder.takeChanges().map { change in
+            StateEntry(key: "bounding/\(change.user.hex)", value: change.state.map(Self.encode))
+        }
+    }
+
+    public mutating func restore(entries: [String: [UInt8]]) throws {
+        guard userBounding != nil else {
+            if entries.isEmpty { return }
+            throw StateError("the state has per-person bounding entries, but this topology's privacy unit is not user")
+        }
+        for (key, value) in entries {
+            guard key.hasPrefix("bounding/"), let user = UserFingerprint(hex: key.dropFirst("bounding/".count)) else {
+                throw StateError("unknown fairness state entry '\(key)'")
+            }
+            userBounding!.bounder.restore(user, try Self.decode(value))
+        }
+    }
+
+    static func encode(_ state: WindowContributionBounder.UserState) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64)
+        func pairs(_ name: String, _ values: [Int64: Int64], first: Bool) {
+            writer.appendASCII(first ? "{" : ",")
+            writer.writeString(name)
+            writer.appendASCII(":[")
+            for (index, (key, value)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                writer.appendASCII(index == 0 ? "[" : ",[")
+                writer.writeInteger(key)
+                writer.appendASCII(",")
+                writer.writeInteger(value)
+                writer.appendASCII("]")
+            }
+            writer.appendASCII("]")
+        }
+        pairs("windows", state.windows, first: true)
+        pairs("epochs", state.windowsUsed, first: false)
+        writer.appendASCII("}")
+        return writer.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> WindowContributionBounder.UserState {
+        let document = try JSONParser.parse(bytes)
+        func pairs(_ name: String) throws -> [Int64: Int64] {
+            guard case .array(let entries)? = document[name] else { throw StateError("a bounding entry lacks '\(name)'") }
+            var values: [Int64: Int64] = [:]
+            for entry in entries {
+                guard case .array(let pair) = entry, pair.count == 2, case .number(let key) = pair[0],
+                    case .number(let value) = pair[1], let k = Int64(key), let v = Int64(value)
+                else { throw StateError("a bounding entry's '\(name)' is malformed") }
+                values[k] = v
+            }
+            return values
+        }
+        var state = WindowContributionBounder.UserState()
+        state.windows = try pairs("windows")
+        state.windowsUsed = try pairs("epochs")
+        return state
+    }
+
     public mutating func advance(streamTime: Int64?) -> [Emission] {
         let closed = monitor.advance()
         if !closed.isEmpty, let firstOpen = monitor.firstOpenWindow {

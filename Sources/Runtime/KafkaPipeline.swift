@@ -151,6 +151,14 @@ public final class KafkaPipeline: Sendable {
         }
 
         var producerConfiguration = base
+        // The changelog's snapshot grows with open windows, pending label joins and DP series (the
+        // clicks topology passes 1 MB uncompressed under load): compressed, it stays far below the
+        // broker's message limit, and librdkafka checks its own limit before compressing. Both are
+        // defaults; `--property` overrides them.
+        if producerConfiguration["compression.type"] == nil && producerConfiguration["compression.codec"] == nil {
+            producerConfiguration["compression.type"] = "lz4"
+        }
+        if producerConfiguration["message.max.bytes"] == nil { producerConfiguration["message.max.bytes"] = "67108864" }
         if delivery == .exactlyOnce {
             producerConfiguration["transactional.id"] = options.effectiveTransactionalID
         }
@@ -275,13 +283,7 @@ public final class KafkaPipeline: Sendable {
             }
             let processed = processor.counters.consumed - before.counters.consumed
             guard processed > 0 else { continue }
-            var changelog: [ProducerMessage] = []
-            if stateful {
-                changelog.append(
-                    ProducerMessage(
-                        topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(),
-                        partition: 0))
-            }
+            let changelog = stateful ? try changelogMessages(&processor) : []
             let offsets = processor.positions.filter { stateful ? assigned.contains($0.key) : true }
                 .filter { before.positions[$0.key] != $0.value }
                 .map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
@@ -334,7 +336,10 @@ public final class KafkaPipeline: Sendable {
         }
         try reader.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: low)])
         let key = stateKey
+        let entryPrefix = stateKey + Array("/".utf8)
         var latest: [UInt8]?
+        // Per entry key, its values in changelog order with their generations.
+        var entryValues: [String: [(generation: Int64, value: [UInt8]?)]] = [:]
         var records = 0
         var quietPolls = 0
         while true {
@@ -344,7 +349,12 @@ public final class KafkaPipeline: Sendable {
                 if records % 100 == 0 {
                     options.readiness.setRestoreProgress(Double(message.offset + 1 - low) / Double(high - low))
                 }
-                if message.key == key { latest = message.value }
+                if message.key == key {
+                    latest = message.value
+                } else if let messageKey = message.key, messageKey.starts(with: entryPrefix) {
+                    let entryKey = String(decoding: messageKey.dropFirst(entryPrefix.count), as: UTF8.self)
+                    entryValues[entryKey, default: []].append(try Self.decodeEntry(message.value, key: entryKey))
+                }
                 if message.offset + 1 >= high { break }
                 continue
             }
@@ -366,14 +376,58 @@ public final class KafkaPipeline: Sendable {
         do { try restored.restore(latest) } catch {
             throw RuntimeError("cannot restore the state in \(topic): \(error)")
         }
+        // The entries the snapshot goes with: per key the latest value written in its generation or
+        // before (with at_least_once a crash can leave later entries without their snapshot).
+        var entries: [String: [UInt8]] = [:]
+        for (entryKey, values) in entryValues {
+            if let last = values.last(where: { $0.generation <= restored.stateGeneration }), let value = last.value {
+                entries[entryKey] = value
+            }
+        }
+        do { try restored.restore(latest, entries: entries) } catch {
+            throw RuntimeError("cannot restore the state in \(topic): \(error)")
+        }
         logger.info(
             "state restored",
             metadata: [
                 "changelog": "\(topic)", "records_read": "\(records)", "state_bytes": "\(latest.count)",
+                "entries": "\(entries.count)",
                 "stream_time": "\(restored.streamTime.map(String.init) ?? "none")",
                 "duration": "\(ContinuousClock.now - started)",
             ])
         return restored
+    }
+
+    /// A batch's changelog messages: every keyed state entry that changed (key `<state key>/<entry>`,
+    /// value `{"generation":G,"value":…}`, or `{"generation":G}` once removed), then the snapshot
+    /// (key `<state key>`), which records G. Per-person state thus costs what changed, not all of it.
+    private func changelogMessages(_ processor: inout Processor) throws -> [ProducerMessage] {
+        let entries = processor.takeChangedEntries()
+        let generation = processor.stateGeneration
+        var messages: [ProducerMessage] = entries.map { entry in
+            var writer = JSONWriter(capacity: 32 + (entry.value?.count ?? 0))
+            writer.appendASCII("{\"generation\":")
+            writer.writeInteger(generation)
+            if let value = entry.value {
+                writer.appendASCII(",\"value\":")
+                writer.appendRaw(value)
+            }
+            writer.appendASCII("}")
+            return ProducerMessage(
+                topic: topology.output.changelog, key: stateKey + Array("/\(entry.key)".utf8), value: writer.bytes,
+                partition: 0)
+        }
+        messages.append(
+            ProducerMessage(topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(), partition: 0))
+        return messages
+    }
+
+    static func decodeEntry(_ bytes: [UInt8], key: String) throws -> (generation: Int64, value: [UInt8]?) {
+        let document = try JSONParser.parse(bytes)
+        guard case .number(let text) = document["generation"], let generation = Int64(text) else {
+            throw RuntimeError("the changelog entry \(key) has no generation")
+        }
+        return (generation, document["value"].map { JSONWriter.encode($0) })
     }
 
     /// Follows the group's rebalances: new partitions join the merge, revoked ones leave it (their
@@ -485,9 +539,7 @@ public final class KafkaPipeline: Sendable {
         let before = processor
         let outputs = processor.finish()
         guard !outputs.isEmpty else { return }
-        let changelog = [
-            ProducerMessage(topic: topology.output.changelog, key: stateKey, value: try processor.snapshot(), partition: 0)
-        ]
+        let changelog = try changelogMessages(&processor)
         do {
             try publish(
                 outputs, changelog: changelog, offsets: [], delivery: delivery, producer: producer, consumer: consumer)

@@ -38,7 +38,7 @@ struct GovernanceDemo {
         Self.provideNoiseKey()
         let cluster = try MockCluster()
         var logger = Logger(label: "steward")
-        logger.logLevel = .error
+        logger.logLevel = .warning
         KafkaLogging.use(logger)
         let operations = Operations(
             options: .init(host: http?.host ?? "127.0.0.1", port: http?.port ?? 0), logger: logger)

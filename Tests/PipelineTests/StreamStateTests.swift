@@ -33,12 +33,21 @@ import Testing
         let cuts = (0..<2).map { _ in Int.random(in: 1..<input.count, using: &generator) }.sorted()
         var outputs: [[UInt8]] = []
         var processor = try products.processor(name)
+        // The keyed entries as a compacted changelog holds them: the latest value per key.
+        var entries: [String: [UInt8]] = [:]
         var start = 0
         for cut in cuts + [input.count] {
-            for message in input[start..<cut] { outputs += processor.process(message).map(\.value) }
+            for message in input[start..<cut] {
+                outputs += processor.process(message).map(\.value)
+                // Entries are taken per batch; here every few records.
+                if message.offset % 7 == 0 {
+                    for entry in processor.takeChangedEntries() { entries[entry.key] = entry.value }
+                }
+            }
+            for entry in processor.takeChangedEntries() { entries[entry.key] = entry.value }
             let state = try processor.snapshot()
             processor = try products.processor(name)
-            try processor.restore(state)
+            try processor.restore(state, entries: entries)
             start = cut
         }
         #expect(outputs.count == expected.count, "cuts \(cuts)")

@@ -116,14 +116,26 @@ import Testing
         #expect(base == mixed)
     }
 
-    /// The state is a Codable value: a snapshot restored mid-stream decides exactly as before.
+    /// The parameters and counters are a Codable value and the people go one by one
+    /// (`takeChanges()`, as the changelog's keyed entries): a state restored mid-stream from both,
+    /// with the changes taken in several rounds as batches do, decides exactly as before.
     @Test func aRestoredSnapshotDecidesAsTheOriginal() throws {
         var rng = Self.stream(4)
         let stream = (0..<2000).map { _ in (user("u\(rng.next() % 30)"), Int64(rng.next() % 20)) }
         var original = WindowContributionBounder(maxContributionsPerWindow: 2, maxWindowsPerUser: 3, epochWindows: 8)
-        for (u, w) in stream.prefix(1000) { _ = original.admit(u, windows: w...w) }
+        var people: [UserFingerprint: WindowContributionBounder.UserState] = [:]
+        for (index, (u, w)) in stream.prefix(1000).enumerated() {
+            _ = original.admit(u, windows: w...w)
+            if index % 50 == 0 { original.close(windowsBefore: w - 4) }
+            if index % 97 == 0 {
+                for change in original.takeChanges() { people[change.user] = change.state }
+            }
+        }
+        for change in original.takeChanges() { people[change.user] = change.state }
+        #expect(original.takeChanges().isEmpty)
         var restored = try JSONDecoder().decode(
             WindowContributionBounder.self, from: try JSONEncoder().encode(original))
+        for (person, state) in people { restored.restore(person, state) }
         #expect(restored == original)
         let continued = stream.dropFirst(1000).map { original.admit($0.0, windows: $0.1...$0.1) }
         let fromSnapshot = stream.dropFirst(1000).map { restored.admit($0.0, windows: $0.1...$0.1) }

@@ -63,7 +63,7 @@ def test_demo_runs_the_three_topologies_and_the_chats_alert_fires(steward_bin):
     # The live view's periodic lines (stdout is not a terminal) show redactions and DP counts with the budget.
     assert re.search(r"chats: \d+ records/s, consumed \d+, dead letters \d+", stdout)
     assert "redactions (" in stdout and "EMAIL_ADDRESS" in stdout
-    assert re.search(r"blt ρ [\d.]+ per event, spent ρ [\d.]+", stdout)
+    assert re.search(r"blt ρ [\d.]+ per user, spent ρ [\d.]+", stdout)
     assert "region selection rate: " in stdout
 
 

@@ -40,6 +40,9 @@ public struct Processor: Sendable {
     /// Per input partition, the offset after the last message processed: where a run restored
     /// from this processor's state resumes reading.
     public internal(set) var positions: [PartitionID: Int64] = [:]
+    /// Counts `takeChangedEntries()` calls: the changelog stamps every keyed entry with it, and the
+    /// snapshot records the generation it goes with, so a restore uses no entry written after it.
+    public internal(set) var stateGeneration: Int64 = 0
     /// The lineage attributes every output carries (Events/Lineage.swift).
     public var lineage = Lineage() {
         didSet { lineageAttributes = (lineage.attributes(scored: false), lineage.attributes(scored: true)) }

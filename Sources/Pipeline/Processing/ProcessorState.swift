@@ -19,6 +19,8 @@ extension Processor {
         writer.writeInteger(Self.stateVersion)
         writer.appendASCII(",\"topology\":")
         writer.writeString(topology.name)
+        writer.appendASCII(",\"generation\":")
+        writer.writeInteger(stateGeneration)
         writer.appendASCII(",\"stream_time\":")
         if let streamTime { writer.writeInteger(streamTime) } else { writer.appendASCII("null") }
         writer.appendASCII(",\"positions\":[")
@@ -50,6 +52,42 @@ extension Processor {
         return writer.bytes
     }
 
+    /// The keyed parts of the stream stages' state that changed since the last call (keys
+    /// `<stage>/<stage's key>`), for the changelog. Starts a new state generation, which the
+    /// next `snapshot()` records.
+    public mutating func takeChangedEntries() -> [StateEntry] {
+        stateGeneration += 1
+        var entries: [StateEntry] = []
+        for index in streamStages.indices {
+            let name = streamStages[index].name
+            for entry in streamStages[index].takeChangedEntries() {
+                entries.append(StateEntry(key: "\(name)/\(entry.key)", value: entry.value))
+            }
+        }
+        return entries
+    }
+
+    /// Continues from a `snapshot()` and the latest value of every keyed entry (`takeChangedEntries()`)
+    /// written up to it, of a processor built from the same topology.
+    public mutating func restore(_ snapshot: [UInt8], entries: [String: [UInt8]]) throws(StateError) {
+        var restored = self
+        try restored.restore(snapshot)
+        var byStage: [String: [String: [UInt8]]] = [:]
+        for (key, value) in entries {
+            guard let slash = key.firstIndex(of: "/") else { throw StateError("a state entry key has no stage: \(key)") }
+            byStage[String(key[..<slash]), default: [:]][String(key[key.index(after: slash)...])] = value
+        }
+        for (name, stageEntries) in byStage {
+            guard let index = restored.streamStages.firstIndex(where: { $0.name == name }) else {
+                throw StateError("state entries for stream stage '\(name)', which this topology does not have")
+            }
+            do { try restored.streamStages[index].restore(entries: stageEntries) } catch {
+                throw StateError("cannot restore the entries of stream stage '\(name)': \(error)")
+            }
+        }
+        self = restored
+    }
+
     /// Continues from a `snapshot()` of a processor built from the same topology.
     public mutating func restore(_ snapshot: [UInt8]) throws(StateError) {
         let document: JSONValue
@@ -75,6 +113,9 @@ extension Processor {
             do { try restored.streamStages[index].restore(JSONWriter.encode(state)) } catch {
                 throw StateError("cannot restore stream stage '\(stageName)': \(error)")
             }
+        }
+        if case .number(let text) = document["generation"], let generation = Int64(text) {
+            restored.stateGeneration = generation
         }
         switch document["stream_time"] {
         case .number(let text): restored.streamTime = Int64(text)

@@ -34,6 +34,28 @@ public protocol StreamStage: Sendable {
     func snapshot() throws -> [UInt8]
     /// Replaces the stage's state with one `snapshot()` returned by a stage of the same configuration.
     mutating func restore(_ snapshot: [UInt8]) throws
+    /// The keyed parts of the state that changed since the last call (per-person state, which can
+    /// be far too large to rewrite whole per batch): each goes to the changelog under its own key,
+    /// as a Kafka Streams key-value store's changes do. `snapshot()` leaves them out.
+    mutating func takeChangedEntries() -> [StateEntry]
+    /// Sets the keyed parts, after `restore(_:)`: the latest value of every key not removed.
+    mutating func restore(entries: [String: [UInt8]]) throws
+}
+
+extension StreamStage {
+    public mutating func takeChangedEntries() -> [StateEntry] { [] }
+    public mutating func restore(entries: [String: [UInt8]]) throws {}
+}
+
+/// One keyed part of a stream stage's state: its value, or nil when the part is gone.
+public struct StateEntry: Sendable, Equatable {
+    public var key: String
+    public var value: [UInt8]?
+
+    public init(key: String, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
 }
 
 /// A message a stream stage publishes: which output, and the CloudEvent's parts.

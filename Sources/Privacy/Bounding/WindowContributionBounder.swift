@@ -11,6 +11,21 @@ public struct UserFingerprint: Sendable, Hashable, Codable {
         self.high = high
         self.low = low
     }
+
+    /// 32 lowercase hex digits (high word first): the person's key in the changelog.
+    public var hex: String {
+        func digits(_ word: UInt64) -> String {
+            let text = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return digits(high) + digits(low)
+    }
+
+    public init?(hex: some StringProtocol) {
+        guard hex.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16)
+        else { return nil }
+        self.init(high: high, low: low)
+    }
 }
 
 /// Derives user fingerprints from the noise key (a domain of its own, separate from every series).
@@ -61,13 +76,23 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
     /// Records admitted and left out of the counts since creation.
     public private(set) var admitted: Int64 = 0
     public private(set) var dropped: Int64 = 0
+    /// Per person: O(people active in the epoch). Not part of the `Codable` value: it goes to the
+    /// changelog one person at a time (`takeChanges()`), as a Kafka Streams key-value store does.
     var users: [UserFingerprint: UserState] = [:]
+    /// People whose state changed (or who were forgotten) since the last `takeChanges()`.
+    var changed: Set<UserFingerprint> = []
 
-    struct UserState: Sendable, Codable, Equatable {
+    enum CodingKeys: String, CodingKey {
+        case maxContributionsPerWindow, maxWindowsPerUser, epochWindows, epochOrigin, admitted, dropped
+    }
+
+    public struct UserState: Sendable, Codable, Equatable {
         /// Admitted records per open window.
-        var windows: [Int64: Int64] = [:]
+        public var windows: [Int64: Int64] = [:]
         /// Distinct windows reached, per epoch (at most two epochs are live at once).
-        var windowsUsed: [Int64: Int64] = [:]
+        public var windowsUsed: [Int64: Int64] = [:]
+
+        public init() {}
     }
 
     public init(maxContributionsPerWindow: Int64, maxWindowsPerUser: Int64, epochWindows: Int64, epochOrigin: Int64 = 0) {
@@ -111,6 +136,7 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
         for (epoch, added) in newPerEpoch { state.windowsUsed[epoch, default: 0] += added }
         for window in windows { state.windows[window, default: 0] += 1 }
         users[user] = state
+        changed.insert(user)
         admitted += 1
         return true
     }
@@ -131,6 +157,18 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
             state.windows = state.windows.filter { $0.key >= firstOpen }
             state.windowsUsed = state.windowsUsed.filter { $0.key >= liveEpoch }
             users[user] = state.windows.isEmpty && state.windowsUsed.isEmpty ? nil : state
+            changed.insert(user)
         }
+    }
+
+    /// The people whose state changed since the last call, with their state (nil: forgotten).
+    public mutating func takeChanges() -> [(user: UserFingerprint, state: UserState?)] {
+        defer { changed.removeAll(keepingCapacity: true) }
+        return changed.sorted { ($0.high, $0.low) < ($1.high, $1.low) }.map { ($0, users[$0]) }
+    }
+
+    /// Sets one person's state, as a restore from the changelog does.
+    public mutating func restore(_ user: UserFingerprint, _ state: UserState) {
+        users[user] = state
     }
 }
