@@ -250,6 +250,8 @@ public struct FairnessMonitor: Sendable, Codable {
             status.baseline = test.level
             let step = test.step(pairs)
             status.gap = step.gap
+            // The statistic that crossed the threshold, on the window that fires (the CUSUM resets then).
+            var firedAt: Double?
             if state.drift.isFiring {
                 if let resolved = state.drift.observe(
                     clear: step.clear, window: window, value: estimate.value, standardError: estimate.standardError,
@@ -257,7 +259,7 @@ public struct FairnessMonitor: Sendable, Codable {
                 {
                     alerts.append(resolved)
                 }
-            } else if test.add(step) {
+            } else if let before = test.addReportingAlarm(step) {
                 let magnitude = metric.isRatio ? test.level - estimate.value : estimate.value - test.level
                 let summary =
                     "\(described) drifted from its baseline \(Self.format(test.level)) by at least "
@@ -265,8 +267,9 @@ public struct FairnessMonitor: Sendable, Codable {
                 let candidate = event(
                     .drift, severity: severity(magnitude), threshold: test.threshold, summary: summary)
                 if let fired = state.drift.fire(candidate) { alerts.append(fired) }
+                firedAt = before
             }
-            status.statistic = test.statistic
+            status.statistic = firedAt ?? test.statistic
             status.threshold = test.threshold
             status.phase = state.drift.isFiring ? .firing : .watching
             return (status, alerts)
@@ -500,8 +503,12 @@ public struct FairnessMonitor: Sendable, Codable {
         }
         status.baseline = test.level
         let estimate = disparity.value.estimate
+        // The statistic that crossed the threshold, on the window that fires (the test restarts then).
+        var firedAt: Double?
         if state.drift.isFiring {
-            test.push(counts)
+            // Evaluated only for the statistic the status reports (the evidence since the alarm);
+            // whether the alert resolves is `isClear`'s decision.
+            _ = test.evaluate(counts)
             if let resolved = state.drift.observe(
                 clear: test.isClear(windows: 2 * config.alerts.resolveAfter), window: window,
                 value: estimate?.value ?? .nan, standardError: estimate?.standardError ?? .nan,
@@ -545,10 +552,11 @@ public struct FairnessMonitor: Sendable, Codable {
                 candidate.group = finding.movedGroup
                 candidate.interval = interval
                 if let fired = state.drift.fire(candidate) { alerts.append(fired) }
+                firedAt = finding.statistic
                 test.restart()
             }
         }
-        status.statistic = test.statistic
+        status.statistic = firedAt ?? test.statistic
         status.threshold = test.threshold
         status.phase = state.drift.isFiring ? .firing : .watching
         return status

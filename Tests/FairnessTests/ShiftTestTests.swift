@@ -106,10 +106,14 @@ private func twoGroups(_ gap: Double, variance: Double, noise: inout TestOnlyGau
         _ = stream.monitor.observe(attributes: ["g": "b"], prediction: step % 4 == 0, eventTime: stream.time + 1)
         stream.time += 1
     }
+    var firstFiring: DriftStatus?
     for window in stream.monitor.advance() {
         last = stream.monitor.evaluate(window: window, noisyCounts: window.exactCounts).drift.first
+        if firstFiring == nil, last?.phase == .firing { firstFiring = last }
     }
     let status = try #require(last)
     #expect(status.phase == .firing || status.statistic > 0)
+    // The window that fires states the statistic that crossed the threshold (the test restarts after).
+    if let firstFiring { #expect(firstFiring.statistic > firstFiring.threshold) }
     #expect(status.baseline != nil && status.threshold.isFinite && (status.gap ?? 0) > 3)
 }

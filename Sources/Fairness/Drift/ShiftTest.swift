@@ -121,13 +121,18 @@ public struct ShiftTest: Sendable, Hashable, Codable {
 
     /// Adds a window's step; true when the test alarms (it then restarts).
     public mutating func add(_ step: Step) -> Bool {
+        addReportingAlarm(step) != nil
+    }
+
+    /// `add`, returning the statistic that crossed the threshold (before the reset), or nil.
+    public mutating func addReportingAlarm(_ step: Step) -> Double? {
         for (key, increment) in step.increments {
             guard let cusum = pairs[key]?.cusum else { continue }
             pairs[key]?.cusum = max(0, cusum + increment)
         }
-        guard statistic > threshold else { return false }
-        reset()
-        return true
+        guard statistic > threshold else { return nil }
+        defer { reset() }
+        return statistic
     }
 
     public mutating func reset() {
