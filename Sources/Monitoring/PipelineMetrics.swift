@@ -70,6 +70,16 @@ public final class PipelineMetrics: PipelineObserver {
         var board = StatusSnapshot.Topology()
         board.name = topology
         state = Mutex(State(board: board))
+        // Every dead-letter reason and alert status is exposed from the start, at 0, so rates and
+        // dashboards have a series before the first occurrence (Prometheus' advice for known labels).
+        state.withLock { state in
+            for reason in DeadLetterReason.allCases {
+                _ = counter(MetricCatalogue.deadLettered, ["reason": reason.rawValue], in: &state)
+            }
+            for status in [AlertEvent.Status.firing, .resolved] {
+                _ = counter(MetricCatalogue.alertTransitions, ["status": status.rawValue], in: &state)
+            }
+        }
         refresh()
     }
 

@@ -25,6 +25,18 @@ import Testing
         return (registry, metrics, driver, outputs)
     }
 
+    @Test func knownLabelsAreExposedAtZeroBeforeTheFirstOccurrence() {
+        let registry = PrometheusCollectorRegistry()
+        _ = PipelineMetrics(
+            topology: "chats", readiness: Readiness(), factory: DocumentedPrometheusFactory(registry: registry))
+        let values = samples(registry)
+        for reason in DeadLetterReason.allCases {
+            #expect(values["steward_records_dead_lettered_total{topology=\"chats\",reason=\"\(reason.rawValue)\"}"] == 0)
+        }
+        #expect(values["steward_alert_transitions_total{topology=\"chats\",status=\"firing\"}"] == 0)
+        #expect(values["steward_alert_transitions_total{topology=\"chats\",status=\"resolved\"}"] == 0)
+    }
+
     @Test func countersAreWhatTheProcessorDidWhateverTheBatchSize() throws {
         for batchSize in [1_000, 37] {
             let (registry, _, driver, outputs) = try chatsRun(batchSize: batchSize)
