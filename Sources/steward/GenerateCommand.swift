@@ -3,6 +3,10 @@ import CommandSupport
 import Foundation
 import Generator
 import Kafka
+import Synchronization
+
+/// Set by SIGTERM or SIGINT: an endless `generate --brokers --count 0` stops, flushing what it queued.
+private let interrupted = Atomic<Bool>(false)
 
 extension Scenario: ExpressibleByArgument {}
 
@@ -84,8 +88,10 @@ struct GenerateCommand: ParsableCommand {
         }
         let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar(total: count) : nil
         let pacer = Pacer(rate: rate)
+        signal(SIGTERM) { _ in interrupted.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
         var written = 0
-        while count == 0 || written < count {
+        while (count == 0 || written < count) && !interrupted.load(ordering: .relaxed) {
             try sink.write(try generator.next())
             written += 1
             progress?.update(written)
@@ -93,6 +99,8 @@ struct GenerateCommand: ParsableCommand {
         }
         try sink.close()
         progress?.finish(written)
+        // After the sink's close: every record counted here was delivered (or written).
+        FileHandle.standardError.write(Data("steward generate: \(written) records\n".utf8))
     }
 
     func makeGenerator() throws -> RecordGenerator {

@@ -3,6 +3,8 @@ drift that moves the shipped model's decisions (scored by `steward replay`, meas
 `steward fairness evaluate`) for the named group after record N and not before."""
 import json
 import os
+import re
+import signal
 import subprocess
 import time
 
@@ -65,6 +67,24 @@ def test_brokers_get_the_same_records_as_the_file_at_the_given_rate(steward_bin,
         assert values == [line for line in lines if line in set(values)]
     assert elapsed >= 1.9, f"300 records at 150/s took {elapsed:.2f} s"
 
+
+
+def test_an_endless_run_stops_on_sigterm_and_delivers_every_record_it_counts(steward_bin, mock_broker, tmp_path):
+    """`--count 0` produces until SIGTERM; it then flushes, so the topic holds exactly the records
+    the final line counts."""
+    topic = f"endless-{os.getpid()}-{id(tmp_path)}"
+    proc = subprocess.Popen([steward_bin, "generate", "--scenario", "chats", "--brokers", mock_broker.bootstrap,
+                             "--topic", topic, "--count", "0", "--rate", "400", "--seed", "9"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=mock_broker.env)
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr[-2000:]
+    counted = int(re.search(r"steward generate: (\d+) records", stderr).group(1))
+    assert counted > 100
+    received = consume_all(mock_broker.bootstrap, [topic], counted, timeout=60)[topic]
+    assert len(received) == counted
 
 @pytest.mark.parametrize("scenario", ["chats", "finance", "clicks"])
 def test_records_pass_their_topology_and_only_the_planted_ones_are_dead_lettered(steward_bin, tmp_path, scenario):
