@@ -384,7 +384,7 @@ public final class KafkaPipeline: Sendable {
                 entries[entryKey] = value
             }
         }
-        do { try restored.restore(latest, entries: entries) } catch {
+        do { try restored.restore(entries: entries) } catch {
             throw RuntimeError("cannot restore the state in \(topic): \(error)")
         }
         logger.info(

@@ -72,6 +72,13 @@ extension Processor {
     public mutating func restore(_ snapshot: [UInt8], entries: [String: [UInt8]]) throws(StateError) {
         var restored = self
         try restored.restore(snapshot)
+        try restored.restore(entries: entries)
+        self = restored
+    }
+
+    /// Sets the keyed entries (`takeChangedEntries()`), after `restore(_:)` of the snapshot they go with.
+    public mutating func restore(entries: [String: [UInt8]]) throws(StateError) {
+        var restored = self
         var byStage: [String: [String: [UInt8]]] = [:]
         for (key, value) in entries {
             guard let slash = key.firstIndex(of: "/") else { throw StateError("a state entry key has no stage: \(key)") }
