@@ -15,7 +15,7 @@ import Testing
     @Test func treeAndSqrtTheoryMatchTheIssueFigures() throws {
         // ρ = 0.5, sensitivity 1, T = 2^20: binary tree 20.49, square root 5.48.
         #expect(abs(try Self.engine(.tree, horizon: 1 << 20).theoreticalMaxRMSE - 20.49) < 0.01)
-        let sqrt = SqrtPlan(horizon: 1 << 16, rho: Rational(1, 2), contributionBound: 1)
+        let sqrt = try SqrtPlan(horizon: 1 << 16, rho: Rational(1, 2), contributionBound: 1)
         #expect(abs(sqrt.stepVariance(1 << 16).squareRoot() - 4.596) < 0.005)
     }
 
@@ -39,10 +39,10 @@ import Testing
         if horizon == 1 << 20 { #expect(blt <= 5.75) }
     }
 
-    @Test func squareRootTheoryWithoutHistoryEqualsTheCounterPlan() {
+    @Test func squareRootTheoryWithoutHistoryEqualsTheCounterPlan() throws {
         for log2Horizon in [0, 5, 12] {
             let horizon = Int64(1) << log2Horizon
-            let plan = SqrtPlan(horizon: horizon, rho: Rational(1, 2), contributionBound: 2)
+            let plan = try SqrtPlan(horizon: horizon, rho: Rational(1, 2), contributionBound: 2)
             let streamed = SqrtPlan.maxVariance(horizon: horizon, rho: Rational(1, 2), contributionBound: 2)
             #expect(abs(streamed / plan.stepVariance(horizon) - 1) < 1e-12)
         }

@@ -6,6 +6,20 @@ public enum Accountant {
     /// zCDP composes additively: ρ of touching several series is the sum of their ρ.
     public static func compose(_ rhos: [Double]) -> Double { rhos.reduce(0, +) }
 
+    /// The same sum computed on the decimals the values print as, rounded once: parts stated as
+    /// 1.14 and 0.19 compose to 1.33, not 1.3299999999999998 (plain addition when a value has no
+    /// short decimal form).
+    public static func composeDecimals(_ rhos: [Double]) -> Double {
+        var total = Rational(0, 1)
+        for rho in rhos {
+            guard rho >= 0, let exact = Rational(decimal: "\(rho)"), exact.denominator <= UInt128(1) << 60 else {
+                return compose(rhos)
+            }
+            total = total + exact
+        }
+        return total.doubleValue
+    }
+
     /// The smallest ε such that ρ-zCDP implies (ε, δ)-DP by the conversion of Canonne, Kamath and
     /// Steinke (2020, Proposition 12; also Asoodeh et al. 2021), optimised over the Rényi order α:
     /// ε = min_{α>1} αρ + log((α−1)/α) − (log δ + log α)/(α−1).
@@ -114,6 +128,9 @@ public struct PrivacyStatement: Sendable, Equatable {
     /// The cumulative budget of the topology so far (see `PrivacyGuarantee.spent`), and its ε.
     public var rhoSpent: Double
     public var epsilonSpent: Double
+    /// The δ partition selection adds (nil without selection): a person's guarantee is then
+    /// (ε, delta + selectionDelta).
+    public var selectionDelta: Double?
 
     public init(engine: PrivacyEngine, epochs: Int64) {
         let guarantee = engine.guarantee

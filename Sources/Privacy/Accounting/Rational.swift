@@ -33,5 +33,9 @@ public struct Rational: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     public var doubleValue: Double { Double(numerator) / Double(denominator) }
+
+    public static func + (lhs: Rational, rhs: Rational) -> Rational {
+        Rational(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, lhs.denominator * rhs.denominator)
+    }
     public var description: String { "\(numerator)/\(denominator)" }
 }

@@ -13,6 +13,7 @@
 ///   series_per_event: 1       # series one event updates (user unit: series families one record updates)
 ///   max_contributions_per_window: 5   # user unit, stream stage: records of one user per window (K)
 ///   max_windows_per_user: 12  # user unit, stream stage: windows one user reaches per epoch (M)
+///   selection_delta: 1.0e-7   # user unit, stream stage: δ of partition selection per person per epoch
 ///   caps:                     # user unit, per-series bounding (instead of the two keys above)
 ///     per_window: 10          # rows of one user per window (Tumult's MaxRowsPerID)
 ///     per_series: 1           # contributions of one user to one series per epoch
@@ -103,13 +104,16 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
     /// adds at most K·M to a series per epoch, and at most K·M to the series of one family (one
     /// count of one attribute, over all its groups), of which a record updates `seriesPerEvent`.
     public var maxWindowsPerUser: Int64?
+    /// The δ partition selection adds per person per epoch (`PartitionSelection`): groups not
+    /// declared public are released only above a noisy-count threshold.
+    public var selectionDelta: Double
     public var postProcessing: PostProcessing
 
     public init(
         mechanism: Mechanism = .blt, rho: Double = 0.5, delta: Double = 1e-6, horizon: Int64 = 1 << 20,
         releaseInterval: String = "1m", unit: Unit = .event, userField: String? = nil, seriesPerEvent: Int64 = 1,
         caps: Caps = Caps(), maxContributionsPerWindow: Int64? = nil, maxWindowsPerUser: Int64? = nil,
-        postProcessing: PostProcessing = PostProcessing()
+        selectionDelta: Double = 1e-7, postProcessing: PostProcessing = PostProcessing()
     ) {
         self.mechanism = mechanism
         self.rho = rho
@@ -122,6 +126,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         self.caps = caps
         self.maxContributionsPerWindow = maxContributionsPerWindow
         self.maxWindowsPerUser = maxWindowsPerUser
+        self.selectionDelta = selectionDelta
         self.postProcessing = postProcessing
         if let windowCaps = Self.caps(
             maxContributionsPerWindow: maxContributionsPerWindow, maxWindowsPerUser: maxWindowsPerUser,
@@ -151,6 +156,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         case releaseInterval = "release_interval", userField = "user_field", seriesPerEvent = "series_per_event"
         case postProcessing = "post_processing"
         case maxContributionsPerWindow = "max_contributions_per_window", maxWindowsPerUser = "max_windows_per_user"
+        case selectionDelta = "selection_delta"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -168,6 +174,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         caps = try c.decodeIfPresent(Caps.self, forKey: .caps) ?? d.caps
         maxContributionsPerWindow = try c.decodeIfPresent(Int64.self, forKey: .maxContributionsPerWindow)
         maxWindowsPerUser = try c.decodeIfPresent(Int64.self, forKey: .maxWindowsPerUser)
+        selectionDelta = try c.decodeIfPresent(Double.self, forKey: .selectionDelta) ?? d.selectionDelta
         postProcessing = try c.decodeIfPresent(PostProcessing.self, forKey: .postProcessing) ?? d.postProcessing
         if boundsWindows {
             if c.contains(.caps) {
@@ -226,6 +233,10 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         guard releaseIntervalSeconds != nil else {
             throw PrivacyError(
                 .configuration, "privacy.release_interval must be a duration such as 30s, 1m, 1h (got \(releaseInterval))")
+        }
+        guard selectionDelta > 0, selectionDelta < 1 else {
+            throw PrivacyError(
+                .configuration, "privacy.selection_delta must be in (0, 1), e.g. 1.0e-7 (got \(selectionDelta))")
         }
         guard seriesPerEvent >= 1 else {
             throw PrivacyError(.configuration, "privacy.series_per_event must be at least 1")

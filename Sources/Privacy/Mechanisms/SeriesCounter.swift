@@ -114,10 +114,10 @@ public struct PrivacyEngine: Sendable {
                     horizon: configuration.horizon, rho: rho, contributionBound: bound,
                     honaker: configuration.mechanism == .honaker))
         case .sqrt:
-            plan = .sqrt(SqrtPlan(horizon: configuration.horizon, rho: rho, contributionBound: bound))
+            plan = .sqrt(try SqrtPlan(horizon: configuration.horizon, rho: rho, contributionBound: bound))
         case .blt:
             plan = .blt(
-                BLTPlan(
+                try BLTPlan(
                     parameters: try BLTParameters.fitted(forHorizon: configuration.horizon),
                     horizon: configuration.horizon, rho: rho, contributionBound: bound))
         }

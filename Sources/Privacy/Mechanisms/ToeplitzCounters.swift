@@ -91,7 +91,7 @@ public final class BLTPlan: Sendable {
     let inverseNorms: InverseRowNorms
     let horizon: Int64
 
-    init(parameters: BLTParameters, horizon: Int64, rho: Rational, contributionBound: Int64) {
+    init(parameters: BLTParameters, horizon: Int64, rho: Rational, contributionBound: Int64) throws(PrivacyError) {
         theta = parameters.theta.map(FixedPoint.coefficient)
         omega = parameters.omega.map(FixedPoint.coefficient)
         self.horizon = horizon
@@ -113,7 +113,7 @@ public final class BLTPlan: Sendable {
         let grid = Double(FixedPoint.gridScale)
         let sensitivity = Double(contributionBound) * grid * sens2.squareRoot()
             + roundingBound * Double(horizon).squareRoot()
-        sampler = Self.gaussian(sensitivity: sensitivity, rho: rho)
+        sampler = try Self.gaussian(sensitivity: sensitivity, rho: rho)
         (rowNorms, inverseNorms) = RowNorms.both(theta: thetaD, omega: omegaD, horizon: horizon)
     }
 
@@ -129,8 +129,9 @@ public final class BLTPlan: Sendable {
 
     /// The discrete Gaussian with σ² ≥ Δ²/(2ρ), rounded up with a 2^-30 relative margin that
     /// covers the floating-point evaluation of Δ.
-    static func gaussian(sensitivity: Double, rho: Rational) -> DiscreteGaussian {
+    static func gaussian(sensitivity: Double, rho: Rational) throws(PrivacyError) -> DiscreteGaussian {
         let sigma2 = sensitivity * sensitivity / (2 * rho.doubleValue) * (1 + 0x1p-30)
+        guard sigma2 < Double(DiscreteGaussian.maximumVariance) else { throw DiscreteGaussian.outOfRange }
         return DiscreteGaussian(sigma2Numerator: UInt128(sigma2.rounded(.up)))
     }
 
@@ -239,7 +240,7 @@ public struct SqrtPlan: Sendable {
     var sampler: DiscreteGaussian
     let cumulative: [Double]
 
-    init(horizon: Int64, rho: Rational, contributionBound: Int64) {
+    init(horizon: Int64, rho: Rational, contributionBound: Int64) throws(PrivacyError) {
         var coefficients: [Double] = []
         var scaled: [Int64] = []
         var cumulative: [Double] = [0]
@@ -251,6 +252,10 @@ public struct SqrtPlan: Sendable {
         self.coefficients = coefficients
         self.scaled = scaled
         self.cumulative = cumulative
+        let k = UInt128(contributionBound)
+        guard k * k * sums.scaled / (2 * rho.numerator) * rho.denominator < DiscreteGaussian.maximumVariance else {
+            throw DiscreteGaussian.outOfRange
+        }
         sampler = Self.gaussian(scaledSquares: sums.scaled, rho: rho, contributionBound: contributionBound)
     }
 

@@ -54,6 +54,15 @@ public struct DiscreteGaussian: Sendable, Equatable {
     /// scale, so every intermediate fits in 128 bits. Rounding up only adds noise.
     static let largeVariance: UInt128 = 1 << 40
 
+    /// The largest σ² a sampler supports.
+    public static let maximumVariance: UInt128 = 1 << 100
+
+    /// What a mechanism reports when its calibrated σ² is beyond `maximumVariance`.
+    static let outOfRange = PrivacyError(
+        .configuration,
+        "the noise this contribution bound needs at this rho is beyond the sampler's range (σ² over 2^100 on the "
+            + "mechanism's 2^-40 grid): lower the per-person caps (K·M) or raise rho")
+
     /// A sampler for σ² = numerator/denominator, with σ² ≤ 2^100.
     public init(sigma2Numerator numerator: UInt128, sigma2Denominator denominator: UInt128 = 1) {
         precondition(numerator > 0 && denominator > 0, "σ² must be positive")

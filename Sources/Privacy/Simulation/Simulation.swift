@@ -80,7 +80,7 @@ public enum AccuracyTable {
         case .sqrt:
             return SqrtPlan.maxVariance(horizon: horizon, rho: exact, contributionBound: 1).squareRoot()
         case .blt:
-            let plan = BLTPlan(
+            let plan = try BLTPlan(
                 parameters: try BLTParameters.fitted(forHorizon: horizon), horizon: horizon, rho: exact,
                 contributionBound: 1)
             return plan.stepVariance(horizon).squareRoot()
