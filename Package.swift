@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring", "Privacy"],
+            dependencies: ["Pipeline", "TopologyYAML", "EngineStages", "Runtime", "Scoring", "Privacy", "Fairness"],
             swiftSettings: strict),
         .testTarget(
             name: "MonitoringTests",

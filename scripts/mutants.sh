@@ -44,6 +44,11 @@ B1|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|
 B2|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|            state.windowsUsed = state.windowsUsed.filter { $0.key >= liveEpoch }|            state.windowsUsed = state.windowsUsed.filter { $0.key > liveEpoch }
 B3|Sources/Fairness/FairnessMonitor.swift|UserUnitInTheFairnessStage|        guard admit(windows.windows(containing: pane)) else {|        guard admit(windows.windows(containing: pane)) == admit(windows.windows(containing: pane)) else {
 B4|Sources/EngineStages/FairnessStage.swift|StreamStateTests|            userBounding!.bounder.restore(user, try Self.decode(value))|            _ = (user, try Self.decode(value))
+A1|Sources/Privacy/Selection/PartitionSelection.swift|PrivateAggregates|count.isFinite && noiseVariance.isFinite && count > threshold(noiseVariance: noiseVariance)|count.isFinite && noiseVariance.isFinite && count > -threshold(noiseVariance: noiseVariance)
+A2|Sources/EngineStages/AggregateStage.swift|PrivateAggregates|units = Int64((min(max(value, field.low), field.high) / sumUnit).rounded())|units = Int64((min(value, 1e12) / sumUnit).rounded())
+A3|Sources/EngineStages/AggregateStage.swift|PrivateAggregates|            guard bounding!.admit(user, windows: window...window) else {|            guard bounding!.admit(user, windows: window...window) == bounding!.admit(user, windows: window...window) else {
+A4|Sources/EngineStages/PrivateRelease.swift|PrivateAggregates|                    !selection.selects(count: counts[.total].value, noiseVariance: counts[.total].noiseVariance)|                    !selection.selects(count: .infinity, noiseVariance: 1)
+A5|Sources/EngineStages/AggregateStage.swift|StreamStateTests|            aggregates[index].bounding!.bounder.restore(user, try FairnessStage.decode(value))|            _ = (user, try FairnessStage.decode(value))
 S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5

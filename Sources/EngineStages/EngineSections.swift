@@ -24,7 +24,7 @@ public struct EngineEnvironment: Sendable {
 
 /// The sections the engine stages own, registered with the topology reader by name.
 public enum EngineSections {
-    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness", "audit"]
+    public static let keys: [String] = ["redaction", "scoring", "privacy", "fairness", "aggregates", "audit"]
 }
 
 extension Topology {
@@ -60,9 +60,19 @@ extension Topology {
                     let privacy = try Self.privacyConfiguration(section)
                     try privacy.validate()
                     _ = try Self.privacyOrigin(privacy)
-                    guard sections.contains(where: { $0.key == "fairness" }) else {
-                        throw EngineConfigurationError("privacy: releases the fairness stage's counts; add a fairness: section")
+                    guard sections.contains(where: { $0.key == "fairness" || $0.key == "aggregates" }) else {
+                        throw EngineConfigurationError(
+                            "privacy: releases the fairness stage's counts and the aggregates; add a fairness: or aggregates: section")
                     }
+                case "aggregates":
+                    let specs = try Self.decode([AggregateSpec].self, section)
+                    guard let privacySection = sections.first(where: { $0.key == "privacy" }) else {
+                        throw EngineConfigurationError("aggregates are private: add a privacy: section")
+                    }
+                    if input.eventTimeField == nil {
+                        throw EngineConfigurationError("aggregates need input.event_time")
+                    }
+                    try Self.checkAggregates(specs, privacy: try Self.privacyConfiguration(privacySection))
                 case "audit": _ = try Self.decode(AuditSection.self, section)
                 default: break
                 }
@@ -94,10 +104,22 @@ extension Topology {
                     let privacy = try Self.privacyConfiguration(privacySection)
                     let key = try NoiseKey.load(environment: environment.variables, readFile: environment.readFile)
                     let engine = try PrivacyEngine(configuration: privacy, key: key)
-                    let privateRelease = PrivateRelease(
+                    var privateRelease = PrivateRelease(
                         engine: engine, topologyName: name, windowSize: config.window.size.milliseconds,
                         windowStep: config.window.step.milliseconds,
                         origin: try Self.privacyOrigin(privacy))
+                    // Each person adds at most K to a group's window count (1 per event) and reaches
+                    // at most K·M (window, group) pairs per attribute per epoch (an event: one per
+                    // window it falls in).
+                    let userUnit = privacy.unit == .user
+                    let k = userUnit ? privacy.maxContributionsPerWindow ?? 1 : 1
+                    let size = config.window.size.milliseconds
+                    let advance = max(config.window.step.milliseconds, 1)
+                    let m = userUnit ? privacy.maxWindowsPerUser ?? 1 : (size + advance - 1) / advance
+                    privateRelease.selection = PartitionSelection(
+                        delta: privacy.selectionDelta, maxContribution: k,
+                        maxPartitions: k * m * Int64(config.sensitive.count))
+                    privateRelease.publicGroups = config.publicGroups.mapValues(Set.init)
                     release = privateRelease
                     if privacy.unit == .user {
                         bounding = try UserBounding(
@@ -109,6 +131,16 @@ extension Topology {
                 var stage = FairnessStage(config: config, topologyName: name, release: release)
                 stage.userBounding = bounding
                 streamStages.append(stage)
+            case "aggregates":
+                let specs = try Self.decode([AggregateSpec].self, section)
+                guard let privacySection = sections.first(where: { $0.key == "privacy" }) else { break }
+                let privacy = try Self.privacyConfiguration(privacySection)
+                let key = try NoiseKey.load(environment: environment.variables, readFile: environment.readFile)
+                let origin = try Self.privacyOrigin(privacy)
+                let aggregates = try specs.map {
+                    try PrivateAggregate(spec: $0, topologyName: name, privacy: privacy, key: key, origin: origin)
+                }
+                streamStages.append(AggregateStage(aggregates: aggregates))
             default:
                 break
             }
@@ -199,6 +231,32 @@ extension Topology {
                 "privacy.series_per_event is \(privacy.seriesPerEvent) but one event costs up to \(needed) series' budgets "
                     + "(6 counts × \(fairness.sensitive.count) attributes × \(windowsPerEvent)² for the \(windowsPerEvent) "
                     + "overlapping windows each count falls in); set it to \(needed)")
+        }
+    }
+
+    /// Aggregates step their counters once per `privacy.release_interval`, so their windows are
+    /// tumbling and exactly that long: a person's budget per epoch (`horizon` steps) then covers
+    /// the fairness counts and every aggregate over the same span of time.
+    static func checkAggregates(_ specs: [AggregateSpec], privacy: PrivacyConfiguration) throws {
+        guard !specs.isEmpty else { throw EngineConfigurationError("aggregates: lists at least one aggregate") }
+        let interval = Int64(((privacy.releaseIntervalSeconds ?? 0) * 1000).rounded())
+        var names: Set<String> = []
+        for spec in specs {
+            guard names.insert(spec.name).inserted else {
+                throw EngineConfigurationError("two aggregates are named '\(spec.name)'")
+            }
+            if let window = spec.window {
+                guard window.kind == .tumbling, window.size.milliseconds == interval else {
+                    throw EngineConfigurationError(
+                        "aggregate '\(spec.name)': its window must be tumbling and privacy.release_interval "
+                            + "(\(privacy.releaseInterval)) long: a counter steps once per release interval")
+                }
+            }
+            if privacy.unit == .user && !privacy.boundsWindows {
+                throw EngineConfigurationError(
+                    "aggregate '\(spec.name)': with privacy.unit user, set max_contributions_per_window and "
+                        + "max_windows_per_user (the per-person caps every aggregate applies)")
+            }
         }
     }
 

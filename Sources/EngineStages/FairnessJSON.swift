@@ -79,8 +79,8 @@ public enum FairnessJSON {
     }
 
     /// One closed window: per attribute its report with uncertainty, the drift status, the input counters.
-    /// With per-user bounding, `privacy` also states the caps, and the counters include the records
-    /// left out of the counts (`over_contribution_cap`).
+    /// With per-user bounding, `privacy` also states the caps. The input counters are published in
+    /// raw mode only.
     public static func window(
         _ evaluation: WindowEvaluation, counters: StreamCounters, noise: String?, privacy: PrivacyStatement? = nil,
         bounding: UserBounding? = nil
@@ -114,6 +114,9 @@ public enum FairnessJSON {
                         ])
                     })
             ))
+        // Exact input counters only with exact counts (raw mode): beside private counts they would
+        // publish exact numbers of records (the metrics carry them for the operator).
+        guard privacy == nil else { return .object(members) }
         members.append(
             (
                 "counters",
@@ -127,7 +130,7 @@ public enum FairnessJSON {
                     ("feedback_unmatched", number(Double(counters.feedbackUnmatched))),
                     ("feedback_beyond_horizon", number(Double(counters.feedbackBeyondHorizon))),
                     ("labels_expired", number(Double(counters.labelsExpired))),
-                ] + (privacy == nil ? [] : [("over_contribution_cap", number(Double(counters.overContributionCap)))]))
+                ])
             ))
         return .object(members)
     }
@@ -137,9 +140,12 @@ public enum FairnessJSON {
     public static func privacy(_ statement: PrivacyStatement, bounding: UserBounding? = nil) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("mechanism", .string(statement.mechanism)), ("rho", number(statement.rho)),
-            ("epsilon", number(statement.epsilon)), ("delta", number(statement.delta)),
+            ("epsilon", number(statement.epsilon)), ("delta", number(statement.delta + (statement.selectionDelta ?? 0))),
             ("unit", .string(statement.unit.rawValue)), ("rho_spent", number(statement.rhoSpent)),
         ]
+        if let selection = statement.selectionDelta {
+            members += [("conversion_delta", number(statement.delta)), ("selection_delta", number(selection))]
+        }
         if let bounding { members += bounding.members }
         return .object(members)
     }

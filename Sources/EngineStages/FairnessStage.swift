@@ -248,7 +248,8 @@ public struct FairnessStage: StreamStage {
                 Emission(
                     output: .aggregates, id: "\(topologyName)/fairness/window/\(window.index)",
                     type: "dev.steward.fairness.window.v1", time: window.bounds.end, subject: "window \(window.index)",
-                    data: data, notice: WindowNotice(evaluation: evaluation, privacy: privacy)))
+                    data: data,
+                    notice: WindowNotice(evaluation: evaluation, privacy: privacy, counters: monitor.counters)))
             for alert in evaluation.alerts {
                 guard let body = try? FairnessJSON.alert(alert) else { continue }
                 emissions.append(
@@ -262,6 +263,13 @@ public struct FairnessStage: StreamStage {
     }
 
     func deadLetter(_ context: RecordContext, reason: DeadLetterReason, detail: String) -> Emission {
+        Self.deadLetter(context, stage: "fairness", id: "\(context.position)/fairness", reason: reason, detail: detail)
+    }
+
+    /// A stream stage's dead letter for a record it cannot use: `{"reason","detail","position","stage"}`.
+    static func deadLetter(
+        _ context: RecordContext, stage: String, id: String, reason: DeadLetterReason, detail: String
+    ) -> Emission {
         var writer = JSONWriter()
         writer.appendASCII("{\"reason\":")
         writer.writeString(reason.rawValue)
@@ -269,10 +277,12 @@ public struct FairnessStage: StreamStage {
         writer.writeString(detail)
         writer.appendASCII(",\"position\":")
         writer.writeString(context.position)
-        writer.appendASCII(",\"stage\":\"fairness\"}")
+        writer.appendASCII(",\"stage\":")
+        writer.writeString(stage)
+        writer.appendASCII("}")
         return Emission(
-            output: .deadLetter, id: "\(context.position)/fairness", type: CloudEvent.deadLetterType,
-            time: context.eventTime, subject: nil, data: writer.bytes)
+            output: .deadLetter, id: id, type: CloudEvent.deadLetterType, time: context.eventTime, subject: nil,
+            data: writer.bytes)
     }
 
     /// A field by name, or by dotted path into nested objects (`scoring.positive`).
@@ -314,6 +324,15 @@ extension FairnessStage.Release {
 public struct WindowNotice: Sendable {
     public var evaluation: WindowEvaluation
     public var privacy: PrivacyStatement?
+    /// The stage's exact input counters, for the operator's metrics only: in private mode they are
+    /// not published, since exact counts of late or over-cap records would reveal people.
+    public var counters: StreamCounters
+
+    public init(evaluation: WindowEvaluation, privacy: PrivacyStatement?, counters: StreamCounters = StreamCounters()) {
+        self.evaluation = evaluation
+        self.privacy = privacy
+        self.counters = counters
+    }
 }
 
 extension Processor {

@@ -31,6 +31,11 @@ public struct PrivateRelease: FairnessStage.Release {
     /// the encoded counters are kept until the next change.
     var snapshotCache = SnapshotCache()
     public let firstReleasedEventTime: Int64?
+    /// Partition selection for groups not in `publicGroups` (nil: every group is released, as the
+    /// aggregates' internal counters are).
+    var selection: PartitionSelection?
+    /// Per attribute name, the groups released without selection.
+    var publicGroups: [String: Set<String>] = [:]
 
     /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in milliseconds.
     public init(engine: PrivacyEngine, topologyName: String, windowSize: Int64, windowStep: Int64, origin: Int64 = 0) {
@@ -51,7 +56,9 @@ public struct PrivateRelease: FairnessStage.Release {
     }
 
     public var privacy: PrivacyStatement? {
-        PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+        var statement = PrivacyStatement(engine: engine, epochs: lastStep / engine.configuration.horizon + 1)
+        statement.selectionDelta = selection?.delta
+        return statement
     }
 
     /// The guarantee every release so far is covered by, and how many steps were released (from
@@ -78,6 +85,11 @@ public struct PrivateRelease: FairnessStage.Release {
                     // rounded sum by at most 1, so the counter's sensitivity holds.
                     let increment = Int64(tally[field].rounded())
                     counts[field] = release(series: id, increment: increment, step: step)
+                }
+                if let selection, publicGroups[attribute]?.contains(group) != true,
+                    !selection.selects(count: counts[.total].value, noiseVariance: counts[.total].noiseVariance)
+                {
+                    continue
                 }
                 released[attribute, default: [:]][group] = counts
             }

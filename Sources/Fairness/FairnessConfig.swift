@@ -79,6 +79,9 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
     public var expectedEventsPerWindow: Double?
     /// The declared number of groups per attribute name (for the same statement; default 2).
     public var expectedGroups: [String: Int]
+    /// Per attribute name, the groups (values joined with `|`) released in every window without
+    /// partition selection; other groups appear only above the selection threshold (private mode).
+    public var publicGroups: [String: [String]]
     public var baseline: BaselineSpec
     public var drift: DriftSpec
     public var fourFifths: FourFifthsSpec
@@ -91,7 +94,7 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         watermark: WatermarkSpec = WatermarkSpec(), allowedLateness: EventDuration = .seconds(0),
         latePolicy: LatePolicy = .drop, feedback: FeedbackSpec? = nil, minGroupSize: Double = 30,
         minGroupErrorRate: Double = 0.05, expectedEventsPerWindow: Double? = nil, expectedGroups: [String: Int] = [:],
-        baseline: BaselineSpec = BaselineSpec(), drift: DriftSpec = DriftSpec(),
+        publicGroups: [String: [String]] = [:], baseline: BaselineSpec = BaselineSpec(), drift: DriftSpec = DriftSpec(),
         fourFifths: FourFifthsSpec = FourFifthsSpec(), parityLimits: ParityLimitsSpec = ParityLimitsSpec(),
         alerts: AlertSpec = AlertSpec()
     ) {
@@ -111,6 +114,7 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         self.minGroupErrorRate = minGroupErrorRate
         self.expectedEventsPerWindow = expectedEventsPerWindow
         self.expectedGroups = expectedGroups
+        self.publicGroups = publicGroups
         self.baseline = baseline
         self.drift = drift
         self.fourFifths = fourFifths
@@ -127,6 +131,7 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
         case minGroupErrorRate = "min_group_error_rate"
         case expectedEventsPerWindow = "expected_events_per_window"
         case expectedGroups = "expected_groups"
+        case publicGroups = "public_groups"
         case fourFifths = "four_fifths"
         case parityLimits = "parity_limits"
     }
@@ -150,6 +155,7 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
             minGroupErrorRate: try c.decodeIfPresent(Double.self, forKey: .minGroupErrorRate) ?? 0.05,
             expectedEventsPerWindow: try c.decodeIfPresent(Double.self, forKey: .expectedEventsPerWindow),
             expectedGroups: try c.decodeIfPresent([String: Int].self, forKey: .expectedGroups) ?? [:],
+            publicGroups: try c.decodeIfPresent([String: [String]].self, forKey: .publicGroups) ?? [:],
             baseline: try c.decodeIfPresent(BaselineSpec.self, forKey: .baseline) ?? BaselineSpec(),
             drift: try c.decodeIfPresent(DriftSpec.self, forKey: .drift) ?? DriftSpec(),
             fourFifths: try c.decodeIfPresent(FourFifthsSpec.self, forKey: .fourFifths) ?? FourFifthsSpec(),
@@ -168,6 +174,12 @@ public struct FairnessConfig: Sendable, Hashable, Codable {
             throw DecodingError.dataCorruptedError(
                 forKey: .expectedEventsPerWindow, in: c,
                 debugDescription: "expected_events_per_window must be a positive number of events, e.g. 400")
+        }
+        if let name = publicGroups.keys.first(where: { name in !sensitive.contains { $0.name == name } }) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .publicGroups, in: c,
+                debugDescription: "public_groups names '\(name)', which is not a sensitive attribute "
+                    + "(intersectional ones are named with |, e.g. \"country|device\")")
         }
         if let name = expectedGroups.first(where: { $0.value < 2 })?.key {
             throw DecodingError.dataCorruptedError(

@@ -51,6 +51,10 @@ public enum MetricCatalogue {
     public static let epsilonSpent = Entry(
         name: "steward_privacy_epsilon_spent", kind: .gauge, labels: ["topology"],
         help: "The spent budget as (epsilon, delta)-DP epsilon at the configured delta.")
+    public static let overContributionCap = Entry(
+        name: "steward_privacy_records_over_cap_total", kind: .counter, labels: ["topology"],
+        help: "Records left out of the fairness counts because their person had reached the contribution caps "
+            + "(privacy.unit user); they still go to the sanitized output.")
     public static let groupMetric = Entry(
         name: "steward_fairness_group_metric", kind: .gauge, labels: ["topology", "attribute", "group", "metric"],
         help: "Latest closed window's per-group metric as released (from noisy counts in private mode).")
@@ -88,8 +92,8 @@ public enum MetricCatalogue {
 
     public static let all: [Entry] = [
         consumed, sanitized, deadLettered, outputs, committed, aborted, batchDuration, eventTimeLag, consumerLag,
-        redactions, rhoSpent, epsilonSpent, groupMetric, groupStandardError, disparity, driftStatistic,
-        driftThreshold, windowEnd, alertsFiring, alertTransitions, deliveriesFailed, restoreProgress, ready,
+        redactions, rhoSpent, epsilonSpent, overContributionCap, groupMetric, groupStandardError, disparity,
+        driftStatistic, driftThreshold, windowEnd, alertsFiring, alertTransitions, deliveriesFailed, restoreProgress, ready,
     ]
 
     static let byName: [String: Entry] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
@@ -119,7 +123,9 @@ public struct DocumentedPrometheusFactory: MetricsFactory {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
-    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
+        -> any FloatingPointCounterHandler
+    {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 

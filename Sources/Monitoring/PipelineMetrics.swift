@@ -38,6 +38,10 @@ public final class PipelineMetrics: PipelineObserver {
         var tallies: [String: [String: Int]] = [:]
         var streamTime: Int64?
         var deliveryFailuresSeen = 0
+        /// Per releasing part (the fairness windows, each aggregate): its latest budget spent and
+        /// the records it left out over the caps, which the privacy gauges and counter add up.
+        var rhoSpentByPart: [String: Double] = [:]
+        var overCapByPart: [String: Int] = [:]
         /// Handles with labels beyond the topology, made on first use.
         var counterHandles: [String: Counter] = [:]
         var gaugeHandles: [String: Gauge] = [:]
@@ -117,6 +121,8 @@ public final class PipelineMetrics: PipelineObserver {
                 guard let notice = output.notice else { continue }
                 if let window = notice as? WindowNotice {
                     record(window, in: &state)
+                } else if let aggregate = notice as? AggregateNotice {
+                    record(aggregate, in: &state)
                 } else if let alert = notice as? AlertEvent {
                     record(alert, in: &state)
                 }
@@ -181,13 +187,32 @@ public final class PipelineMetrics: PipelineObserver {
 
     // MARK: Recording
 
+    /// A person's budget from the whole topology: zCDP composes by adding the parts' ρ; ε at the
+    /// conversion's δ.
+    private func recordSpent(_ privacy: PrivacyStatement, part: String, in state: inout State) {
+        state.rhoSpentByPart[part] = privacy.rhoSpent
+        let total = Accountant.composeDecimals(Array(state.rhoSpentByPart.values))
+        rhoSpent.record(total)
+        epsilonSpent.record(Accountant.epsilon(rho: total, delta: privacy.delta))
+    }
+
+    private func recordOverCap(_ count: Int, part: String, in state: inout State) {
+        let seen = state.overCapByPart[part] ?? 0
+        guard count > seen else { return }
+        counter(MetricCatalogue.overContributionCap, [:], in: &state).increment(by: count - seen)
+        state.overCapByPart[part] = count
+    }
+
+    private func record(_ notice: AggregateNotice, in state: inout State) {
+        recordSpent(notice.privacy, part: "aggregate/\(notice.aggregate)", in: &state)
+        recordOverCap(Int(notice.overContributionCap), part: "aggregate/\(notice.aggregate)", in: &state)
+    }
+
     private func record(_ notice: WindowNotice, in state: inout State) {
         let evaluation = notice.evaluation
         windowEnd.record(Double(evaluation.window.end) / 1000)
-        if let privacy = notice.privacy {
-            rhoSpent.record(privacy.rhoSpent)
-            epsilonSpent.record(privacy.epsilonSpent)
-        }
+        if let privacy = notice.privacy { recordSpent(privacy, part: "fairness", in: &state) }
+        recordOverCap(notice.counters.overContributionCap, part: "fairness", in: &state)
         for (attribute, report) in evaluation.reports {
             for (group, metrics) in report.groups {
                 var values: [(String, MetricValue)] = [("selection_rate", metrics.selectionRate)]

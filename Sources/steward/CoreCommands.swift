@@ -277,7 +277,8 @@ struct ValidateCommand: ParsableCommand {
                 try topology.validateEngines(file: file, readFile: readFileBytes)
                 let budget = topology.fairnessBudget()
                 if describe {
-                    printLine(([topology.summary] + (budget?.lines ?? [])).joined(separator: "\n"))
+                    let lines = [topology.summary] + (topology.privacyBudget() ?? []) + (budget?.lines ?? [])
+                    printLine(lines.joined(separator: "\n"))
                 }
                 for warning in budget?.warnings ?? [] { printLine("\(file): warning: \(warning)") }
             } catch {

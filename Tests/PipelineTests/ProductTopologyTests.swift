@@ -40,18 +40,35 @@ import Testing
             #expect((scoring["attributions"] as! [Any]).count == 3)
             #expect((scoring["model"] as! [String: Any])["sha256"] as? String != nil)
         }
-        let windows = try events(result.outputs["\(name).aggregates"])
+        let messages = try events(result.outputs["\(name).aggregates"])
+        let windows = messages.filter { $0["type"] as? String == "dev.steward.fairness.window.v1" }
         #expect(windows.count >= 8)
         for window in windows {
             let data = window["data"] as! [String: Any]
             #expect(data["mode"] as? String == "private")
             #expect((data["noise"] as? String)?.hasPrefix("blt ") == true)
+            #expect(data["counters"] == nil)
+        }
+        // One private group-by aggregate per shipped topology, a message per window.
+        let aggregates = messages.filter { $0["type"] as? String == "dev.steward.aggregate.window.v1" }
+        #expect(aggregates.count >= 8)
+        #expect(messages.count == windows.count + aggregates.count)
+        for aggregate in aggregates {
+            let data = aggregate["data"] as! [String: Any]
+            let privacy = data["privacy"] as! [String: Any]
+            #expect(privacy["unit"] as? String == "user")
+            for key in ["rho", "epsilon", "delta"] { #expect(privacy[key] is Double) }
+            for group in data["groups"] as! [[String: Any]] {
+                #expect(group["value"] is Double && group["stderr"] is Double)
+            }
         }
     }
 
     @Test func everyAggregateStatesItsPrivacyAsFieldsInShortestForm() throws {
         let result = Replay.run(processor: try processor("chats"), input: try sample("chats"))
-        let windows = result.outputs["chats.aggregates"]!
+        let windows = result.outputs["chats.aggregates"]!.filter {
+            String(decoding: $0.value, as: UTF8.self).contains("\"type\":\"dev.steward.fairness.window.v1\"")
+        }
         #expect(windows.count >= 8)
         for window in windows {
             let text = String(decoding: window.value, as: UTF8.self)
@@ -61,8 +78,9 @@ import Testing
             let epsilon = Accountant.epsilon(rho: 1.14, delta: 1e-6)
             #expect(
                 text.contains(
-                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":1.14,\"epsilon\":\(epsilon),\"delta\":1e-06,"
-                        + "\"unit\":\"user\",\"rho_spent\":1.14,\"user_field\":\"customer_id\","
+                    "\"privacy\":{\"mechanism\":\"blt\",\"rho\":1.14,\"epsilon\":\(epsilon),\"delta\":1.1e-06,"
+                        + "\"unit\":\"user\",\"rho_spent\":1.14,\"conversion_delta\":1e-06,\"selection_delta\":1e-07,"
+                        + "\"user_field\":\"customer_id\","
                         + "\"max_contributions_per_window\":2,\"max_windows_per_user\":1,\"epoch_windows\":1024,"
                         + "\"series_rho\":0.19}"), "\(text.prefix(600))")
         }
