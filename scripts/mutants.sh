@@ -49,6 +49,7 @@ A2|Sources/EngineStages/AggregateStage.swift|PrivateAggregates|units = Int64((mi
 A3|Sources/EngineStages/AggregateStage.swift|PrivateAggregates|            guard bounding!.admit(user, windows: window...window) else {|            guard bounding!.admit(user, windows: window...window) == bounding!.admit(user, windows: window...window) else {
 A4|Sources/EngineStages/PrivateRelease.swift|PrivateAggregates|                    !selection.selects(count: counts[.total].value, noiseVariance: counts[.total].noiseVariance)|                    !selection.selects(count: .infinity, noiseVariance: 1)
 A5|Sources/EngineStages/AggregateStage.swift|StreamStateTests|            aggregates[index].bounding!.bounder.restore(user, try FairnessStage.decode(value))|            _ = (user, try FairnessStage.decode(value))
+A6|Sources/EngineStages/PrivacyBudget.swift|PrivateAggregates|        guard total <= limit * (1 + 1e-12) else {|        guard total <= limit * 2 else {
 S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5

@@ -60,6 +60,7 @@ extension Topology {
                     let privacy = try Self.privacyConfiguration(section)
                     try privacy.validate()
                     _ = try Self.privacyOrigin(privacy)
+                    try Self.checkBudget(try budgetParts(privacy), privacy: privacy)
                     guard sections.contains(where: { $0.key == "fairness" || $0.key == "aggregates" }) else {
                         throw EngineConfigurationError(
                             "privacy: releases the fairness stage's counts and the aggregates; add a fairness: or aggregates: section")

@@ -4,6 +4,39 @@ import Pipeline
 import Privacy
 
 extension Topology {
+    /// The parts of one privacy unit's budget per epoch: the fairness counts' ρ (private mode) and
+    /// each aggregate's, by name.
+    func budgetParts(_ privacy: PrivacyConfiguration) throws -> [(name: String, rho: Double)] {
+        var parts: [(name: String, rho: Double)] = []
+        if let section = sections.first(where: { $0.key == "fairness" }), try Self.fairnessConfig(section).mode == .private {
+            parts.append(("fairness", PrivacyGuarantee(configuration: privacy).rho))
+        }
+        if let section = sections.first(where: { $0.key == "aggregates" }) {
+            for spec in try Self.decode([AggregateSpec].self, section) {
+                var configuration = privacy
+                configuration.rho = spec.rho
+                configuration.seriesPerEvent = spec.statistic.field == nil ? 1 : 2
+                if privacy.unit == .user, privacy.boundsWindows {
+                    configuration.caps.perUser = configuration.caps.perSeries * configuration.seriesPerEvent
+                }
+                parts.append((spec.name, PrivacyGuarantee(configuration: configuration).rho))
+            }
+        }
+        return parts
+    }
+
+    /// Checks `privacy.max_rho_per_person`, when declared, against the parts' sum.
+    static func checkBudget(_ parts: [(name: String, rho: Double)], privacy: PrivacyConfiguration) throws {
+        guard let limit = privacy.maxRhoPerPerson else { return }
+        let total = Accountant.composeDecimals(parts.map(\.rho))
+        guard total <= limit * (1 + 1e-12) else {
+            let breakdown = parts.map { "\($0.name) \($0.rho)" }.joined(separator: " + ")
+            throw EngineConfigurationError(
+                "the budget per person is \(breakdown) = \(total), over privacy.max_rho_per_person \(limit): "
+                    + "lower an aggregate's rho or privacy.rho, or raise the limit")
+        }
+    }
+
     /// What one person is protected by, for `steward validate --describe`: the fairness counts'
     /// and each aggregate's per-person ρ per epoch, their partition selection, and the composed
     /// total (zCDP adds ρ; the selection δs add to the conversion's δ). Nil without a privacy section.

@@ -249,4 +249,19 @@ import Testing
         #expect(byGroup["a"] != nil && byGroup["crowd"] != nil, "\(byGroup.keys)")
         #expect((data["privacy"] as! [String: Any])["selection_delta"] as? Double == 1e-7)
     }
+
+    /// The declared per-person budget is checked against the parts: a mean costs two families.
+    @Test func theDeclaredBudgetPerPersonIsChecked() throws {
+        let limited = { (aggregate: String) in
+            self.yaml(aggregate).replacingOccurrences(
+                of: "  max_windows_per_user: 4\n", with: "  max_windows_per_user: 4\n  max_rho_per_person: 0.9\n")
+        }
+        _ = try buildProcessor(limited("count: true"), variables: Self.key)
+        do {
+            _ = try buildProcessor(limited("mean: {field: price, clamp: [0, 50]}"), variables: Self.key)
+            Issue.record("a mean at rho 0.5 (1.0 per person) passed a limit of 0.9")
+        } catch {
+            #expect("\(error)".contains("spend 1.0 = 1.0, over privacy.max_rho_per_person 0.9"), "\(error)")
+        }
+    }
 }

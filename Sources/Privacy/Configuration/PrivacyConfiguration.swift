@@ -13,7 +13,8 @@
 ///   series_per_event: 1       # series one event updates (user unit: series families one record updates)
 ///   max_contributions_per_window: 5   # user unit, stream stage: records of one user per window (K)
 ///   max_windows_per_user: 12  # user unit, stream stage: windows one user reaches per epoch (M)
-///   selection_delta: 1.0e-7   # user unit, stream stage: δ of partition selection per person per epoch
+///   selection_delta: 1.0e-7   # δ of partition selection per person per epoch (stream stage)
+///   max_rho_per_person: 1.5   # optional: the fairness counts and every aggregate together must fit
 ///   caps:                     # user unit, per-series bounding (instead of the two keys above)
 ///     per_window: 10          # rows of one user per window (Tumult's MaxRowsPerID)
 ///     per_series: 1           # contributions of one user to one series per epoch
@@ -107,6 +108,9 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
     /// The δ partition selection adds per person per epoch (`PartitionSelection`): groups not
     /// declared public are released only above a noisy-count threshold.
     public var selectionDelta: Double
+    /// The declared budget of one privacy unit per epoch that the fairness counts and every
+    /// aggregate must fit together (validated with the topology); nil: not declared.
+    public var maxRhoPerPerson: Double?
     public var postProcessing: PostProcessing
 
     public init(
@@ -156,7 +160,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         case releaseInterval = "release_interval", userField = "user_field", seriesPerEvent = "series_per_event"
         case postProcessing = "post_processing"
         case maxContributionsPerWindow = "max_contributions_per_window", maxWindowsPerUser = "max_windows_per_user"
-        case selectionDelta = "selection_delta"
+        case selectionDelta = "selection_delta", maxRhoPerPerson = "max_rho_per_person"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -175,6 +179,7 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         maxContributionsPerWindow = try c.decodeIfPresent(Int64.self, forKey: .maxContributionsPerWindow)
         maxWindowsPerUser = try c.decodeIfPresent(Int64.self, forKey: .maxWindowsPerUser)
         selectionDelta = try c.decodeIfPresent(Double.self, forKey: .selectionDelta) ?? d.selectionDelta
+        maxRhoPerPerson = try c.decodeIfPresent(Double.self, forKey: .maxRhoPerPerson)
         postProcessing = try c.decodeIfPresent(PostProcessing.self, forKey: .postProcessing) ?? d.postProcessing
         if boundsWindows {
             if c.contains(.caps) {
@@ -237,6 +242,10 @@ public struct PrivacyConfiguration: Codable, Sendable, Equatable {
         guard selectionDelta > 0, selectionDelta < 1 else {
             throw PrivacyError(
                 .configuration, "privacy.selection_delta must be in (0, 1), e.g. 1.0e-7 (got \(selectionDelta))")
+        }
+        if let maxRhoPerPerson, !(maxRhoPerPerson > 0 && maxRhoPerPerson.isFinite) {
+            throw PrivacyError(
+                .configuration, "privacy.max_rho_per_person must be a positive number such as 1.5 (got \(maxRhoPerPerson))")
         }
         guard seriesPerEvent >= 1 else {
             throw PrivacyError(.configuration, "privacy.series_per_event must be at least 1")
