@@ -191,6 +191,7 @@ let package = Package(
             name: "steward-bench",
             dependencies: [
                 "CommandSupport", "Runtime", "Pipeline", "EngineStages", "Redaction", "Privacy", "Scoring", "Fairness",
+                "Generator", "Kafka", "JSON", "Timestamps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -10,7 +10,10 @@ struct StewardBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward bench",
         abstract: "Measure throughput of one engine on generated data.",
-        subcommands: [PipelineBench.self, StateBench.self, RedactBenchCommand.self, ScoreBench.self, PrivacyBench.self, FairnessBenchDrift.self]
+        subcommands: [
+            PipelineBench.self, KafkaBench.self, StateBench.self, RedactBenchCommand.self, ScoreBench.self,
+            PrivacyBench.self, FairnessBenchDrift.self,
+        ]
     )
 
     /// Checks the processor (`CPUBaseline`) before any engine code runs, as `steward` does.

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput of one engine on generated data (runs steward-bench).",
         discussion: """
-            Areas: pipeline, redact, score, privacy, drift; `steward bench <area> --help` for each. \
+            Areas: pipeline, kafka, state, redact, score, privacy, drift; `steward bench <area> --help` for each. \
             Needs the steward-bench executable beside steward (swift build builds both).
             """
     )
