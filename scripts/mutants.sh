@@ -26,9 +26,9 @@ mkdir -p "$src" "$build"
 
 # id|file|test filter|original text|mutated text   (\n in the texts stands for a newline)
 mutants=$(cat <<'EOF'
-R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            guard committed else {\n                processor = before\n|            guard committed else {\n                _ = before\n
+R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                processor = before\n                merge.removeAll()|                _ = before\n                merge.removeAll()
 R2|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            try producer.beginTransaction()\n            for output in outputs {|            try producer.beginTransaction()\n            for output in outputs.reversed() {
-R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset)|                first[key] = TopicPartitionOffset(topic: message.topic, partition: message.partition, offset: message.offset + 1)
+R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next))|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next + 1))
 L1|Sources/Pipeline/Processing/Processor.swift|PipelineTests|            counters.deadLettered += 1|            counters.deadLettered += 0
 F1|Sources/Fairness/FairnessMonitor.swift|FairnessTests|            if statistic > z, beyond == nil|            if statistic > -z, beyond == nil
 F2|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Self.worse(tpr.ratio, fpr.ratio) { $0 < $1 }|Self.worse(tpr.ratio, fpr.ratio) { $0 > $1 }

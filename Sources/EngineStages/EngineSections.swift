@@ -108,7 +108,11 @@ extension Topology {
                     var privateRelease = PrivateRelease(
                         engine: engine, topologyName: name, windowSize: config.window.size.milliseconds,
                         windowStep: config.window.step.milliseconds,
-                        origin: try Self.privacyOrigin(privacy))
+                        origin: try Self.privacyOrigin(privacy),
+                        runLengths: config.drift.test == .likelihoodRatio
+                            ? SpanShiftTest.runNoiseLengths(
+                                maxWindows: config.drift.maxWindows, referenceWindows: config.baseline.referenceWindows)
+                            : [])
                     // Each person adds at most K to a group's window count (1 per event) and reaches
                     // at most K·M (window, group) pairs per attribute per epoch (an event: one per
                     // window it falls in).
@@ -410,42 +414,52 @@ extension Topology {
                 "  fairness    smallest detectable shift: stated for drift.test likelihood_ratio only")
             return statement
         }
-        // The window-count noise bound (twice the prefix noise s.d.) after 1 day and after 30 days of releases.
-        var countNoise = (day: 0.0, month: 0.0)
+        let runs = SpanShiftTest.runLengths(upTo: config.drift.maxWindows)
+        let reference = config.baseline.referenceWindows
+        // The DP noise variance of the count of a run of `windows` windows ending 1 day or 30 days into an epoch
+        // (at most at its end, where it is largest): exact where the mechanism has it (BLT, sqrt), otherwise the
+        // bound (2·prefix s.d.)².
+        var runNoise: (_ windows: Int, _ days: Int64) -> Double = { _, _ in 0 }
         var noiseNote = "raw counts"
         if config.mode == .private, let privacySection = sections.first(where: { $0.key == "privacy" }),
             let privacy = try? Self.privacyConfiguration(privacySection),
             let engine = try? PrivacyEngine(configuration: privacy, key: .evaluationOnly(seed: 0))
         {
-            func bound(days: Int64) -> Double {
-                let steps = max(1, days * 86_400_000 / max(1, config.window.step.milliseconds))
-                return 2 * engine.theoreticalRMSE(afterSteps: min(steps, privacy.horizon))
+            let windowStep = max(1, config.window.step.milliseconds)
+            runNoise = { windows, days in
+                let steps = min(max(1, days * 86_400_000 / windowStep), privacy.horizon)
+                if let exact = engine.differenceVariance(from: steps - 1 - Int64(windows), to: steps - 1) {
+                    return exact
+                }
+                let bound = 2 * engine.theoreticalRMSE(afterSteps: steps)
+                return bound * bound
             }
-            countNoise = (bound(days: 1), bound(days: 30))
-            noiseNote = "window-count noise s.d. ≤ \(Self.short(countNoise.day)) after 1 day, "
-                + "\(Self.short(countNoise.month)) after 30 days (\(privacy.mechanism.rawValue), series rho "
-                + "\(Self.short(engine.guarantee.seriesRho)))"
+            let exact = engine.differenceVariance(from: 0, to: 1) != nil
+            let k = runs.last { $0 <= Self.promisedWindows } ?? 1
+            let (day, month) = (Self.short(runNoise(k, 1).squareRoot()), Self.short(runNoise(k, 30).squareRoot()))
+            noiseNote = "\(k)-window run-count noise s.d. \(exact ? "" : "≤ ")\(day) after 1 day, \(month) after "
+                + "30 days (\(privacy.mechanism.rawValue), series rho \(Self.short(engine.guarantee.seriesRho)))"
         }
         let overlap = (Double(config.window.size.milliseconds) / Double(config.window.step.milliseconds)).rounded(.up)
-        let runs = SpanShiftTest.runLengths(upTo: config.drift.maxWindows)
         for attribute in config.sensitive.map(\.name) {
             let groups = max(2, config.expectedGroups[attribute] ?? 2)
             let perGroup = volume / Double(groups)
             let pairs = groups * (groups - 1) * (config.drift.metrics.map(SpanShiftTest.componentCount).max() ?? 1)
             let h = SpanShiftTest.threshold(falseAlarmRate: config.drift.falseAlarmRate, tests: runs.count * pairs)
-            func shift(windows: Int, noise: Double) -> Double {
+            func shift(windows: Int, days: Int64) -> Double {
                 let k = runs.last { $0 <= windows } ?? 1
                 return SpanShiftTest.detectableShift(
-                    eventsPerGroup: perGroup, windows: k, referenceWindows: config.baseline.referenceWindows,
-                    countNoise: noise, rate: 0.3, overlap: overlap, designShift: design, threshold: h)
+                    eventsPerGroup: perGroup, windows: k, referenceWindows: reference,
+                    runNoiseVariance: runNoise(k, days), referenceNoiseVariance: runNoise(reference, days), rate: 0.3,
+                    overlap: overlap, designShift: design, threshold: h)
             }
             let eventWindows = Int((Self.promisedGroupEvents / perGroup).rounded(.down))
             func both(windows: Int) -> String {
                 guard windows >= 1 else { return "none" }
-                return "\(Self.short(shift(windows: windows, noise: countNoise.day))) after 1 day, "
-                    + "\(Self.short(shift(windows: windows, noise: countNoise.month))) after 30 days"
+                return "\(Self.short(shift(windows: windows, days: 1))) after 1 day, "
+                    + "\(Self.short(shift(windows: windows, days: 30))) after 30 days"
             }
-            let inWindows = shift(windows: Self.promisedWindows, noise: countNoise.month)
+            let inWindows = shift(windows: Self.promisedWindows, days: 30)
             statement.lines.append(
                 "  fairness    \(attribute): \(Self.short(perGroup)) events per group per window (\(groups) groups): "
                     + "smallest shift detected at p90 within \(Self.promisedWindows) windows "

@@ -36,10 +36,20 @@ public struct PrivateRelease: FairnessStage.Release {
     var selection: PartitionSelection?
     /// Per attribute name, the groups released without selection.
     var publicGroups: [String: Set<String>] = [:]
+    /// The run lengths (in windows) whose exact noise variance each count carries (`NoisyCount.runNoise`).
+    let runLengths: [Int]
+    /// The run noise of the latest step released: the same for every series.
+    var runNoiseCache: (step: Int64, noise: NoisyCount.RunNoise?)?
 
-    /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in milliseconds.
-    public init(engine: PrivacyEngine, topologyName: String, windowSize: Int64, windowStep: Int64, origin: Int64 = 0) {
+    /// `windowSize` and `windowStep` are the windows' length and advance, and `origin` where step 0 begins, both in
+    /// milliseconds. `runLengths`: the runs of consecutive windows whose count's exact noise variance is attached to
+    /// every released count (`SpanShiftTest.runNoiseLengths`), where the mechanism has it.
+    public init(
+        engine: PrivacyEngine, topologyName: String, windowSize: Int64, windowStep: Int64, origin: Int64 = 0,
+        runLengths: [Int] = []
+    ) {
         self.engine = engine
+        self.runLengths = runLengths
         let originIndex = origin >= 0 ? origin / windowStep : -((-origin + windowStep - 1) / windowStep)
         self.originIndex = originIndex
         // The first event all of whose windows have a step (index ≥ the origin's).
@@ -138,7 +148,24 @@ public struct PrivateRelease: FairnessStage.Release {
         // The prefix at step − 1 has at most the variance of the prefix at `step`: `deviation` bounds both
         // ends of a run of windows.
         let deviations = NoisyCount.PrefixDeviations(start: deviation, end: deviation)
-        return NoisyCount(value: count, noiseVariance: variance, prefixDeviations: deviations)
+        return NoisyCount(
+            value: count, noiseVariance: variance, prefixDeviations: deviations, runNoise: runNoise(step: step))
+    }
+
+    /// The exact noise variances of the runs of `runLengths` windows ending at `step` (nil for the tree
+    /// mechanisms): a run's count is the difference of the prefix sums at `step − k` and `step`.
+    mutating func runNoise(step: Int64) -> NoisyCount.RunNoise? {
+        if let cached = runNoiseCache, cached.step == step { return cached.noise }
+        var variances: [Double] = []
+        for length in runLengths {
+            guard let variance = engine.differenceVariance(from: step - Int64(length), to: step) else { break }
+            variances.append(variance)
+        }
+        let noise =
+            runLengths.isEmpty || variances.count < runLengths.count
+            ? nil : NoisyCount.RunNoise(step: step, lengths: runLengths, variances: variances)
+        runNoiseCache = (step, noise)
+        return noise
     }
 }
 

@@ -25,9 +25,9 @@ struct GovernanceDemo {
     static let drift = (attribute: "region", group: "north", shift: 0.3)
     /// Event time between records: 300 records per 10-minute window of the shipped topologies.
     static let eventInterval: Int64 = 2000
-    /// The chats baseline needs 18 closed windows, and the first window closes once the watermark
-    /// passes it: 20 windows of 300 records. The drift never starts before.
-    static let chatsBaselineRecords = 6000
+    /// The chats baseline needs 36 closed windows, and the first window closes once the watermark
+    /// passes it: 38 windows of 300 records. The drift never starts before.
+    static let chatsBaselineRecords = 11_400
     /// One record in this many is malformed, so the dead-letter topic shows its reasons.
     static let malformedEvery = 500
 

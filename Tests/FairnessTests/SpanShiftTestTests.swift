@@ -91,3 +91,65 @@ private struct PrefixRelease {
     }
     #expect(delays.filter { $0 <= 6 }.count >= 9, "delays \(delays)")
 }
+
+/// Counts of one window whose `runNoise` gives the run of k windows ending at `step` the variance `100·k` (the
+/// bound from the prefix deviations, `(10 + 10)² = 400`, is wider for short runs).
+private func windowWithRunNoise(
+    step: Int64, lengths: [Int] = [1, 2, 3, 4], variance: (Int) -> Double = { 100 * Double($0) }
+) -> NoisyGroupCounts {
+    let noise = NoisyCount.RunNoise(step: step, lengths: lengths, variances: lengths.map(variance))
+    let count = NoisyCount(value: 10, noiseVariance: 100, prefixDeviations: .init(start: 10, end: 10), runNoise: noise)
+    return NoisyGroupCounts(repeating: count)
+}
+
+/// A run of consecutive windows takes its noise variance from its last window's `runNoise`; a run with a missing
+/// step, or of a length the privacy layer did not compute, falls back to the bound.
+@Test func aRunUsesTheExactVarianceOnlyWhenItsWindowsAreConsecutive() {
+    var run = GroupRun(windowWithRunNoise(step: 7))
+    #expect(run[.total].noiseVariance == 100)
+    run.append(GroupRun(windowWithRunNoise(step: 8)))
+    run.append(GroupRun(windowWithRunNoise(step: 9)))
+    #expect(run[.total].noiseVariance == 300 && run[.total].value == 30)
+    var gapped = GroupRun(windowWithRunNoise(step: 7))
+    gapped.append(GroupRun(windowWithRunNoise(step: 9)))
+    #expect(gapped[.total].noiseVariance == 200)  // the sum of the windows' variances, under the bound 400
+    var long = GroupRun(windowWithRunNoise(step: 1))
+    for step: Int64 in 2...5 { long.append(GroupRun(windowWithRunNoise(step: step))) }
+    #expect(long[.total].noiseVariance == 400)  // 5 windows: not computed, the bound
+    // A run ending with a window that lost its run noise (no longer the latest) uses the bound too.
+    var stale = GroupRun(windowWithRunNoise(step: 1))
+    stale.append(GroupRun(windowWithRunNoise(step: 2)).withoutRunNoise)
+    #expect(stale[.total].noiseVariance == 200)
+}
+
+/// Run counts kept before runs carried steps (snapshots of an older version) still decode, and use the bound.
+@Test func oldRunSnapshotsDecode() throws {
+    let old = #"{"counts":[{"value":3,"varianceSum":8,"start":1,"end":1}]}"#
+    let run = try JSONDecoder().decode(GroupRun.self, from: Data(old.utf8))
+    #expect(run.counts[0].noiseVariance == 4 && run.counts[0].windows == nil)
+    let count = try JSONDecoder().decode(NoisyCount.self, from: Data(#"{"value":3,"noise_variance":2}"#.utf8))
+    #expect(count.runNoise == nil)
+}
+
+/// The test's runs use the run noise of the latest window: with exact run variances of 10 the statistic is larger
+/// than with the bound for the same counts.
+@Test func spanTestUsesTheLatestWindowsRunNoise() {
+    func statistic(exact: Bool) -> Double {
+        var test = SpanShiftTest(
+            metric: .demographicParityDifference, shift: 0.1, falseAlarmRate: 1e-4, target: 0, referenceWindows: 1,
+            maxWindows: 4)
+        var result = 0.0
+        for step: Int64 in 0..<4 {
+            func group(_ positives: Double) -> NoisyGroupCounts {
+                var counts = exact ? windowWithRunNoise(step: step, variance: { _ in 10 }) : NoisyGroupCounts(
+                    repeating: NoisyCount(value: 0, noiseVariance: 100, prefixDeviations: .init(start: 10, end: 10)))
+                for field in CountField.allCases { counts[field].value = 200 }
+                counts[.predictedPositive].value = positives
+                return counts
+            }
+            result = test.evaluate(["a": group(80), "b": group(60)])?.statistic ?? 0
+        }
+        return result
+    }
+    #expect(statistic(exact: true) > statistic(exact: false))
+}

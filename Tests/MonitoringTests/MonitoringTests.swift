@@ -207,7 +207,7 @@ import Testing
         #expect(!page.contains("<script") && !page.contains("src=") && !page.contains("href="))
     }
 
-    /// The shipped chats topology's drift test has an infinite threshold until its 18 reference windows
+    /// The shipped chats topology's drift test has an infinite threshold until its 36 reference windows
     /// closed; the page once turned that into Int(NaN) and crashed the process serving it.
     @Test func showsDriftTestsStillLearningTheirReference() throws {
         let metrics = PipelineMetrics(

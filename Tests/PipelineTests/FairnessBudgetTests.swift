@@ -17,8 +17,9 @@ import Testing
     }
     let shipped = try statement([])
     #expect(shipped.lines.count == 1 && shipped.lines[0].contains("region: 200 events per group per window (4 groups)"))
-    // The shipped chats topology: 0.226 after 30 days under the worst-case noise bound, so it warns.
-    #expect(shipped.warnings.count == 1)
+    // The shipped chats topology: about 0.15 after 30 days with the exact noise of a run (0.226 under the
+    // worst-case bound (σa + σb)², which warned).
+    #expect(shipped.warnings.isEmpty)
     func sixWindowFigure(_ s: FairnessBudgetStatement) -> Double {
         let line = s.lines[0]
         let after = line.components(separatedBy: "within 6 windows ")[1]

@@ -144,11 +144,11 @@ def test_every_expression_names_only_metrics_a_live_run_exposes(steward_bin, moc
     run = LiveRun(steward_bin, mock_broker, topology, name)
     try:
         subprocess.run([steward_bin, "generate", "--scenario", "chats", "--brokers", mock_broker.bootstrap, "--topic",
-                        f"{name}-in", "--count", "10000", "--seed", "9", "--malformed-every", "500", "--drift-at",
-                        "6000", "--drift", "region=north:0.3"], check=True, cwd=ROOT, capture_output=True,
+                        f"{name}-in", "--count", "16000", "--seed", "9", "--malformed-every", "500", "--drift-at",
+                        "11400", "--drift", "region=north:0.3"], check=True, cwd=ROOT, capture_output=True,
                        env=mock_broker.env)
         seen = run.wait_for(
-            lambda v: v.get(f'steward_records_consumed_total{{topology="{name}"}}') == 10000
+            lambda v: v.get(f'steward_records_consumed_total{{topology="{name}"}}') == 16000
             and any(k.startswith("steward_alert_transitions_total{") for k in v)
             and any(k.startswith("steward_consumer_lag_messages{") for k in v),
             "every record consumed, an alert transition and the consumer lag")

@@ -6,10 +6,9 @@ For chats, finance and clicks at their declared `expected_events_per_window`, wi
   windows: the drift alert fires within 6 windows at p90 (and nothing fires before the drift), names
   the attribute, the group and the metric, carries the estimate with its interval, the baseline and
   the runbook, and resolves after the drift is removed; in the other 25 the rise is 0.10: the alert
-  fires within the events of the shifted group that EVENTS_010 states per topology at p90. The
-  issue's target there is 2,000 events; the shipped topologies do not all reach it yet (see
-  Docs/fairness.md: the DP noise of a run of windows is bounded, not computed exactly), and the
-  bound below is what they reach, so that a regression fails.
+  fires within 2,000 events of the shifted group at p90 (the issue's target) for chats and finance.
+  Clicks does not reach it (2,100 on 25 seeds, Docs/fairness.md): its bound below is what it
+  reaches, with the largest delay seen, so that a regression fails.
 
 The streams go through the shipped models (see fairness_streams.py). Replays run two at a time on
 the release binary (STEWARD_RELEASE_BIN, set by scripts/test.sh; the debug one otherwise). The
@@ -26,8 +25,8 @@ import fairness_streams as fs  # noqa: E402
 
 TOPOLOGIES = ["chats", "finance", "clicks"]
 STREAMS = int(os.environ.get("STEWARD_FAIRNESS_DRIFT_STREAMS", 25))  # per shift: 50 drift streams per topology
-# p90 of the events of the shifted group until the alert, 0.10 shift (measured: Docs/fairness.md).
-EVENTS_010 = {"chats": 3000, "finance": 3000, "clicks": 3000}
+# p90 of the events of the shifted group until the alert, 0.10 shift: the target (measured: Docs/fairness.md).
+EVENTS_010 = {"chats": 2000, "finance": 2000, "clicks": 2700}
 
 
 @pytest.fixture(scope="module")

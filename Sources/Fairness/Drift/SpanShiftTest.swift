@@ -3,9 +3,11 @@ import Foundation
 /// The likelihood-ratio test for a shift of a disparity metric by a configured amount, computed over runs of
 /// consecutive windows whose counts are added up before any rate is taken (`drift.test: likelihood_ratio`).
 ///
-/// A window's released count is the difference of two noisy prefix sums (`NoisyCount.prefixDeviations`), so the
-/// count of a run of k windows is the difference of the run's outer prefixes: its DP noise does not grow with k,
-/// while the per-window test (`ShiftTest`) adds up k windows' noise variances. For every run length k of a
+/// A window's released count is the difference of two noisy prefix sums, so the count of a run of k windows is the
+/// difference of the run's outer prefixes: its DP noise does not grow with k, while the per-window test
+/// (`ShiftTest`) adds up k windows' noise variances. The run's noise variance is the privacy layer's exact figure
+/// (`NoisyCount.runNoise`) when the run's windows are consecutive steps, else the bound from
+/// `NoisyCount.prefixDeviations`. For every run length k of a
 /// geometric grid up to `maxWindows` ending at the current window, every ordered pair of groups has an estimate
 /// `X` (rates of the run's summed counts: `r_i − r_j` for a difference metric, `r_j / r_i` for a ratio) with variance
 /// `V = Var X + Var b` (sampling, the run's DP noise, the baseline's error). With the pair's baseline `b`, the
@@ -103,6 +105,12 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         return lengths
     }
 
+    /// The run lengths whose exact noise variance the privacy layer attaches to each window's counts
+    /// (`NoisyCount.runNoise`): the tested runs and the reference period.
+    public static func runNoiseLengths(maxWindows: Int, referenceWindows: Int) -> [Int] {
+        Array(Set(runLengths(upTo: max(1, maxWindows)) + [max(1, referenceWindows)])).sorted()
+    }
+
     /// The alarm threshold `H` for `pairs` watched pairs.
     public func threshold(pairs: Int) -> Double {
         Self.threshold(falseAlarmRate: falseAlarmRate, tests: Self.runLengths(upTo: maxWindows).count * max(1, pairs))
@@ -187,6 +195,7 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
 
     /// Adds a window to the recent runs (while firing, for `isClear`).
     public mutating func push(_ counts: [String: NoisyGroupCounts]) {
+        if let latest = recent.indices.last { recent[latest] = recent[latest].mapValues(\.withoutRunNoise) }
         recent.append(counts.mapValues { GroupRun($0) })
         if recent.count > maxWindows { recent.removeFirst(recent.count - maxWindows) }
     }
@@ -291,23 +300,48 @@ struct GroupRun: Sendable, Hashable, Codable {
         /// The noise standard deviations of the run's first and last prefix sums, when every window has them.
         var start: Double?
         var end: Double?
+        /// The steps of the run's first and last windows and how many windows it adds up, when every window has
+        /// a step (`NoisyCount.runNoise`); nil in snapshots from before they were kept.
+        var firstStep: Int64?
+        var lastStep: Int64?
+        var windows: Int?
+        /// The exact noise variances of runs ending with the run's last window. Only the latest window of the
+        /// test's recent windows keeps them (every run tested ends there).
+        var runNoise: NoisyCount.RunNoise?
 
         init(_ count: NoisyCount) {
             value = count.value
             varianceSum = count.noiseVariance
             start = count.prefixDeviations?.start
             end = count.prefixDeviations?.end
+            firstStep = count.runNoise?.step
+            lastStep = firstStep
+            windows = 1
+            runNoise = count.runNoise
         }
 
         mutating func append(_ later: Count) {
             value += later.value
             varianceSum += later.varianceSum
             if start != nil, let end = later.end { self.end = end } else { (start, end) = (nil, nil) }
+            if firstStep != nil, let step = later.lastStep, let windows, let added = later.windows {
+                (lastStep, self.windows) = (step, windows + added)
+            } else {
+                (firstStep, lastStep, windows) = (nil, nil, nil)
+            }
+            runNoise = later.runNoise
         }
 
-        /// The run's noise variance: the difference of its outer prefixes (`(start + end)²`, whatever their
-        /// correlation), or the sum of the windows' variances when that is smaller or the prefixes are unknown.
+        /// The run's noise variance: exact when its windows are consecutive steps and the privacy layer computed
+        /// the variance for its length; otherwise the bound for the difference of its outer prefixes
+        /// (`(start + end)²`, whatever their correlation), or the sum of the windows' variances when that is
+        /// smaller or the prefixes are unknown.
         var noiseVariance: Double {
+            if let firstStep, let lastStep, let windows, let runNoise, runNoise.step == lastStep,
+                Int64(windows) == lastStep - firstStep + 1, let exact = runNoise.variance(windows: windows)
+            {
+                return exact
+            }
             guard let start, let end else { return varianceSum }
             return min(varianceSum, (start + end) * (start + end))
         }
@@ -322,27 +356,35 @@ struct GroupRun: Sendable, Hashable, Codable {
     mutating func append(_ later: GroupRun) {
         for index in counts.indices { counts[index].append(later.counts[index]) }
     }
+
+    /// The run without its exact run variances (a window that is no longer the latest).
+    var withoutRunNoise: GroupRun {
+        var run = self
+        for index in run.counts.indices { run.counts[index].runNoise = nil }
+        return run
+    }
 }
 
 extension SpanShiftTest {
     /// The budget–power statement: the smallest rise of one group's rate that a run of `windows` windows detects
     /// with probability `power`, at a declared volume.
     ///
-    /// Two groups of `eventsPerGroup` events per window with rate `rate`; each window count has DP noise of standard
-    /// deviation at most `countNoise` (a difference of two prefix sums: twice the prefix noise), and so does a run's
-    /// count. A pair's estimate over `k` windows has variance `2·[W·p(1−p)/(k·n) + σ²(1+p²)/(k·n)²]` (`W`:
-    /// `overlap`), its baseline over the reference period the same with `R` windows; the run alarms when the
-    /// estimate exceeds the baseline by `H·V/d + d/2` (`d`: the design shift), so a shift `Δ` is detected with
-    /// probability `power` once `Δ ≥ H·V/d + d/2 + z_power·√V`.
+    /// Two groups of `eventsPerGroup` events per window with rate `rate`; the DP noise of a run's count has variance
+    /// `runNoiseVariance`, that of the reference period's count `referenceNoiseVariance`. A pair's estimate over `k`
+    /// windows has variance `2·[W·p(1−p)/(k·n) + σ²(1+p²)/(k·n)²]` (`W`: `overlap`), its baseline over the reference
+    /// period the same with `R` windows; the run alarms when the estimate exceeds the baseline by `H·V/d + d/2`
+    /// (`d`: the design shift), so a shift `Δ` is detected with probability `power` once `Δ ≥ H·V/d + d/2 +
+    /// z_power·√V`.
     public static func detectableShift(
-        eventsPerGroup n: Double, windows k: Int, referenceWindows r: Int, countNoise sigma: Double, rate p: Double,
-        overlap: Double, designShift d: Double, threshold h: Double, power: Double = 0.9
+        eventsPerGroup n: Double, windows k: Int, referenceWindows r: Int, runNoiseVariance: Double,
+        referenceNoiseVariance: Double, rate p: Double, overlap: Double, designShift d: Double, threshold h: Double,
+        power: Double = 0.9
     ) -> Double {
-        func rateVariance(_ windows: Int) -> Double {
+        func rateVariance(_ windows: Int, _ noise: Double) -> Double {
             let events = Double(windows) * n
-            return max(1, overlap) * p * (1 - p) / events + sigma * sigma * (1 + p * p) / (events * events)
+            return max(1, overlap) * p * (1 - p) / events + noise * (1 + p * p) / (events * events)
         }
-        let variance = 2 * rateVariance(k) + 2 * rateVariance(r)
+        let variance = 2 * rateVariance(k, runNoiseVariance) + 2 * rateVariance(r, referenceNoiseVariance)
         let z = upperNormalQuantile(1 - power)
         return h * variance / d + d / 2 + z * variance.squareRoot()
     }

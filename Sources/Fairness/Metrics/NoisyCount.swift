@@ -11,6 +11,10 @@ public struct NoisyCount: Sendable, Hashable, Codable {
     /// most `start` of the first window + `end` of the last, however many windows the run spans. Nil when the
     /// windows' noises are independent (test-only noise): a run's noise variance is then the sum of its windows'.
     public var prefixDeviations: PrefixDeviations?
+    /// The exact noise variances of the counts of runs of consecutive windows ending with this one, where the
+    /// privacy layer computes them (continual release with BLT or sqrt); nil otherwise, and a run's noise is then
+    /// bounded with `prefixDeviations`.
+    public var runNoise: RunNoise?
 
     /// The noise standard deviations of the two prefix sums a window's count is the difference of.
     public struct PrefixDeviations: Sendable, Hashable, Codable {
@@ -23,10 +27,33 @@ public struct NoisyCount: Sendable, Hashable, Codable {
         }
     }
 
-    public init(value: Double, noiseVariance: Double, prefixDeviations: PrefixDeviations? = nil) {
+    /// The noise variances of the counts of the runs of `lengths` consecutive windows that end with a window.
+    public struct RunNoise: Sendable, Hashable, Codable {
+        /// The window's step (its index from the privacy origin): a run of k windows is the steps `step − k + 1
+        /// ... step`, and its count the difference of the prefix sums at `step − k` and `step`.
+        public var step: Int64
+        public var lengths: [Int]
+        /// `variances[i]`: the noise variance of the count of the run of `lengths[i]` windows ending here.
+        public var variances: [Double]
+
+        public init(step: Int64, lengths: [Int], variances: [Double]) {
+            precondition(lengths.count == variances.count)
+            self.step = step
+            self.lengths = lengths
+            self.variances = variances
+        }
+
+        /// The noise variance of the run of `windows` windows ending here, when it was computed.
+        public func variance(windows: Int) -> Double? { lengths.firstIndex(of: windows).map { variances[$0] } }
+    }
+
+    public init(
+        value: Double, noiseVariance: Double, prefixDeviations: PrefixDeviations? = nil, runNoise: RunNoise? = nil
+    ) {
         self.value = value
         self.noiseVariance = noiseVariance
         self.prefixDeviations = prefixDeviations
+        self.runNoise = runNoise
     }
 
     /// An exact count with no noise (raw mode).
@@ -38,6 +65,7 @@ public struct NoisyCount: Sendable, Hashable, Codable {
         case value
         case noiseVariance = "noise_variance"
         case prefixDeviations = "prefix_deviations"
+        case runNoise = "run_noise"
     }
 }
 

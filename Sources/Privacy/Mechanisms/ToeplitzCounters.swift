@@ -89,6 +89,8 @@ public final class BLTPlan: Sendable {
     let rowNorms: RowNorms
     /// Σ_{k≤t} r_k² for the coefficients r of C⁻¹, used by `differenceVariance`.
     let inverseNorms: InverseRowNorms
+    /// The noise as a linear system, used by `differenceVariance(after:through:)`.
+    let dynamics: NoiseDynamics
     let horizon: Int64
 
     init(parameters: BLTParameters, horizon: Int64, rho: Rational, contributionBound: Int64) throws(PrivacyError) {
@@ -115,6 +117,7 @@ public final class BLTPlan: Sendable {
             + roundingBound * Double(horizon).squareRoot()
         sampler = try Self.gaussian(sensitivity: sensitivity, rho: rho)
         (rowNorms, inverseNorms) = RowNorms.both(theta: thetaD, omega: omegaD, horizon: horizon)
+        dynamics = NoiseDynamics(theta: thetaD, omega: omegaD, horizon: horizon)
     }
 
     /// The same plan with another sampler (the test seam `PrivacyEngine.silencedForTesting()`).
@@ -124,6 +127,7 @@ public final class BLTPlan: Sendable {
         self.sampler = sampler
         rowNorms = plan.rowNorms
         inverseNorms = plan.inverseNorms
+        dynamics = plan.dynamics
         horizon = plan.horizon
     }
 
