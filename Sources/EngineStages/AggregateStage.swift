@@ -117,8 +117,10 @@ public struct PrivateAggregate: Sendable {
     let publicKeySet: Set<String>
     /// Exact tallies of the windows not yet released: window index → group key → (records, sum units).
     var open: [Int64: [String: Tally]] = [:]
-    /// The first window not yet released (nil until the first record).
+    /// The first window not yet released (nil until the first release).
     var nextWindow: Int64?
+    /// The last window the watermark has closed: records of it or earlier windows are late.
+    var closedThrough: Int64?
     /// Records left out of the counts because their person had reached the caps.
     public private(set) var overContributionCap: Int64 = 0
     /// The guarantee one person has from this aggregate per epoch.
@@ -208,8 +210,8 @@ public struct PrivateAggregate: Sendable {
             return Rejection(
                 .beforePrivacyOrigin, "event time is before the privacy origin's first window (privacy.origin)")
         }
-        if let nextWindow, window < nextWindow {
-            return Rejection(.lateEvent, "its window had been released")
+        if let closedThrough, window <= closedThrough {
+            return Rejection(.lateEvent, "the watermark had closed its window")
         }
         var values: [String] = []
         values.reserveCapacity(spec.groupBy.count)
@@ -235,17 +237,18 @@ public struct PrivateAggregate: Sendable {
                 return nil
             }
         }
-        if nextWindow == nil { nextWindow = window }
-        open[window, default: [:]][Self.key(values), default: Tally()].records += 1
-        open[window]![Self.key(values)]!.sumUnits += units
+        let key = Self.key(values)
+        open[window, default: [:]][key, default: Tally()].records += 1
+        open[window]![key]!.sumUnits += units
         return nil
     }
 
     /// Releases every window the watermark (stream time minus the allowed out-of-orderness) has passed.
     mutating func advance(streamTime: Int64) -> [Emission] {
-        guard var next = nextWindow else { return [] }
         let lastClosed = floorDivide(streamTime - outOfOrderness, windowSize) - 1
-        guard next <= lastClosed else { return [] }
+        closedThrough = max(closedThrough ?? lastClosed, lastClosed)
+        // Until the first release, from the earliest window that holds records.
+        guard var next = nextWindow ?? open.keys.min(), next <= lastClosed else { return [] }
         var emissions: [Emission] = []
         var empty: Int64 = 0
         while next <= lastClosed {
@@ -412,6 +415,7 @@ public struct PrivateAggregate: Sendable {
         }
         var members: [(key: String, value: JSONValue)] = [
             ("name", .string(spec.name)), ("next_window", nextWindow.map { .number(String($0)) } ?? .null),
+            ("closed_through", closedThrough.map { .number(String($0)) } ?? .null),
             ("over_contribution_cap", .number(String(overContributionCap))), ("open", .array(windows)),
             ("counts", try JSONParser.parse(counts.snapshot())),
         ]
@@ -436,6 +440,7 @@ public struct PrivateAggregate: Sendable {
         }
         var restored = self
         restored.nextWindow = state["next_window"] == .null ? nil : try integer(state["next_window"])
+        restored.closedThrough = state["closed_through"] == .null ? nil : try integer(state["closed_through"])
         restored.overContributionCap = try integer(state["over_contribution_cap"])
         restored.open = [:]
         guard case .array(let windows)? = state["open"], let counts = state["counts"] else {

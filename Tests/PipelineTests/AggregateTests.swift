@@ -264,4 +264,18 @@ import Testing
             #expect("\(error)".contains("spend 1.0 = 1.0, over privacy.max_rho_per_person 0.9"), "\(error)")
         }
     }
+
+    /// Records out of order within the watermark's allowance count in their own window, also before
+    /// the first release: a window is late only once it was released.
+    @Test func outOfOrderRecordsBeforeTheFirstReleaseCount() throws {
+        let topology = yaml("count: true\npublic_groups: [a]").replacingOccurrences(
+            of: "max_out_of_orderness: 0s", with: "max_out_of_orderness: 30s")
+        var lines = [line(user: "first", shop: "a", ts: 120_010)]
+        lines += (0..<300).map { line(user: "p\($0)", shop: "a", ts: 119_000 + $0) }
+        lines.append(line(user: "late", shop: "a", ts: 400_000))
+        let windows = try run(topology, lines)
+        // Window 1 (60–120 s) holds the 300 records that came after window 2's first one.
+        let count = try #require(groups(windows[1])["a"]?["value"] as? Double, "window 1 was not released")
+        #expect(count > 200, "\(count)")
+    }
 }

@@ -57,7 +57,9 @@ def drift_runs(steward, workdir, name, shift, drift_windows, after_windows):
 
 @pytest.mark.parametrize("name", TOPOLOGIES)
 def test_a_020_shift_pages_within_6_windows_and_resolves(steward, workdir, name):
-    runs = drift_runs(steward, workdir, name, 0.2, drift_windows=10, after_windows=14)
+    # After the drift, as long as the test's longest run (drift.max_windows, 24): the runs that
+    # still reach into the drifted windows keep the alert up until then.
+    runs = drift_runs(steward, workdir, name, 0.2, drift_windows=10, after_windows=24)
     assert all(not r["early"] for r in runs), [r["early"][:1] for r in runs if r["early"]][:1]
     delays = [r["delay"] if r["delay"] is not None else 99 for r in runs]
     assert fs.quantile(delays, 0.9) <= 6, f"{name}: delays in windows {sorted(delays)}"
