@@ -58,6 +58,9 @@ struct KafkaBench: ParsableCommand {
     @Option(help: "Largest batch per transaction of the run (`steward run --max-batch`).")
     var maxBatch: Int = 500
 
+    @Option(help: "A librdkafka property key=value for the run's clients (`steward run --property`; repeatable).")
+    var property: [String] = []
+
     func validate() throws {
         guard records > 0, partitions > 0, pool > 0, eventInterval > 0, maxBatch > 0 else {
             throw ValidationError("--records, --partitions, --pool, --event-interval and --max-batch must be positive")
@@ -120,7 +123,7 @@ struct KafkaBench: ParsableCommand {
             "run", topology, "--brokers", bootstrap, "--group", group, "--instance-id", "bench",
             "--delivery", "exactly_once", "--max-messages", String(records), "--max-batch", String(maxBatch),
             "--http-port", "0", "--log-level", "warning", "--idle-timeout", "60",
-        ]
+        ] + property.flatMap { ["--property", $0] }
         // Keys the topology needs and the environment lacks: random ones for this run only.
         var environment = ProcessInfo.processInfo.environment
         for name in ["STEWARD_NOISE_KEY", "STEWARD_REDACTION_KEY"]
@@ -281,6 +284,8 @@ final class OutputWatcher: @unchecked Sendable {
         var configuration = configuration
         // A fetch before a partition has data may come back out of range (Tansu): start over, not at the end.
         configuration["auto.offset.reset"] = "earliest"
+        // The watcher times visibility: a fetch may not wait for more data (librdkafka's default 500 ms).
+        configuration["fetch.wait.max.ms"] = "5"
         consumer = try KafkaConsumer.makeReader(configuration: configuration, group: "steward-bench-watcher")
         self.input = input
         self.outputs = outputs
