@@ -290,9 +290,7 @@ public struct PrivateAggregate: Sendable {
             groups.append(group(key: key, isPublic: isPublic, count: count, sum: sum))
         }
         if countVariance.isNaN {
-            countVariance =
-                counts.engine.differenceVariance(positionInEpoch: step % counts.engine.configuration.horizon)
-                ?? .nan
+            countVariance = counts.engine.windowCountVariance(positionInEpoch: step % counts.engine.configuration.horizon)
         }
         let data = JSONWriter.encode(message(index: index, step: step, groups: groups, countVariance: countVariance))
         let epochs = step / countConfiguration.horizon + 1

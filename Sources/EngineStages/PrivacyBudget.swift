@@ -3,6 +3,17 @@ import Foundation
 import Pipeline
 import Privacy
 
+extension PrivacyEngine {
+    /// The noise variance of one window's count at this position of the epoch: exact where the
+    /// mechanism has it (BLT, sqrt), else the bound (σ_start + σ_end)² from the prefix's theoretical
+    /// error, as `PrivateRelease` states it.
+    func windowCountVariance(positionInEpoch position: Int64) -> Double {
+        if let exact = differenceVariance(positionInEpoch: position) { return exact }
+        let deviation = theoreticalRMSE(afterSteps: position + 1)
+        return (2 * deviation) * (2 * deviation)
+    }
+}
+
 extension Topology {
     /// The parts of one privacy unit's budget per epoch: the fairness counts' ρ (private mode) and
     /// each aggregate's, by name.
@@ -79,7 +90,7 @@ extension Topology {
                 let engine = aggregate.counts.engine
                 var variance = 0.0
                 for position in 0..<engine.configuration.horizon {
-                    variance = max(variance, engine.differenceVariance(positionInEpoch: position) ?? .nan)
+                    variance = max(variance, engine.windowCountVariance(positionInEpoch: position))
                 }
                 let what =
                     switch spec.statistic {

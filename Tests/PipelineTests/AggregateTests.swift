@@ -278,4 +278,18 @@ import Testing
         let count = try #require(groups(windows[1])["a"]?["value"] as? Double, "window 1 was not released")
         #expect(count > 200, "\(count)")
     }
+
+    /// With a mechanism that has no exact window variance (tree), the threshold uses the bound, in
+    /// windows with records and in empty ones alike.
+    @Test func theTreeMechanismStatesABoundedThreshold() throws {
+        let topology = yaml("count: true").replacingOccurrences(of: "mechanism: blt", with: "mechanism: tree")
+        var lines = (0..<5).map { line(user: "u\($0)", shop: "a", ts: 60_000 + $0) }
+        lines.append(line(user: "late", shop: "a", ts: 300_000))
+        let windows = try run(topology, lines)
+        for index in [1, 2, 3] {
+            let selection = try #require(windows[index]?["selection"] as? [String: Any], "window \(index)")
+            let threshold = try #require(selection["threshold"] as? Double, "window \(index): \(selection)")
+            #expect(threshold > 2 && threshold.isFinite)
+        }
+    }
 }
