@@ -153,14 +153,7 @@ public struct PrivateAggregate: Sendable {
         originIndex = origin >= 0 ? origin / size : -((-origin + size - 1) / size)
         let k = privacy.unit == .user ? (privacy.maxContributionsPerWindow ?? 1) : 1
         let m = privacy.unit == .user ? (privacy.maxWindowsPerUser ?? 1) : 1
-        let families: Int64 = spec.statistic.field == nil ? 1 : 2
-        var countConfiguration = privacy
-        countConfiguration.rho = spec.rho
-        countConfiguration.seriesPerEvent = families
-        if privacy.unit == .user {
-            countConfiguration.caps = PrivacyConfiguration.Caps(
-                perWindow: k, perSeries: k * m, perUser: k * m * families)
-        }
+        let countConfiguration = Self.countConfiguration(spec, privacy: privacy)
         self.countConfiguration = countConfiguration
         let countEngine = try PrivacyEngine(configuration: countConfiguration, key: key)
         guarantee = countEngine.guarantee
@@ -194,6 +187,22 @@ public struct PrivateAggregate: Sendable {
         selection = PartitionSelection(delta: privacy.selectionDelta, maxContribution: k, maxPartitions: k * m)
         publicKeys = spec.publicGroups.map(Self.key)
         publicKeySet = Set(publicKeys)
+    }
+
+    /// The configuration of an aggregate's count counters, whose guarantee is the aggregate's per
+    /// person: its ρ per series, over its families (the count, and the sum for sums and means), each
+    /// calibrated for K·M per person per epoch (1 per event with the event unit).
+    static func countConfiguration(_ spec: AggregateSpec, privacy: PrivacyConfiguration) -> PrivacyConfiguration {
+        let k = privacy.unit == .user ? (privacy.maxContributionsPerWindow ?? 1) : 1
+        let m = privacy.unit == .user ? (privacy.maxWindowsPerUser ?? 1) : 1
+        let families: Int64 = spec.statistic.field == nil ? 1 : 2
+        var configuration = privacy
+        configuration.rho = spec.rho
+        configuration.seriesPerEvent = families
+        if privacy.unit == .user {
+            configuration.caps = PrivacyConfiguration.Caps(perWindow: k, perSeries: k * m, perUser: k * m * families)
+        }
+        return configuration
     }
 
     /// A group's key: its values as a JSON array of strings.

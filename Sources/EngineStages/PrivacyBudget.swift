@@ -24,12 +24,7 @@ extension Topology {
         }
         if let section = sections.first(where: { $0.key == "aggregates" }) {
             for spec in try Self.decode([AggregateSpec].self, section) {
-                var configuration = privacy
-                configuration.rho = spec.rho
-                configuration.seriesPerEvent = spec.statistic.field == nil ? 1 : 2
-                if privacy.unit == .user, privacy.boundsWindows {
-                    configuration.caps.perUser = configuration.caps.perSeries * configuration.seriesPerEvent
-                }
+                let configuration = PrivateAggregate.countConfiguration(spec, privacy: privacy)
                 parts.append((spec.name, PrivacyGuarantee(configuration: configuration).rho))
             }
         }
