@@ -1,7 +1,9 @@
 """An independent Kafka client (confluent-kafka, librdkafka 2.16) that feeds and reads steward,
 so the end-to-end checks do not trust steward's own adapter."""
+import functools
 import json
 import time
+import uuid
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -17,6 +19,39 @@ def create_topics(bootstrap, names, partitions):
         except Exception as error:  # noqa: BLE001 - already existing is fine
             if "already exists" not in str(error).lower() and "TOPIC_ALREADY_EXISTS" not in str(error):
                 raise
+
+
+@functools.lru_cache(maxsize=None)
+def hides_aborted_records(bootstrap):
+    """Whether the broker hides an aborted transaction's records from read_committed readers.
+
+    Apache Kafka does (its fetch responses list aborted transactions, which the client drops).
+    Tansu 0.6 does not: its fetch responses carry an empty list, so once a transaction is aborted
+    its records are read as committed, and exactly-once across a crash cannot be observed there."""
+    topic = f"abort-probe-{uuid.uuid4().hex[:8]}"
+    create_topics(bootstrap, [topic], 1)
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": topic})
+    producer.init_transactions(30)
+    for value, commit in ((b"before", True), (b"aborted", False), (b"after", True)):
+        producer.begin_transaction()
+        producer.produce(topic, value)
+        producer.flush(30)
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": topic, "isolation.level": "read_committed",
+                         "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    seen = []
+    deadline = time.time() + 30
+    while b"after" not in seen and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            seen.append(message.value())
+    consumer.close()
+    assert b"after" in seen, f"the probe's committed records did not arrive: {seen}"
+    return b"aborted" not in seen
 
 
 def produce(bootstrap, topic, values, keys=None):
