@@ -45,14 +45,32 @@ def test_records_the_topology_refuses_are_called_out(steward_bin):
     assert len(notes) == 1 and "dead-letter" in notes[0]
 
 
-def test_cycled_input_that_comes_too_late_is_called_out(steward_bin):
-    """Cycling the samples repeats their event times: the fairness stage dead-letters the repeats as
-    late, which the summary counts (`unused_by_stream_stages`) and the note names."""
+def test_cycled_input_keeps_event_times_advancing(steward_bin):
+    """Each repetition of a cycled --input gets fresh ids and event times past the previous one's, so
+    the stream stages keep closing windows instead of dead-lettering the repeats as late."""
     samples = ROOT / "Topologies" / "samples" / "chats.jsonl"
     count = sum(1 for line in samples.read_bytes().split(b"\n") if line)
+    once, once_topics, _ = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--input", str(samples))
     records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--input", str(samples),
                                    "--records", str(4 * count))
-    assert records["unused_by_stream_stages"] > 2 * count
+    assert records["consumed"] == 4 * count
+    assert records["sanitized"] == 4 * once["sanitized"]
+    assert records["unused_by_stream_stages"] <= 4 * once["unused_by_stream_stages"] + 4
+    # Windows keep closing: the private aggregate releases every window of the four passes. (The
+    # fairness windows stop after the first pass: the sample's 500 people have then used their one
+    # window per epoch, max_windows_per_user, so no later record is admitted.)
+    assert topics["chats.aggregates"] > 2 * once_topics["chats.aggregates"]
+    assert notes == []
+
+
+def test_input_that_comes_too_late_is_called_out(tmp_path, steward_bin):
+    """Records in falling event-time order come after their windows closed: the fairness stage
+    dead-letters them as late, which the summary counts (`unused_by_stream_stages`) and the note names."""
+    lines = [line for line in (ROOT / "Topologies" / "samples" / "chats.jsonl").read_bytes().split(b"\n") if line]
+    backwards = tmp_path / "backwards.jsonl"
+    backwards.write_bytes(b"\n".join(reversed(lines)) + b"\n")
+    records, topics, notes = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--input", str(backwards))
+    assert records["unused_by_stream_stages"] > len(lines) // 2
     assert topics["chats.dlq"] == records["dead_lettered"] + records["unused_by_stream_stages"]
     assert len(notes) == 1 and "too late" in notes[0]
 
