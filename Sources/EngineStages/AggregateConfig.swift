@@ -181,6 +181,7 @@ public struct RecordFilter: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let op: Operator
     public let literal: Literal
+    let field: FieldPath
 
     public struct SyntaxError: Error, CustomStringConvertible {
         public var description: String
@@ -223,6 +224,7 @@ public struct RecordFilter: Sendable, Equatable, CustomStringConvertible {
         self.path = path
         self.op = op
         self.literal = literal
+        field = FieldPath(path)
     }
 
     public var description: String {
@@ -239,7 +241,7 @@ public struct RecordFilter: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether `record` satisfies the predicate.
     public func matches(_ record: JSONValue) -> Bool {
-        let value = FairnessStage.lookup(record, path)
+        let value = field.value(in: record)
         let equal: Bool
         switch (literal, value) {
         case (.null, nil), (.null, .null?): equal = true

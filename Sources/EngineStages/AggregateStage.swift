@@ -95,6 +95,9 @@ public struct AggregateNotice: Sendable {
 /// per-person bounding state.
 public struct PrivateAggregate: Sendable {
     public let spec: AggregateSpec
+    /// `group_by`'s paths and the summed field's, split once.
+    let groupPaths: [FieldPath]
+    let statisticPath: FieldPath?
     let topologyName: String
     let windowSize: Int64
     let outOfOrderness: Int64
@@ -146,6 +149,8 @@ public struct PrivateAggregate: Sendable {
         spec: AggregateSpec, topologyName: String, privacy: PrivacyConfiguration, key: NoiseKey, origin: Int64
     ) throws {
         self.spec = spec
+        groupPaths = spec.groupBy.map(FieldPath.init)
+        statisticPath = spec.statistic.field.map { FieldPath($0.path) }
         self.topologyName = topologyName
         let size = spec.window?.size.milliseconds ?? Int64((privacy.releaseIntervalSeconds ?? 60) * 1000)
         windowSize = size
@@ -224,15 +229,15 @@ public struct PrivateAggregate: Sendable {
         }
         var values: [String] = []
         values.reserveCapacity(spec.groupBy.count)
-        for path in spec.groupBy {
-            guard let value = FairnessStage.text(FairnessStage.lookup(record, path)) else {
+        for path in groupPaths {
+            guard let value = FairnessStage.text(path.value(in: record)) else {
                 return Rejection(.missingField, "no '\(path)' (group_by)")
             }
             values.append(value)
         }
         var units: Int64 = 0
-        if let field = spec.statistic.field {
-            guard let value = FairnessStage.lookup(record, field.path)?.doubleValue, value.isFinite else {
+        if let field = spec.statistic.field, let statisticPath {
+            guard let value = statisticPath.value(in: record)?.doubleValue, value.isFinite else {
                 return Rejection(.wrongType, "'\(field.path)' is not a number")
             }
             units = Int64((min(max(value, field.low), field.high) / sumUnit).rounded())

@@ -15,6 +15,26 @@ public struct FairnessStage: StreamStage {
     var release: CountRelease
     /// Per-user contribution bounding before counting, with `privacy.unit: user`.
     public internal(set) var userBounding: UserBounding?
+    /// The record fields the configuration names, split once.
+    let fields: Fields
+
+    struct Fields: Sendable {
+        let prediction: FieldPath
+        /// Every sensitive column once, in first-named order.
+        let columns: [(name: String, path: FieldPath)]
+        let label: FieldPath?
+        let score: FieldPath?
+        let recordId: FieldPath?
+
+        init(_ config: FairnessConfig) {
+            prediction = FieldPath(config.prediction)
+            var seen: Set<String> = []
+            columns = config.sensitive.flatMap(\.columns).filter { seen.insert($0).inserted }.map { ($0, FieldPath($0)) }
+            label = config.label.map(FieldPath.init)
+            score = config.score.map(FieldPath.init)
+            recordId = config.recordId.map(FieldPath.init)
+        }
+    }
 
     /// Turns a closed window's exact counts into the counts metrics may read.
     public protocol Release: Sendable {
@@ -53,6 +73,7 @@ public struct FairnessStage: StreamStage {
         self.monitor = monitor
         self.topologyName = topologyName
         self.release = release
+        fields = Fields(monitor.config)
     }
 
     public mutating func observe(_ record: JSONValue, context: RecordContext) -> [Emission] {
@@ -67,17 +88,17 @@ public struct FairnessStage: StreamStage {
                     detail: "event time is before the privacy origin's first window (privacy.origin)")
             ]
         }
-        if let value = Self.lookup(record, config.prediction) {
+        if let value = fields.prediction.value(in: record) {
             guard let prediction = Self.outcome(value, positive: config.positive) else {
                 return [deadLetter(context, reason: .wrongType, detail: "'\(config.prediction)' is not a binary outcome")]
             }
-            var attributes: [String: String] = [:]
-            for column in Set(config.sensitive.flatMap(\.columns)) {
-                attributes[column] = Self.text(Self.lookup(record, column))
+            var attributes: [String: String] = Dictionary(minimumCapacity: fields.columns.count)
+            for column in fields.columns {
+                attributes[column.name] = Self.text(column.path.value(in: record))
             }
-            let label = config.label.flatMap { Self.lookup(record, $0) }.flatMap { Self.outcome($0, positive: config.positive) }
-            let score = config.score.flatMap { Self.lookup(record, $0)?.doubleValue }
-            let id = config.recordId.flatMap { Self.text(Self.lookup(record, $0)) }
+            let label = fields.label?.value(in: record).flatMap { Self.outcome($0, positive: config.positive) }
+            let score = fields.score?.value(in: record)?.doubleValue
+            let id = fields.recordId.flatMap { Self.text($0.value(in: record)) }
             // Moved out while the closure mutates it, so the bounding state is never copied per record.
             var bounding = userBounding
             userBounding = nil
@@ -287,10 +308,7 @@ public struct FairnessStage: StreamStage {
 
     /// A field by name, or by dotted path into nested objects (`scoring.positive`).
     static func lookup(_ record: JSONValue, _ path: String) -> JSONValue? {
-        if let direct = record[path] { return direct }
-        var current: JSONValue? = record
-        for part in path.split(separator: ".") { current = current?[String(part)] }
-        return current
+        FieldPath(path).value(in: record)
     }
 
     static func text(_ value: JSONValue?) -> String? {

@@ -8,6 +8,7 @@ import Privacy
 /// is derived from the noise key when the stage is built and is never part of that state.
 public struct UserBounding: Sendable {
     public let userField: String
+    let userPath: FieldPath
     public var bounder: WindowContributionBounder
     /// The per-person guarantee per epoch, composed over every series a person's records update.
     public let guarantee: PrivacyGuarantee
@@ -22,6 +23,7 @@ public struct UserBounding: Sendable {
                     + "max_windows_per_user")
         }
         userField = field
+        userPath = FieldPath(field)
         // Bounding epochs are the noise epochs: `horizon` windows each, counted from the privacy
         // origin's window (`originIndex`).
         bounder = WindowContributionBounder(
@@ -53,9 +55,9 @@ public struct UserBounding: Sendable {
 
     /// The record's user, or nil when the field is missing, null or not a string or number.
     func user(of record: JSONValue) -> UserFingerprint? {
-        switch FairnessStage.lookup(record, userField) {
-        case .string(let text) where !text.isEmpty: fingerprinter.fingerprint(Array("s:\(text)".utf8))
-        case .number(let lexeme): fingerprinter.fingerprint(Array("n:\(lexeme)".utf8))
+        switch userPath.value(in: record) {
+        case .string(let text) where !text.isEmpty: fingerprinter.fingerprint(kind: UInt8(ascii: "s"), text)
+        case .number(let lexeme): fingerprinter.fingerprint(kind: UInt8(ascii: "n"), lexeme)
         default: nil
         }
     }

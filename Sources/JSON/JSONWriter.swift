@@ -21,7 +21,7 @@ public struct JSONWriter {
         switch value {
         case .null: appendASCII("null")
         case .bool(let flag): appendASCII(flag ? "true" : "false")
-        case .number(let text): bytes.append(contentsOf: text.utf8)
+        case .number(var text): text.withUTF8 { bytes.append(contentsOf: $0) }
         case .string(let text): writeString(text)
         case .array(let elements):
             bytes.append(UInt8(ascii: "["))

@@ -166,9 +166,20 @@ public struct Scorer: Sendable {
 
     private mutating func topAttributions<R: FeatureRecord>(_ record: R, _ k: Int) -> [Attribution] {
         guard let (values, _) = contributions() else { return [] }
-        let top = values.sorted {
-            abs($0.contribution) != abs($1.contribution) ? abs($0.contribution) > abs($1.contribution) : $0.index < $1.index
-        }.prefix(k)
+        // The k largest by |contribution| (ties: lower index first), kept in order while scanning:
+        // k is a handful, the contributions up to thousands.
+        func before(_ a: (index: Int, contribution: Double), _ b: (index: Int, contribution: Double)) -> Bool {
+            abs(a.contribution) != abs(b.contribution) ? abs(a.contribution) > abs(b.contribution) : a.index < b.index
+        }
+        var top: [(index: Int, contribution: Double)] = []
+        top.reserveCapacity(k + 1)
+        for value in values where k > 0 {
+            if top.count == k, !before(value, top[k - 1]) { continue }
+            var slot = top.count
+            while slot > 0, before(value, top[slot - 1]) { slot -= 1 }
+            top.insert(value, at: slot)
+            if top.count > k { top.removeLast() }
+        }
         let names = model.featurizer.featureNames(of: top.map(\.index), record: record, scratch: scratch)
         return zip(top, names).map { Attribution(feature: $1, contribution: $0.contribution) }
     }

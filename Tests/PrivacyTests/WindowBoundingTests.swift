@@ -148,6 +148,11 @@ import Testing
         #expect(a.fingerprint(Array("alice".utf8)) == a.fingerprint(Array("alice".utf8)))
         #expect(a.fingerprint(Array("alice".utf8)) != a.fingerprint(Array("alicf".utf8)))
         #expect(a.fingerprint(Array("alice".utf8)) != b.fingerprint(Array("alice".utf8)))
+        // The stages' form (kind, ':', the id's text) is the HMAC of those bytes: state written by
+        // either form names the same person.
+        #expect(a.fingerprint(kind: UInt8(ascii: "s"), "alice") == a.fingerprint(Array("s:alice".utf8)))
+        #expect(a.fingerprint(kind: UInt8(ascii: "n"), "42") == a.fingerprint(Array("n:42".utf8)))
+        #expect(a.fingerprint(kind: UInt8(ascii: "s"), "Zoë") == a.fingerprint(Array("s:Zoë".utf8)))
     }
 
     @Test func windowCapsSetTheSensitivityAndThePerPersonBudget() throws {

@@ -21,7 +21,29 @@ public enum CloudEvent {
         id: String, source: String, type: String, time: String?, subject: String?, extensions: [Attribute] = [],
         data: [UInt8]
     ) -> [UInt8] {
-        var writer = JSONWriter(capacity: data.count + 256)
+        encode(
+            id: id, source: source, type: type, time: time, subject: subject, extensions: extensions,
+            capacity: data.count + 256
+        ) { $0.appendRaw(data) }
+    }
+
+    /// Encodes one event whose `data` is `value`, written straight into the event's buffer.
+    /// `capacity` is a guess of the event's size (one allocation when it holds).
+    public static func encode(
+        id: String, source: String, type: String, time: String?, subject: String?, extensions: [Attribute] = [],
+        value: JSONValue, capacity: Int
+    ) -> [UInt8] {
+        encode(
+            id: id, source: source, type: type, time: time, subject: subject, extensions: extensions,
+            capacity: capacity
+        ) { $0.write(value) }
+    }
+
+    private static func encode(
+        id: String, source: String, type: String, time: String?, subject: String?, extensions: [Attribute],
+        capacity: Int, data: (inout JSONWriter) -> Void
+    ) -> [UInt8] {
+        var writer = JSONWriter(capacity: capacity)
         writer.appendASCII("{\"specversion\":\"1.0\",\"id\":")
         writer.writeString(id)
         writer.appendASCII(",\"source\":")
@@ -43,7 +65,7 @@ public enum CloudEvent {
             writer.writeString(attribute.value)
         }
         writer.appendASCII(",\"datacontenttype\":\"application/json\",\"data\":")
-        writer.appendRaw(data)
+        data(&writer)
         writer.appendASCII("}")
         return writer.bytes
     }

@@ -225,7 +225,10 @@ public struct Processor: Sendable {
         let event = CloudEvent.encode(
             id: message.positionID, source: source, type: CloudEvent.sanitizedType,
             time: record.eventTime.map { Timestamp.formatRFC3339(milliseconds: $0) }, subject: record.subject,
-            extensions: lineageAttributes.scored, data: JSONWriter.encode(record.value))
+            extensions: lineageAttributes.scored, value: record.value,
+            // The record as it came, plus what the stages added (a score, its explanation) and the
+            // envelope: one allocation for nearly every event.
+            capacity: message.value.count + 1024)
         return OutputMessage(topic: topology.output.sanitized, key: message.key, value: event)
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// A user's identity as the bounding state keeps it: 128 bits of a keyed HMAC of the user id, so
 /// the durable state (and the changelog it is written to) never holds a raw id, and nobody without
@@ -30,21 +31,39 @@ public struct UserFingerprint: Sendable, Hashable, Codable {
 
 /// Derives user fingerprints from the noise key (a domain of its own, separate from every series).
 public struct UserFingerprinter: Sendable {
-    let key: SymmetricKey
+    /// The HMAC keyed once: each fingerprint continues a copy of it, so the key's two padded blocks
+    /// are not hashed again per record.
+    let keyed: HMAC<SHA256>
 
     public init(key: NoiseKey) {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("user-bounding\u{0}v1".utf8), using: key.root)
-        self.key = SymmetricKey(data: Array(mac))
+        keyed = HMAC<SHA256>(key: SymmetricKey(data: Array(mac)))
     }
 
     public func fingerprint(_ user: some Sequence<UInt8>) -> UserFingerprint {
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(user), using: key))
-        func word(_ offset: Int) -> UInt64 {
-            var value: UInt64 = 0
-            for i in 0..<8 { value |= UInt64(mac[offset + i]) << (8 * i) }
-            return value
+        var mac = keyed
+        mac.update(data: Array(user))
+        return Self.words(mac)
+    }
+
+    /// The fingerprint of `kind`, `:` and `text`'s UTF-8 bytes (e.g. `s:alice`), without building them.
+    public func fingerprint(kind: UInt8, _ text: String) -> UserFingerprint {
+        var mac = keyed
+        withUnsafeBytes(of: (kind, UInt8(ascii: ":"))) { mac.update(data: $0) }
+        var text = text
+        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return Self.words(mac)
+    }
+
+    private static func words(_ mac: consuming HMAC<SHA256>) -> UserFingerprint {
+        mac.finalize().withUnsafeBytes { bytes in
+            func word(_ offset: Int) -> UInt64 {
+                var value: UInt64 = 0
+                for i in 0..<8 { value |= UInt64(bytes[offset + i]) << (8 * i) }
+                return value
+            }
+            return UserFingerprint(high: word(0), low: word(8))
         }
-        return UserFingerprint(high: word(0), low: word(8))
     }
 }
 
