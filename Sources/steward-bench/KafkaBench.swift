@@ -58,12 +58,27 @@ struct KafkaBench: ParsableCommand {
     @Option(help: "Largest batch per transaction of the run (`steward run --max-batch`).")
     var maxBatch: Int = 500
 
+    @Option(
+        help: """
+            `steward run` processes in one consumer group, sharing the input partitions (stateless \
+            topologies only: a topology with fairness or aggregates runs as one instance).
+            """)
+    var instances: Int = 1
+
+    @Flag(
+        help: """
+            Start the runs, let them join their group, then load the records, and time from the load: no \
+            group join in the figures and no rebalance mid-run (always so with several instances).
+            """)
+    var joinFirst = false
+
     @Option(help: "A librdkafka property key=value for the run's clients (`steward run --property`; repeatable).")
     var property: [String] = []
 
     func validate() throws {
-        guard records > 0, partitions > 0, pool > 0, eventInterval > 0, maxBatch > 0 else {
-            throw ValidationError("--records, --partitions, --pool, --event-interval and --max-batch must be positive")
+        guard records > 0, partitions > 0, pool > 0, eventInterval > 0, maxBatch > 0, instances > 0 else {
+            throw ValidationError(
+                "--records, --partitions, --pool, --event-interval, --max-batch and --instances must be positive")
         }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 or more") }
     }
@@ -74,6 +89,10 @@ struct KafkaBench: ParsableCommand {
         let inputTopic = topologyValue.input.topics[0]
         let sanitized = topologyValue.output.sanitized
         let deadLetter = topologyValue.output.deadLetter
+        if instances > 1, topologyValue.sections.contains(where: { ["fairness", "aggregates"].contains($0.key) }) {
+            throw ValidationError(
+                "\(topology) has stream stages (fairness or aggregates), which run as one instance: --instances 1")
+        }
         let chosen = Scenario(rawValue: scenario ?? topologyValue.name) ?? .chats
         let values = try recordPool(chosen)
 
@@ -112,51 +131,80 @@ struct KafkaBench: ParsableCommand {
             count: records, rate: rate, interval: Int64((eventInterval * 1000).rounded()))
 
         var produceSeconds = 0.0
-        if rate == 0 {
+        // Several instances join first: a rebalance while a transaction holds a partition's offsets
+        // can keep that partition from its new owner on the mock cluster.
+        let joinsFirst = joinFirst || instances > 1
+        if rate == 0 && !joinsFirst {
             produceSeconds = try producer.run()
             try watcher.checkNothingTrimmed(inputTopic)
         }
         let group = "steward-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: steward)
-        run.arguments = [
-            "run", topology, "--brokers", bootstrap, "--group", group, "--instance-id", "bench",
-            "--delivery", "exactly_once", "--max-messages", String(records), "--max-batch", String(maxBatch),
-            "--http-port", "0", "--log-level", "warning", "--idle-timeout", "60",
-        ] + property.flatMap { ["--property", $0] }
         // Keys the topology needs and the environment lacks: random ones for this run only.
         var environment = ProcessInfo.processInfo.environment
         for name in ["STEWARD_NOISE_KEY", "STEWARD_REDACTION_KEY"]
         where environment[name] == nil && environment[name + "_FILE"] == nil {
             environment[name] = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         }
-        run.environment = environment
-        let summary = Pipe()
-        run.standardOutput = summary
-        let start = ContinuousClock.now
-        try run.run()
+        // One instance stops after --records; several share them, so they are stopped (SIGTERM, a
+        // clean shutdown) once every record's output is visible.
+        let ending = instances == 1 ? ["--max-messages", String(records), "--idle-timeout", "60"] : []
+        let runs = (0..<instances).map { index in
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: steward)
+            run.arguments =
+                [
+                    "run", topology, "--brokers", bootstrap, "--group", group,
+                    "--instance-id", instances == 1 ? "bench" : "bench-\(index)",
+                    "--delivery", "exactly_once", "--max-batch", String(maxBatch), "--http-port", "0",
+                    "--log-level", "warning",
+                ] + ending + property.flatMap { ["--property", $0] }
+            run.environment = environment
+            run.standardOutput = Pipe()
+            return run
+        }
+        var start = ContinuousClock.now
+        for run in runs { try run.run() }
+        if joinsFirst {
+            Thread.sleep(forTimeInterval: 5)
+            start = .now
+        }
         let watching = Thread { watcher.watch(until: .now + .seconds(3600)) }
         watching.start()
-        if rate > 0 {
+        if rate > 0 || joinsFirst {
             // Give the run time to join its group first: latencies then measure the pipeline, not the start.
-            Thread.sleep(forTimeInterval: 3)
+            if !joinsFirst { Thread.sleep(forTimeInterval: 3) }
             produceSeconds = try producer.run()
         }
-        let output = summary.fileHandleForReading.readDataToEndOfFile()
-        run.waitUntilExit()
+        if instances > 1 {
+            watcher.finish(deadline: .now + .seconds(600))
+            for run in runs { run.terminate() }
+        }
+        var consumedByRun: [Int] = []
+        for run in runs {
+            let output = (run.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            run.waitUntilExit()
+            let text = String(decoding: output, as: UTF8.self)
+            guard run.terminationStatus == 0 else {
+                throw ValidationError("steward run failed (status \(run.terminationStatus)): \(text)")
+            }
+            guard case .number(let consumed)? = try? JSONParser.parse(Array(output))["consumed"], let count = Int(consumed)
+            else { throw ValidationError("steward run printed no summary: \(text)") }
+            consumedByRun.append(count)
+        }
+        let consumedInAll = consumedByRun.reduce(0, +)
         var usage = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        // The largest of the runs' peaks, and their CPU time together.
         let peakRSS = Int(usage.ru_maxrss) * 1024
         let cpuSeconds =
             Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        let text = String(decoding: output, as: UTF8.self)
-        guard run.terminationStatus == 0 else {
-            throw ValidationError("steward run failed (status \(run.terminationStatus)): \(text)")
+        // Several instances may read a batch twice around a rebalance (published once: exactly-once).
+        guard instances == 1 ? consumedInAll == records : consumedInAll >= records else {
+            throw ValidationError(
+                "the runs consumed \(consumedInAll) of the \(records) records (per run: \(consumedByRun))")
         }
-        guard case .number(let consumed)? = try? JSONParser.parse(Array(output))["consumed"], Int(consumed) == records
-        else { throw ValidationError("steward run did not consume the \(records) records: \(text)") }
-        watcher.finish(deadline: .now + .seconds(60))
+        if instances == 1 { watcher.finish(deadline: .now + .seconds(60)) }
         let result = watcher.result(start: start)
         watcher.consumer.close()
         guard result.seen == records else {
@@ -164,7 +212,8 @@ struct KafkaBench: ParsableCommand {
         }
         let report = Report(
             topology: topology, records: records, partitions: Int(partitions), rate: rate,
-            broker: brokers == nil ? "embedded" : bootstrap, produceSeconds: produceSeconds, result: result,
+            broker: brokers == nil ? "embedded" : bootstrap, instances: instances, produceSeconds: produceSeconds,
+            result: result,
             peakRSS: peakRSS, runCPUSeconds: cpuSeconds)
         printLine(report.text)
         printLine(report.json)
@@ -401,10 +450,11 @@ struct Report {
     var partitions: Int
     var rate: Double
     var broker: String
+    var instances: Int
     var produceSeconds: Double
     var result: OutputWatcher.Result
     var peakRSS: Int
-    /// CPU time (user + system) of the `steward run` process.
+    /// CPU time (user + system) of the `steward run` processes together; `peakRSS` is the largest one's.
     var runCPUSeconds: Double
 
     func percentile(_ p: Double) -> Int64 {
@@ -417,9 +467,10 @@ struct Report {
 
     var text: String {
         String(
-            format: "kafka: %@, %d records, %d partitions, exactly-once%@: %.2f s, %.0f records/s (steady %.0f); "
+            format: "kafka: %@, %d records, %d partitions%@, exactly-once%@: %.2f s, %.0f records/s (steady %.0f); "
                 + "latency p50 %lld ms, p99 %lld ms, p99.9 %lld ms; steward run peak RSS %.1f MB, CPU %.1f s",
-            topology, records, partitions, rate > 0 ? String(format: ", produced at %.0f records/s", rate) : "",
+            topology, records, partitions, instances > 1 ? ", \(instances) instances" : "",
+            rate > 0 ? String(format: ", produced at %.0f records/s", rate) : "",
             result.seconds, recordsPerSecond, result.steadyRecordsPerSecond, percentile(0.5), percentile(0.99),
             percentile(0.999), Double(peakRSS) / 1e6, runCPUSeconds)
     }
@@ -428,7 +479,8 @@ struct Report {
         func fixed(_ value: Double, _ digits: Int) -> JSONValue { .number(String(format: "%.\(digits)f", value)) }
         let value: JSONValue = .object([
             ("topology", .string(topology)), ("records", .number(String(records))),
-            ("partitions", .number(String(partitions))), ("rate", fixed(rate, 1)), ("broker", .string(broker)),
+            ("partitions", .number(String(partitions))), ("instances", .number(String(instances))),
+            ("rate", fixed(rate, 1)), ("broker", .string(broker)),
             ("produce_seconds", fixed(produceSeconds, 3)), ("seconds", fixed(result.seconds, 3)),
             ("records_per_second", fixed(recordsPerSecond, 0)),
             ("steady_records_per_second", fixed(result.steadyRecordsPerSecond, 0)),
