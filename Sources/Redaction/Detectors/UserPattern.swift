@@ -22,22 +22,14 @@ struct UserPattern: Sendable {
     /// to `score` (`PatternSpec.score(withContext:)`); nil when the pattern has none.
     var context: ContextRule?
 
-    enum CompileError: Error, CustomStringConvertible {
-        case invalid(String)
-        var description: String {
-            switch self {
-            case .invalid(let why): return why
-            }
-        }
-    }
-
-    init(name: String, pattern: String, kind: UInt16, score: Float, wordBoundary: Bool) throws(CompileError) {
+    /// Compiles `pattern`; a pattern outside the subset is refused as an invalid policy naming it.
+    init(name: String, pattern: String, kind: UInt16, score: Float, wordBoundary: Bool) throws(RedactionError) {
         self.name = name
         self.kind = kind
         self.score = score
         self.wordBoundary = wordBoundary
-        self.atoms = try UserPattern.compile(Array(pattern.utf8))
-        guard !atoms.isEmpty else { throw .invalid("pattern '\(name)' is empty") }
+        self.atoms = try UserPattern.compile(Array(pattern.utf8), name: name)
+        guard !atoms.isEmpty else { throw Self.refusal(name, "pattern '\(name)' is empty") }
         var f = [Bool](repeating: false, count: 256)
         // First-byte set: union of leading atoms up to the first mandatory one.
         for atom in atoms {
@@ -67,7 +59,12 @@ struct UserPattern: Sendable {
         }
     }
 
-    private static func compile(_ src: [UInt8]) throws(CompileError) -> [Atom] {
+    /// The error that refuses the pattern named `name`, saying `why`.
+    private static func refusal(_ name: String, _ why: String) -> RedactionError {
+        .invalidPolicy("pattern `\(name)`: \(why)")
+    }
+
+    private static func compile(_ src: [UInt8], name: String) throws(RedactionError) -> [Atom] {
         var atoms: [Atom] = []
         var i = 0
         while i < src.count {
@@ -75,7 +72,7 @@ struct UserPattern: Sendable {
             let c = src[i]
             switch c {
             case UInt8(ascii: "\\"):
-                guard i + 1 < src.count else { throw .invalid("trailing backslash") }
+                guard i + 1 < src.count else { throw refusal(name, "trailing backslash") }
                 s = escape(src[i + 1])
                 i += 2
             case UInt8(ascii: "["):
@@ -110,7 +107,7 @@ struct UserPattern: Sendable {
                         s[Int(lo)] = true
                     }
                 }
-                guard j < src.count else { throw .invalid("unclosed character class") }
+                guard j < src.count else { throw refusal(name, "unclosed character class") }
                 if negate { s = s.map { !$0 } }
                 i = j + 1
             case UInt8(ascii: "."):
@@ -118,9 +115,9 @@ struct UserPattern: Sendable {
                 s[10] = false
                 i += 1
             case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "|"), UInt8(ascii: "^"), UInt8(ascii: "$"):
-                throw .invalid("groups, alternation and anchors are not supported")
+                throw refusal(name, "groups, alternation and anchors are not supported")
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"):
-                throw .invalid("quantifier without an atom")
+                throw refusal(name, "quantifier without an atom")
             default:
                 s = [Bool](repeating: false, count: 256)
                 s[Int(c)] = true
@@ -145,14 +142,14 @@ struct UserPattern: Sendable {
                         } else if d >= 48 && d <= 57 {
                             if sawComma { b = b * 10 + Int(d - 48) } else { a = a * 10 + Int(d - 48); digitsA += 1 }
                         } else {
-                            throw .invalid("bad repetition")
+                            throw refusal(name, "bad repetition")
                         }
                         j += 1
                     }
-                    guard j < src.count, digitsA > 0 else { throw .invalid("bad repetition") }
+                    guard j < src.count, digitsA > 0 else { throw refusal(name, "bad repetition") }
                     mn = a
                     mx = sawComma ? (b == 0 && src[j - 1] == UInt8(ascii: ",") ? 4096 : b) : a
-                    guard mx >= mn, mx <= 4096 else { throw .invalid("bad repetition") }
+                    guard mx >= mn, mx <= 4096 else { throw refusal(name, "bad repetition") }
                     i = j + 1
                 default: break
                 }
