@@ -40,9 +40,11 @@ struct UserPattern: Sendable {
     }
 
     private static func set(_ pred: (UInt8) -> Bool) -> [Bool] { (0..<256).map { pred(UInt8($0)) } }
-    private static let digit = set { $0 >= 48 && $0 <= 57 }
-    private static let wordSet = set { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }
-    private static let space = set { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11 }
+    private static let digit = set { (Byte.zero...Byte.nine).contains($0) }
+    private static let wordSet = set { ByteClass.isASCIIAlnum($0) || $0 == Byte.underscore }
+    private static let space = set {
+        [Byte.space, Byte.tab, Byte.newline, Byte.carriageReturn, Byte.formFeed, Byte.verticalTab].contains($0)
+    }
 
     private static func escape(_ c: UInt8) -> [Bool] {
         switch c {
@@ -112,7 +114,7 @@ struct UserPattern: Sendable {
                 i = j + 1
             case UInt8(ascii: "."):
                 s = [Bool](repeating: true, count: 256)
-                s[10] = false
+                s[Int(Byte.newline)] = false
                 i += 1
             case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "|"), UInt8(ascii: "^"), UInt8(ascii: "$"):
                 throw refusal(name, "groups, alternation and anchors are not supported")
@@ -139,8 +141,9 @@ struct UserPattern: Sendable {
                         if d == UInt8(ascii: ",") {
                             sawComma = true
                             b = 0
-                        } else if d >= 48 && d <= 57 {
-                            if sawComma { b = b * 10 + Int(d - 48) } else { a = a * 10 + Int(d - 48); digitsA += 1 }
+                        } else if (Byte.zero...Byte.nine).contains(d) {
+                            let digit = Int(d - Byte.zero)
+                            if sawComma { b = b * 10 + digit } else { a = a * 10 + digit; digitsA += 1 }
                         } else {
                             throw refusal(name, "bad repetition")
                         }
