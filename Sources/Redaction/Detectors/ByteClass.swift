@@ -9,10 +9,10 @@ enum ByteClass {
     @inline(__always)
     static func wordLanes(_ x: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
         typealias V = SIMD16<UInt8>
-        var m = ((x | V(repeating: 0x20)) &- V(repeating: 0x61)) .< V(repeating: 26)
-        m .|= (x &- V(repeating: 0x30)) .< V(repeating: 10)
-        m .|= x .== V(repeating: 0x5F)
-        m .|= x .>= V(repeating: 0x80)
+        var m = ((x | V(repeating: Byte.caseBit)) &- V(repeating: Byte.lowerA)) .< V(repeating: 26)
+        m .|= (x &- V(repeating: Byte.zero)) .< V(repeating: 10)
+        m .|= x .== V(repeating: Byte.underscore)
+        m .|= x .>= V(repeating: Byte.firstNonASCII)
         return m
     }
 
@@ -114,15 +114,15 @@ enum TriggerVector {
         let next = p.loadUnaligned(fromByteOffset: 1, as: V.self)
         // Unsigned range tests as (v - lo) <= (hi - lo); operands are vectors so the compiler emits
         // single instructions instead of per-lane code.
-        var m = (v &- V(repeating: 0x30)) .<= V(repeating: 0x0A)
-        m .|= (v &- V(repeating: 0x40)) .<= V(repeating: 0x1A)
-        m .|= v .== V(repeating: 0x2D)
-        m .|= v .== V(repeating: 0x28)
-        m .|= v .== V(repeating: 0x2B)
-        m .|= v .>= V(repeating: 0xC0)
-        let nextDigit = (next &- V(repeating: 0x30)) .<= V(repeating: 0x09)
-        let nextLetter = ((next | V(repeating: 0x20)) &- V(repeating: 0x61)) .<= V(repeating: 0x19)
-        m .|= (v .== V(repeating: 0x2E)) .& (nextDigit .| nextLetter)
+        var m = (v &- V(repeating: Byte.zero)) .<= V(repeating: Byte.colon &- Byte.zero)  // `0`–`9`, `:`
+        m .|= (v &- V(repeating: Byte.at)) .<= V(repeating: Byte.upperZ &- Byte.at)  // `@`, `A`–`Z`
+        m .|= v .== V(repeating: Byte.dash)
+        m .|= v .== V(repeating: Byte.openParen)
+        m .|= v .== V(repeating: Byte.plus)
+        m .|= v .>= V(repeating: Byte.firstLead)
+        let nextDigit = (next &- V(repeating: Byte.zero)) .<= V(repeating: 9)
+        let nextLetter = ((next | V(repeating: Byte.caseBit)) &- V(repeating: Byte.lowerA)) .<= V(repeating: 25)
+        m .|= (v .== V(repeating: Byte.dot)) .& (nextDigit .| nextLetter)
         return m
     }
 }

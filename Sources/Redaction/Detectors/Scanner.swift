@@ -261,7 +261,8 @@ struct Scanner {
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
                 let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
                 // Lanes with a multi-byte character on either side are decided per lane (`WordClass`).
-                let multiByte = before .>= SIMD16<UInt8>(repeating: 0x80) .| v .>= SIMD16<UInt8>(repeating: 0x80)
+                let nonASCII = SIMD16<UInt8>(repeating: Byte.firstNonASCII)
+                let multiByte = before .>= nonASCII .| v .>= nonASCII
                 var starts = .!ByteClass.wordLanes(before) .| multiByte
                 if let needles { starts .&= needles.matches(v) }
                 var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
