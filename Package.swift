@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "AuditTests", dependencies: ["Audit", "JSON", "Pipeline", "Runtime", "EngineStages"],
             exclude: ["Data"], swiftSettings: strict),
-        .testTarget(name: "RedactionTests", dependencies: ["Redaction"], swiftSettings: strict),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "Yams"], swiftSettings: strict),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "JSON", "Pipeline"], swiftSettings: strict),

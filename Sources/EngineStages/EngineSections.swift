@@ -299,7 +299,9 @@ extension Topology {
     }
 
     static func located(_ context: DecodingError.Context, in node: SectionNode) -> EngineConfigurationError {
-        EngineConfigurationError(Self.describe(context), at: node.deepest(along: context.codingPath).mark)
+        // The redaction policy's messages name the value themselves (`redaction.fields[0].path`).
+        let message = context.underlyingError is RedactionError ? context.debugDescription : Self.describe(context)
+        return EngineConfigurationError(message, at: node.deepest(along: context.codingPath).mark)
     }
 
     static func yamlNode(_ section: Section) throws -> SectionNode {
@@ -310,7 +312,7 @@ extension Topology {
     }
 
     static func redactionPolicy(_ section: Section) throws -> RedactionPolicy {
-        try RedactionPolicy(plain: Constructor.default.any(from: try yamlNode(section).node))
+        try decode(RedactionPolicy.self, section)
     }
 
     static func fairnessConfig(_ section: Section) throws -> FairnessConfig {
@@ -380,6 +382,9 @@ public struct EngineConfigurationError: Error, CustomStringConvertible, Sendable
         self.line = mark?.line
         self.column = mark?.column
     }
+
+    /// `file:line:column: description`, as the topology reader reports a problem.
+    public func located(in file: String) -> String { "\(file):\(line ?? 1):\(column ?? 1): \(description)" }
 }
 
 /// The budget–power statement of a topology's fairness section (`steward validate --describe`).

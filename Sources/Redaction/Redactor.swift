@@ -83,16 +83,11 @@ public final class Redactor: @unchecked Sendable {
         cfg.bareDomains = policy.detectBareDomains
         for spec in policy.patterns where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))
-            do {
-                var p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
-                                        wordBoundary: spec.wordBoundary)
-                p.context = Context.rule(words: spec.context, window: spec.contextWindow,
-                                         score: spec.score(withContext: true))
-                cfg.patterns.append(p)
-                for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }
-            } catch {
-                throw .invalidPolicy("pattern `\(spec.name)`: \(error.description)")
-            }
+            var p = try UserPattern(name: spec.name, pattern: spec.pattern, kind: kind, score: Float(spec.score),
+                                    wordBoundary: spec.wordBoundary)
+            p.context = Context.rule(words: spec.context, window: spec.contextWindow, score: spec.score(withContext: true))
+            cfg.patterns.append(p)
+            for b in 0..<256 where p.first[b] { cfg.patternFirst[b] = true }
         }
         for spec in policy.dictionaries where policy.entities.contains(EntityType(spec.name)) {
             let kind = cfg.kindIndex(of: EntityType(spec.name))

@@ -125,7 +125,7 @@ struct FairnessMonitorCommand: AsyncParsableCommand {
         do {
             return try FairnessConfig.fromTopology(yaml: String(decoding: data, as: UTF8.self))
         } catch let error as EngineConfigurationError {
-            throw ValidationError("\(config):\(error.line ?? 1):\(error.column ?? 1): \(error.description)")
+            throw ValidationError(error.located(in: config))
         } catch {
             throw ValidationError("\(config): \(error)")
         }

@@ -133,8 +133,8 @@ enum RedactionCLI {
         }
         do {
             return try RedactionPolicy.fromTopology(yaml: String(decoding: data, as: UTF8.self))
-        } catch let error as RedactionError {
-            throw ValidationError(error.description)
+        } catch let error as EngineConfigurationError {
+            throw ValidationError(error.located(in: topology))
         } catch {
             throw ValidationError("topology \(topology): \(error)")
         }

@@ -55,4 +55,26 @@ import Testing
     @Test func aValidTopologyHasNoIssues() {
         #expect(issues(topology.replacingOccurrences(of: "RHO", with: "0.1")).isEmpty)
     }
+
+    /// The redaction policy is decoded from the section's node too: its messages keep naming the
+    /// value and are reported where the value is.
+    @Test func aRedactionProblemIsReportedWhereItIs() {
+        let redaction = """
+            name: located
+            input: {topic: in}
+            redaction:
+              fields:
+                - {path: $.a, operator: drop}
+                - path: x
+              operators:
+                PERSON: {type: mask, keep_last: many}
+            """
+        let found = issues(redaction.replacingOccurrences(of: "many", with: "2")).map(\.description)
+        let prefix = "redaction: invalid redaction policy:"
+        #expect(found == ["t.yaml:6:13: \(prefix) `redaction.fields[1].path`: a JSON path starts with `$`"], "\(found)")
+        let operators = issues(redaction.replacingOccurrences(of: "path: x", with: "path: $.b")).map(\.description)
+        #expect(
+            operators == ["t.yaml:8:37: \(prefix) `redaction.operators.PERSON.keep_last` must be an integer"],
+            "\(operators)")
+    }
 }

@@ -214,10 +214,10 @@ enum Fixtures {
 
 @Suite struct UserRulesTests {
     @Test func patternsAndDictionaries() throws {
-        let policy = try RedactionPolicy(plain: [
-            "patterns": [["name": "EMPLOYEE_ID", "pattern": "EMP-\\d{6}", "score": 0.9]],
-            "dictionaries": [["name": "PROJECT", "terms": ["Blue Heron", "Nightjar"]]],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: #"""
+            patterns: [{name: EMPLOYEE_ID, pattern: 'EMP-\d{6}', score: 0.9}]
+            dictionaries: [{name: PROJECT, terms: [Blue Heron, Nightjar]}]
+            """#)
         let r = try Redactor(policy: policy)
         #expect(hits("EMP-123456 works on Blue Heron and Nightjar", r).map(\.0) == ["EMPLOYEE_ID", "PROJECT", "PROJECT"])
         #expect(hits("EMP-1234567 no", r).isEmpty)
@@ -226,9 +226,7 @@ enum Fixtures {
     /// A pattern that starts with a lowercase letter is tried at every position, whatever the alignment
     /// of the word inside the text (the skip loop must not step over its first byte).
     @Test func lowercasePatternsAtEveryAlignment() throws {
-        let policy = try RedactionPolicy(plain: [
-            "patterns": [["name": "TICKET", "pattern": "tk-\\d{4}", "score": 0.9]]
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: #"patterns: [{name: TICKET, pattern: 'tk-\d{4}', score: 0.9}]"#)
         let r = try Redactor(policy: policy)
         for pad in 0..<40 {
             let text = String(repeating: "x", count: pad) + " see tk-1234 for more about that issue"
@@ -237,7 +235,7 @@ enum Fixtures {
     }
 
     @Test func disabledTypesAndDates() throws {
-        let policy = try RedactionPolicy(plain: ["disabled": ["EMAIL_ADDRESS"], "dates": false] as [String: Any])
+        let policy = try RedactionPolicy(yaml: "{disabled: [EMAIL_ADDRESS], dates: false}")
         let r = try Redactor(policy: policy)
         #expect(hits("a@example.com on 1982-07-15", r).isEmpty)
     }
@@ -245,10 +243,10 @@ enum Fixtures {
     /// `allow`: an entity whose whole text is an allowed term is neither reported nor replaced; a
     /// longer or different entity still is, and an allowed span hides the candidates inside it.
     @Test func allowList() throws {
-        let policy = try RedactionPolicy(plain: [
-            "allow": ["Maria", "support@example.com", "ACME-2024-07-15"],
-            "patterns": [["name": "BATCH", "pattern": "ACME-\\d{4}-\\d{2}-\\d{2}", "score": 0.9]],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: #"""
+            allow: [Maria, support@example.com, ACME-2024-07-15]
+            patterns: [{name: BATCH, pattern: 'ACME-\d{4}-\d{2}-\d{2}', score: 0.9}]
+            """#)
         let r = try Redactor(policy: policy)
         #expect(hits("thanks Maria, see you", r).isEmpty)
         #expect(hits("thanks Maria Garcia, see you", r).map(\.1) == ["Maria Garcia"])
@@ -262,9 +260,8 @@ enum Fixtures {
         // The same text with the default policy finds what the allow list keeps out.
         #expect(hits("thanks Maria, see you").map(\.0) == ["PERSON"])
 
-        let folded = try Redactor(policy: RedactionPolicy(plain: [
-            "allow": ["terms": ["SUPPORT@example.com"], "case_insensitive": true]
-        ] as [String: Any]))
+        let folded = try Redactor(
+            policy: RedactionPolicy(yaml: "allow: {terms: [SUPPORT@example.com], case_insensitive: true}"))
         #expect(hits("mail support@EXAMPLE.com or ann@example.com", folded).map(\.1) == ["ann@example.com"])
         // Redaction with an allow list is still a fixed point.
         let text = "hi Maria, call +1 415 555 0100 or mail support@example.com"
@@ -276,10 +273,10 @@ enum Fixtures {
     /// A pattern's `context`: a match with a context word in the window before it scores
     /// `score + 0.35` (at least 0.4, at most 1); a weak pattern (below `min_score`) is found only so.
     @Test func patternContext() throws {
-        let policy = try RedactionPolicy(plain: [
-            "patterns": [["name": "EMPLOYEE_ID", "pattern": "\\d{6}", "score": 0.3,
-                          "context": ["employee", "Staff ID"], "context_window": 24]],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: #"""
+            patterns:
+              - {name: EMPLOYEE_ID, pattern: '\d{6}', score: 0.3, context: [employee, Staff ID], context_window: 24}
+            """#)
         let r = try Redactor(policy: policy)
         let found = r.entities(in: "our employee number is 123456, thanks")
         #expect(found.map(\.type.rawValue) == ["EMPLOYEE_ID"])
@@ -297,13 +294,12 @@ enum Fixtures {
     /// name; the default matches the spelling given. A term in two dictionaries is the first one's;
     /// the longer of an exact and a folded term wins.
     @Test func caseInsensitiveDictionaries() throws {
-        let policy = try RedactionPolicy(plain: [
-            "dictionaries": [
-                ["name": "VENDOR", "terms": ["acme corp", "Müller GmbH", "москва сити", "Ωmega"], "case_insensitive": true],
-                ["name": "PROJECT", "terms": ["Nightjar", "Acme Corp Labs"]],
-                ["name": "CODENAME", "terms": ["Nightjar", "Kestrel"]],
-            ],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: """
+            dictionaries:
+              - {name: VENDOR, terms: [acme corp, Müller GmbH, москва сити, Ωmega], case_insensitive: true}
+              - {name: PROJECT, terms: [Nightjar, Acme Corp Labs]}
+              - {name: CODENAME, terms: [Nightjar, Kestrel]}
+            """)
         let r = try Redactor(policy: policy)
         #expect(hits("we use ACME corp and Acme Corp, acme CORP!", r).map(\.1) == ["ACME corp", "Acme Corp", "acme CORP"])
         #expect(hits("we use ACME corp and Acme Corp, acme CORP!", r).map(\.0) == ["VENDOR", "VENDOR", "VENDOR"])
@@ -325,9 +321,8 @@ enum Fixtures {
     /// past the digit that starts the address check).
     @Test func lowercaseTermsLeaveOtherEntitiesAlone() throws {
         for ci in [false, true] {
-            let policy = try RedactionPolicy(plain: [
-                "dictionaries": [["name": "V", "terms": ["blue heron", "dead end", "fox", "ann", "cat"], "case_insensitive": ci]],
-            ] as [String: Any])
+            let policy = try RedactionPolicy(
+                yaml: "dictionaries: [{name: V, terms: [blue heron, dead end, fox, ann, cat], case_insensitive: \(ci)}]")
             let r = try Redactor(policy: policy)
             let text = "to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq, dead:beef::1, fe80::1ff:fe23:4567:890a, "
                 + "aa:bb:cc:dd:ee:ff, ann@example.com, a dead end, blue heron, fox, foxes, annual"
@@ -339,9 +334,8 @@ enum Fixtures {
     /// A pattern starts only at a word start; `word_boundary: false` lets it end inside a word.
     @Test func patternWordBoundaries() throws {
         for wb in [true, false] {
-            let r = try Redactor(policy: RedactionPolicy(plain: [
-                "patterns": [["name": "T", "pattern": "tk-\\d{4}", "word_boundary": wb]],
-            ] as [String: Any]))
+            let r = try Redactor(
+                policy: RedactionPolicy(yaml: #"patterns: [{name: T, pattern: 'tk-\d{4}', word_boundary: \#(wb)}]"#))
             #expect(hits("see tk-1234, xtk-5678 and tk-99999", r).map(\.1) == (wb ? ["tk-1234"] : ["tk-1234", "tk-9999"]))
         }
     }
@@ -350,13 +344,12 @@ enum Fixtures {
     /// matched as literals, as whole words, as Presidio's deny list matches them; they were never
     /// found before.
     @Test func literalDictionaryTerms() throws {
-        let policy = try RedactionPolicy(plain: [
-            "dictionaries": [
-                ["name": "ORG", "terms": ["AT&T", "C++", "3M", "#secret", "Acme.io", "Route 66", "Jean-luc", "X-1 team"]],
-                ["name": "VENDOR", "terms": ["at&t", "yahoo!", "Café+", "Windows11"], "case_insensitive": true],
-                ["name": "LATE", "terms": ["3M", "Acme.io"], "context": ["vendor"], "score": 0.3],
-            ],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: """
+            dictionaries:
+              - {name: ORG, terms: [AT&T, C++, 3M, '#secret', Acme.io, Route 66, Jean-luc, X-1 team]}
+              - {name: VENDOR, terms: [at&t, yahoo!, Café+, Windows11], case_insensitive: true}
+              - {name: LATE, terms: [3M, Acme.io], context: [vendor], score: 0.3}
+            """)
         let r = try Redactor(policy: policy)
         let text = "call AT&T about C++ and 3M, #secret plans on Acme.io. Route 66 with Jean-luc and X-1 team"
         #expect(hits(text, r).map(\.1) == ["AT&T", "C++", "3M", "#secret", "Acme.io", "Route 66", "Jean-luc", "X-1 team"])
@@ -376,9 +369,8 @@ enum Fixtures {
             #expect(hits(u, r).map(\.1) == ["AT&T"], "pad \(pad)")
         }
         // Context words raise a later dictionary's score; its duplicates stay the first one's.
-        let weak = try Redactor(policy: try RedactionPolicy(plain: [
-            "dictionaries": [["name": "T", "terms": ["#zork"], "score": 0.3, "context": ["ticker"]]],
-        ] as [String: Any]))
+        let weak = try Redactor(
+            policy: try RedactionPolicy(yaml: "dictionaries: [{name: T, terms: ['#zork'], score: 0.3, context: [ticker]}]"))
         #expect(weak.entities(in: "the ticker #zork").map(\.score) == [0.65])
         #expect(weak.entities(in: "#zork is fine").isEmpty)
         // Redaction replaces them like any entity, and is a fixed point.
@@ -391,10 +383,10 @@ enum Fixtures {
     /// over digit groups which turned out to be nothing ("66 123456", "4 5 3M") no longer hides them
     /// (both were missed before).
     @Test func userRulesInsideTextARecogniserPassedOver() throws {
-        let r = try Redactor(policy: try RedactionPolicy(plain: [
-            "patterns": [["name": "STAFF", "pattern": "\\d{6}", "score": 0.9], ["name": "LOT", "pattern": "lot\\d+"]],
-            "dictionaries": [["name": "ORG", "terms": ["3M", "66 B"]]],
-        ] as [String: Any]))
+        let r = try Redactor(policy: try RedactionPolicy(yaml: #"""
+            patterns: [{name: STAFF, pattern: '\d{6}', score: 0.9}, {name: LOT, pattern: 'lot\d+'}]
+            dictionaries: [{name: ORG, terms: [3M, 66 B]}]
+            """#))
         #expect(hits("Route 66 123456 done", r).map { [$0.0, $0.1] } == [["STAFF", "123456"]])
         #expect(hits("rows 4 5 3M and 12 66 B", r).map { [$0.0, $0.1] } == [["ORG", "3M"], ["ORG", "66 B"]])
         #expect(hits("see 12.lot42, 1 lot7, alot8", r).map(\.1) == ["lot42", "lot7"])
@@ -403,10 +395,11 @@ enum Fixtures {
     /// A name or place that loses an overlap to a hit starting inside it keeps its whole words before
     /// that hit (the name was dropped whole, and stayed in the text).
     @Test func losingNamesKeepTheirLeadingWords() throws {
-        let r = try Redactor(policy: try RedactionPolicy(plain: [
-            "patterns": [["name": "EMPLOYEE_ID", "pattern": "EMP-\\d{6}", "score": 0.9],
-                         ["name": "TAG", "pattern": "Garc\\w+-\\d{3}", "score": 0.95]],
-        ] as [String: Any]))
+        let r = try Redactor(policy: try RedactionPolicy(yaml: #"""
+            patterns:
+              - {name: EMPLOYEE_ID, pattern: 'EMP-\d{6}', score: 0.9}
+              - {name: TAG, pattern: 'Garc\w+-\d{3}', score: 0.95}
+            """#))
         #expect(hits("contact Anna EMP-123456 today", r).map { [$0.0, $0.1] }
             == [["PERSON", "Anna"], ["EMPLOYEE_ID", "EMP-123456"]])
         #expect(r.redact(text: "contact Anna EMP-123456 today") == "contact <PERSON> <EMPLOYEE_ID> today")
@@ -435,9 +428,11 @@ enum Fixtures {
     @Test func literalTermsShareFirstWords() throws {
         var firms = (0..<2_000).map { "Firm\(Character(UnicodeScalar(97 + $0 % 26)!))\($0 / 26), Ltd." }
         firms += ["Abbott, Benjamin and Turner", "Abbott, Benjamin", "Abbott-Adams", "O'Neil & Co", "Café+Bar"]
-        let policy = try RedactionPolicy(plain: [
-            "dictionaries": [["name": "FIRM", "terms": firms], ["name": "CI", "terms": ["abbott, benjamin"], "case_insensitive": true]],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: """
+            dictionaries:
+              - {name: FIRM, terms: \(yamlList(firms))}
+              - {name: CI, terms: ['abbott, benjamin'], case_insensitive: true}
+            """)
         let r = try Redactor(policy: policy)
         #expect(hits("ask Abbott, Benjamin and Turner now", r).map { [$0.0, $0.1] } == [["FIRM", "Abbott, Benjamin and Turner"]])
         #expect(hits("ask Abbott, Benjamin now", r).map { [$0.0, $0.1] } == [["FIRM", "Abbott, Benjamin"]])
@@ -465,9 +460,8 @@ enum Fixtures {
 
     /// Dictionary context words raise a weak term's score as for patterns.
     @Test func dictionaryContext() throws {
-        let policy = try RedactionPolicy(plain: [
-            "dictionaries": [["name": "TICKER", "terms": ["Zork"], "score": 0.3, "context": ["ticker", "symbol"]]],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(
+            yaml: "dictionaries: [{name: TICKER, terms: [Zork], score: 0.3, context: [ticker, symbol]}]")
         let r = try Redactor(policy: policy)
         #expect(r.entities(in: "the ticker Zork").map(\.score) == [0.65])
         #expect(r.entities(in: "Zork is fine").isEmpty)
@@ -511,30 +505,33 @@ enum Fixtures {
     }
 
     @Test func allowAndContextPolicyErrors() {
-        for bad: [String: Any] in [
-            ["allow": 3], ["allow": ["terms": [1]]], ["allow": ["case_insensitive": true]],
-            ["allow": ["terms": ["a"], "case_insensitive": "yes"]], ["allow": ["terms": ["a"], "regex": "x"]],
-            ["patterns": [["name": "X", "pattern": "x", "context": [3]]]],
-            ["patterns": [["name": "X", "pattern": "x", "context": ["a"], "context_window": 0]]],
-            ["patterns": [["name": "X", "pattern": "x", "contxt": ["a"]]]],
-            ["patterns": [["name": "X", "pattern": "x", "word_boundary": "no"]]],
-            ["dictionaries": [["name": "X", "terms": ["a"], "case_insensitive": "yes"]]],
-            ["dictionaries": [["name": "X", "terms": ["a"], "scroe": 1]]],
-            ["dictionaries": [["name": "X", "terms": ["a"], "context": ["b"], "context_window": 300]]],
-            ["gazetteer": ["builtin": "false"]], ["dates": ["numeric": 0]],
-            ["operators": ["CREDIT_CARD": ["type": "mask", "keep_separators": "true"]]],
+        for bad in [
+            "allow: 3", "allow: {terms: [1]}", "allow: {case_insensitive: true}",
+            "allow: {terms: [a], case_insensitive: 'yes'}", "allow: {terms: [a], regex: x}",
+            "patterns: [{name: X, pattern: x, context: [3]}]",
+            "patterns: [{name: X, pattern: x, context: [a], context_window: 0}]",
+            "patterns: [{name: X, pattern: x, contxt: [a]}]",
+            "patterns: [{name: X, pattern: x, word_boundary: 'no'}]",
+            "dictionaries: [{name: X, terms: [a], case_insensitive: 'yes'}]",
+            "dictionaries: [{name: X, terms: [a], scroe: 1}]",
+            "dictionaries: [{name: X, terms: [a], context: [b], context_window: 300}]",
+            "gazetteer: {builtin: 'false'}", "dates: {numeric: 0}",
+            "operators: {CREDIT_CARD: {type: mask, keep_separators: 'true'}}",
         ] {
-            #expect(throws: RedactionError.self) { try RedactionPolicy(plain: bad) }
+            #expect(refusal(bad) != nil, "\(bad)")
         }
     }
 
-    @Test func badPolicyMessages() {
-        #expect(throws: RedactionError.self) { try RedactionPolicy(plain: ["bogus": 1] as [String: Any]) }
+    @Test func badPolicyMessages() throws {
+        let unknown = try #require(refusal("bogus: 1"))
+        #expect(unknown.message.hasPrefix("invalid redaction policy: unknown key `redaction.bogus` (known: allow, dates,"))
+        #expect(unknown.at == "bogus")
+        #expect(
+            refusal("operators: {EMAIL_ADDRESS: {type: rot13}}")?.message
+                == "invalid redaction policy: `redaction.operators.EMAIL_ADDRESS`: unknown operator `rot13` "
+                + "(replace, redact, mask, pseudonym, encrypt, generalize, noise, drop, keep)")
         #expect(throws: RedactionError.self) {
-            try RedactionPolicy(plain: ["operators": ["EMAIL_ADDRESS": ["type": "rot13"]]] as [String: Any])
-        }
-        #expect(throws: RedactionError.self) {
-            try Redactor(policy: RedactionPolicy(plain: ["patterns": [["name": "X", "pattern": "(a|b)"]]] as [String: Any]))
+            try Redactor(policy: RedactionPolicy(yaml: "patterns: [{name: X, pattern: '(a|b)'}]"))
         }
     }
 }

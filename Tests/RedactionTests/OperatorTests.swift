@@ -5,42 +5,43 @@ import Testing
 let testKeys = try! RedactionKeys(master: Array("0123456789abcdef0123456789abcdef".utf8))
 
 @Suite struct OperatorTests {
-    func redactor(_ ops: [String: Any], keys: RedactionKeys? = testKeys) throws -> Redactor {
-        try Redactor(policy: RedactionPolicy(plain: ["operators": ops] as [String: Any]), keys: keys)
+    /// A redactor with the `operators:` mapping written in YAML.
+    func redactor(_ operators: String, keys: RedactionKeys? = testKeys) throws -> Redactor {
+        try Redactor(policy: RedactionPolicy(yaml: "operators: \(operators)"), keys: keys)
     }
 
     @Test func replaceAndRedact() throws {
         #expect(Fixtures.redactor.redact(text: "mail ann@example.com now") == "mail <EMAIL_ADDRESS> now")
-        let r = try redactor(["EMAIL_ADDRESS": "redact"])
+        let r = try redactor("{EMAIL_ADDRESS: redact}")
         #expect(r.redact(text: "mail ann@example.com now") == "mail  now")
-        let t = try redactor(["default": ["type": "replace", "template": "[{type}]"]])
+        let t = try redactor("{default: {type: replace, template: '[{type}]'}}")
         #expect(t.redact(text: "mail ann@example.com now") == "mail [EMAIL_ADDRESS] now")
     }
 
     @Test func mask() throws {
-        let r = try redactor(["CREDIT_CARD": ["type": "mask", "keep_last": 4, "char": "#"]])
+        let r = try redactor("{CREDIT_CARD: {type: mask, keep_last: 4, char: '#'}}")
         #expect(r.redact(text: "card 4111 1111 1111 1111.") == "card ###############1111.")
-        let s = try redactor(["CREDIT_CARD": ["type": "mask", "keep_last": 4, "keep_separators": true]])
+        let s = try redactor("{CREDIT_CARD: {type: mask, keep_last: 4, keep_separators: true}}")
         #expect(s.redact(text: "card 4111-1111-1111-1111.") == "card ****-****-****-1111.")
     }
 
     @Test func pseudonymIsStableAndKeyed() throws {
-        let r = try redactor(["EMAIL_ADDRESS": "pseudonym"])
+        let r = try redactor("{EMAIL_ADDRESS: pseudonym}")
         let a = r.redact(text: "ann@example.com")
         #expect(a == r.redact(text: "ann@example.com"))
         #expect(a.hasPrefix("<EMAIL_ADDRESS_") && a.count == "<EMAIL_ADDRESS_>".count + 16)
         #expect(a != r.redact(text: "bob@example.com"))
-        let other = try redactor(["EMAIL_ADDRESS": "pseudonym"], keys: RedactionKeys(master: Array("another key of 32 bytes!!!!!!!!!".utf8)))
+        let other = try redactor("{EMAIL_ADDRESS: pseudonym}", keys: RedactionKeys(master: Array("another key of 32 bytes!!!!!!!!!".utf8)))
         #expect(a != other.redact(text: "ann@example.com"))
         #expect(!a.contains("ann"))
     }
 
     @Test func pseudonymNeedsKey() {
-        #expect(throws: RedactionError.self) { try redactor(["EMAIL_ADDRESS": "pseudonym"], keys: nil) }
+        #expect(throws: RedactionError.self) { try redactor("{EMAIL_ADDRESS: pseudonym}", keys: nil) }
     }
 
     @Test func encryptRoundTrip() throws {
-        let r = try redactor(["default": "encrypt"])
+        let r = try redactor("{default: encrypt}")
         let text = "Card 4111 1111 1111 1111, mail zoë@example.com, ssn 536-90-4128."
         let enc = r.redact(text: text)
         #expect(!enc.contains("4111") && !enc.contains("zoë"))
@@ -74,16 +75,15 @@ let testKeys = try! RedactionKeys(master: Array("0123456789abcdef0123456789abcde
 
 @Suite struct RecordTests {
     @Test func fieldRulesAndScan() throws {
-        let policy = try RedactionPolicy(plain: [
-            "fields": [
-                ["path": "$.user.email", "operator": "pseudonym", "entity": "EMAIL_ADDRESS"],
-                ["path": "$.user.ssn", "operator": "drop"],
-                ["path": "$.user.age", "operator": ["type": "generalize", "to": "age_band", "width": 10]],
-                ["path": "$.amount", "operator": ["type": "noise", "scale": 2]],
-                ["path": "$.items[*].sku", "operator": "keep"],
-            ],
-            "scan": ["$.message", "$.items[*].note"],
-        ] as [String: Any])
+        let policy = try RedactionPolicy(yaml: """
+            fields:
+              - {path: $.user.email, operator: pseudonym, entity: EMAIL_ADDRESS}
+              - {path: $.user.ssn, operator: drop}
+              - {path: $.user.age, operator: {type: generalize, to: age_band, width: 10}}
+              - {path: $.amount, operator: {type: noise, scale: 2}}
+              - {path: "$.items[*].sku", operator: keep}
+            scan: [$.message, "$.items[*].note"]
+            """)
         let r = try Redactor(policy: policy, keys: testKeys)
         let rec: RedactionJSON = .object([
             ("user", .object([("email", .string("ann@example.com")), ("ssn", .string("536-90-4128")), ("age", .number("37"))])),

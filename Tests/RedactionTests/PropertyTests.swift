@@ -39,14 +39,11 @@ struct Gen {
 }
 
 @Suite struct PropertyTests {
-    static var operatorSets: [[String: Any]] { [
-        [:],
-        ["default": ["type": "mask", "keep_last": 4]],
-        ["default": "pseudonym"],
-        ["default": "encrypt"],
-        ["default": "redact"],
-        ["DATE_TIME": ["type": "generalize", "to": "year"]],
-    ] }
+    /// The `operators:` of the first six runs.
+    static let operatorSets = [
+        "{}", "{default: {type: mask, keep_last: 4}}", "{default: pseudonym}", "{default: encrypt}", "{default: redact}",
+        "{DATE_TIME: {type: generalize, to: year}}",
+    ]
 
     /// Values the seventh run allows (`redaction.allow`), with the default operators.
     static let allowed = ["John Smith", "ann@example.com", "192.168.1.1", "Berlin"]
@@ -56,10 +53,10 @@ struct Gen {
 
     @Test(arguments: 0..<8)
     func idempotentValidAndBounded(set: Int) throws {
-        var plain: [String: Any] = ["operators": Self.operatorSets[min(set, 5)]]
-        if set == 6 { plain = ["allow": Self.allowed] }
-        if set == 7 { plain = ["dictionaries": [["name": "TERM", "terms": Self.folded, "case_insensitive": true]]] }
-        let r = try Redactor(policy: RedactionPolicy(plain: plain), keys: testKeys)
+        var yaml = "operators: \(Self.operatorSets[min(set, 5)])"
+        if set == 6 { yaml = "allow: \(yamlList(Self.allowed))" }
+        if set == 7 { yaml = "dictionaries: [{name: TERM, terms: \(yamlList(Self.folded)), case_insensitive: true}]" }
+        let r = try Redactor(policy: RedactionPolicy(yaml: yaml), keys: testKeys)
         var g = Gen(s: UInt64(set) &* 7919)
         var termHits = 0
         for _ in 0..<400 {
@@ -122,7 +119,7 @@ struct Gen {
 
     @Test func invalidUTF8NeverCrashes() throws {
         let replace = try Redactor()
-        let reject = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
+        let reject = try Redactor(policy: RedactionPolicy(yaml: "invalid_utf8: reject"))
         var g = Gen(s: 99)
         var rejected = 0
         var validWithEntities = 0
@@ -163,13 +160,13 @@ struct Gen {
     /// stops at: user patterns, literal terms and dictionary words that start lowercase are left to
     /// the user-rule pass (they used to add trigger bytes and turn the vector skip off).
     @Test func userRulesAddNoTriggerBytes() throws {
-        let policies: [[String: Any]] = [
-            ["patterns": [["name": "QCODE", "pattern": "qzq\\d{3}"], ["name": "DOT", "pattern": "\\.env"]]],
-            ["dictionaries": [["name": "V", "terms": ["blue heron", "#x", "3M"]]]],
-            ["dictionaries": [["name": "V", "terms": ["acme corp", "Ωmega"], "case_insensitive": true]]],
+        let policies = [
+            #"patterns: [{name: QCODE, pattern: 'qzq\d{3}'}, {name: DOT, pattern: '\.env'}]"#,
+            "dictionaries: [{name: V, terms: [blue heron, '#x', 3M]}]",
+            "dictionaries: [{name: V, terms: [acme corp, Ωmega], case_insensitive: true}]",
         ]
-        for plain in policies {
-            let r = try Redactor(policy: RedactionPolicy(plain: plain))
+        for yaml in policies {
+            let r = try Redactor(policy: RedactionPolicy(yaml: yaml))
             #expect(r.config.trigger == Fixtures.redactor.config.trigger)
             #expect(r.config.hasUserRules)
         }
@@ -183,18 +180,16 @@ struct Gen {
     @Test func userRuleSearchAgreesWithTableLoop() throws {
         // First bytes E, #, 3, A (patterns and literal terms), b (a lowercase term), k and K (a
         // case-insensitive one): seven.
-        let dictionaries: [[String: Any]] = [
-            ["name": "ORG", "terms": ["#secret", "3M", "AT&T", "Acme.io", "blue heron"]],
-            ["name": "BIRD", "terms": ["kestrel", "kite hawk"], "case_insensitive": true],
-        ]
-        let rules: [String: Any] = [
-            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "AREF", "pattern": "A\\d{4}"]],
-            "dictionaries": dictionaries,
-        ]
-        var more = rules
-        more["dictionaries"] = dictionaries + [["name": "NEVER", "terms": ["~q", "^q", "`q", "|q", "{q"]]]
-        let vector = try Redactor(policy: RedactionPolicy(plain: rules))
-        let table = try Redactor(policy: RedactionPolicy(plain: more))
+        let rules = #"""
+            patterns: [{name: EMPID, pattern: 'EMP-\d{6}'}, {name: AREF, pattern: 'A\d{4}'}]
+            dictionaries:
+              - {name: ORG, terms: ['#secret', 3M, AT&T, Acme.io, blue heron]}
+              - {name: BIRD, terms: [kestrel, kite hawk], case_insensitive: true}
+
+            """#
+        let vector = try Redactor(policy: RedactionPolicy(yaml: rules))
+        let table = try Redactor(
+            policy: RedactionPolicy(yaml: rules + "  - {name: NEVER, terms: ['~q', '^q', '`q', '|q', '{q']}"))
         #expect(vector.config.userNeedles != nil)
         #expect(table.config.userNeedles == nil)
         let pieces = Gen.pieces + ["EMP-123456", "xEMP-123456", "A1234", "A12345", "#secret", "a#secret", "3M", "13M",
@@ -223,9 +218,8 @@ struct Gen {
     /// IBAN-like capitals, names, places, months, at every offset around the 64-byte blocks.
     @Test(arguments: 0..<2)
     func blockLoopAgreesWithReferenceLoop(withPattern: Int) throws {
-        let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(plain: [
-            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"], ["name": "CODE", "pattern": "Zq\\d{2}"]]
-        ] as [String: Any]))
+        let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(
+            yaml: #"patterns: [{name: EMPID, pattern: 'EMP-\d{6}'}, {name: CODE, pattern: 'Zq\d{2}'}]"#))
         let pieces = Gen.pieces + [
             "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "bC1", "Bc1", "tB1",
             "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", "xbc1", "Xbc1", "Hey", "The", "Can", "I", "Maria", "Smith",
@@ -254,10 +248,10 @@ struct Gen {
     /// match buffer holds (it grows and is reused) — and non-ASCII text before and between hits.
     @Test(arguments: 0..<2)
     func batchAndWorkspaceAgreeWithPerRecord(withPattern: Int) throws {
-        let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(plain: [
-            "patterns": [["name": "EMPID", "pattern": "EMP-\\d{6}"]],
-            "operators": ["default": ["type": "mask", "keep_last": 2]],
-        ] as [String: Any]))
+        let r = withPattern == 0 ? Fixtures.redactor : try Redactor(policy: RedactionPolicy(yaml: #"""
+            patterns: [{name: EMPID, pattern: 'EMP-\d{6}'}]
+            operators: {default: {type: mask, keep_last: 2}}
+            """#))
         var g = Gen(s: 77 &+ UInt64(withPattern))
         var texts: [String] = []
         for round in 0..<1500 {
@@ -299,7 +293,7 @@ struct Gen {
 
     @Test func errorsAndDescriptionsCarryNoValues() throws {
         var messages: [String] = []
-        let rejecting = try Redactor(policy: RedactionPolicy(plain: ["invalid_utf8": "reject"] as [String: Any]))
+        let rejecting = try Redactor(policy: RedactionPolicy(yaml: "invalid_utf8: reject"))
         for s in Self.secrets {
             var bytes = Array("x \(s) y".utf8)
             bytes.append(0xFF)
@@ -308,8 +302,8 @@ struct Gen {
                 messages.append(error.description)
             }
             do { _ = try RedactionKeys(master: Array(s.prefix(10).utf8)) } catch { messages.append(error.description) }
-            do { _ = try RedactionPolicy(plain: ["patterns": [["name": "P", "pattern": s + "("]]] as [String: Any]) } catch {
-                messages.append(error.description)
+            do { _ = try RedactionPolicy(yaml: "patterns: [{name: P, pattern: '\(s)('}]") } catch {
+                messages.append("\(error)")
             }
         }
         messages.append(testKeys.description)

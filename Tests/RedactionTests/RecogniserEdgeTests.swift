@@ -80,10 +80,8 @@ import Testing
         for text in ["README.md", "main.py", "john.smith@example.com", "e.g. this", "v1.2.3", "a/b.com", "x.com_y"] {
             #expect(!types(text).contains("URL"), "\(text): \(hits(text))")
         }
-        let off = try Redactor(policy: RedactionPolicy(plain: ["urls": ["bare_domains": false]] as [String: Any]))
+        let off = try Redactor(policy: RedactionPolicy(yaml: "urls: {bare_domains: false}"))
         #expect(hits("see kato.com and https://kato.com", off).map(\.1) == ["https://kato.com"])
-        #expect(throws: RedactionError.self) {
-            try RedactionPolicy(plain: ["urls": ["bare": false]] as [String: Any])
-        }
+        #expect(refusal("urls: {bare: false}")?.at == "urls.bare")
     }
 }

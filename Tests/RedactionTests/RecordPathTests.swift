@@ -90,37 +90,35 @@ import Testing
         }
     }
 
-    static var policies: [[String: Any]] { [
-        [:],
-        ["scan": ["$.note", "$..tags[*]", "$.a[*]"]],
-        [
-            "fields": [
-                ["path": "$.email", "operator": "pseudonym", "entity": "EMAIL_ADDRESS"],
-                ["path": "$..n", "operator": "drop"],
-                ["path": "$.a[1]", "operator": "drop"],
-                ["path": "$.b", "operator": ["type": "mask", "keep_last": 2]],
-                ["path": "$..tags", "operator": "encrypt"],
-                ["path": "$.a[*].b", "operator": "keep"],
-                ["path": "$.note", "operator": ["type": "generalize", "to": "bucket", "width": 100]],
-            ],
-            "scan": ["$.a[*]", "$..note"],
-            "operators": ["default": ["type": "mask", "keep_last": 3]],
-        ],
-        [
-            "fields": [
-                ["path": "$.*", "operator": "replace"],
-                ["path": "$.a", "operator": ["type": "noise", "scale": 3]],
-                ["path": "$.b", "operator": "drop"],
-            ],
-        ],
+    static let policies = [
+        "{}",
+        "scan: [$.note, '$..tags[*]', '$.a[*]']",
+        """
+        fields:
+          - {path: $.email, operator: pseudonym, entity: EMAIL_ADDRESS}
+          - {path: $..n, operator: drop}
+          - {path: '$.a[1]', operator: drop}
+          - {path: $.b, operator: {type: mask, keep_last: 2}}
+          - {path: $..tags, operator: encrypt}
+          - {path: '$.a[*].b', operator: keep}
+          - {path: $.note, operator: {type: generalize, to: bucket, width: 100}}
+        scan: ['$.a[*]', $..note]
+        operators: {default: {type: mask, keep_last: 3}}
+        """,
+        """
+        fields:
+          - {path: $.*, operator: replace}
+          - {path: $.a, operator: {type: noise, scale: 3}}
+          - {path: $.b, operator: drop}
+        """,
         // Scan paths only, of keys, indices and `*`: the walk along the paths (`scanAlong`).
-        ["scan": ["$.note", "$.a[*]", "$.b.email", "$.tags[1]", "$.*.note", "$[0]", "$"]],
-        ["scan": ["$.note"], "operators": ["default": ["type": "mask", "keep_last": 2]]],
-    ] }
+        "scan: [$.note, '$.a[*]', $.b.email, '$.tags[1]', $.*.note, '$[0]', $]",
+        "{scan: [$.note], operators: {default: {type: mask, keep_last: 2}}}",
+    ]
 
     @Test(arguments: 0..<6)
     func inPlaceWalkAgreesWithReference(policy: Int) throws {
-        let r = try Redactor(policy: RedactionPolicy(plain: Self.policies[policy]), keys: testKeys)
+        let r = try Redactor(policy: RedactionPolicy(yaml: Self.policies[policy]), keys: testKeys)
         #expect((r.scanPaths != nil) == (policy >= 4), "the scan-path walk is used exactly for scan-only policies")
         #expect(r.scansEverything == (policy == 0), "the walk without locations is used exactly for the default policy")
         var changed = 0

@@ -58,13 +58,12 @@ import Testing
     }
 
     @Test func userRulesStartAndEndAtScriptBoundaries() throws {
-        let r = try Redactor(policy: RedactionPolicy(plain: [
-            "patterns": [["name": "TICKET", "pattern": "tk-\\d{4}", "score": 0.9]],
-            "dictionaries": [
-                ["name": "FIRM", "terms": ["AT&T", "Acme"], "score": 0.9],
-                ["name": "CITY", "terms": ["東京"], "score": 0.9],
-            ],
-        ] as [String: Any]))
+        let r = try Redactor(policy: RedactionPolicy(yaml: #"""
+            patterns: [{name: TICKET, pattern: 'tk-\d{4}', score: 0.9}]
+            dictionaries:
+              - {name: FIRM, terms: [AT&T, Acme], score: 0.9}
+              - {name: CITY, terms: [東京], score: 0.9}
+            """#))
         #expect(hits("チケットtk-1234です", r).map { [$0.0, $0.1] } == [["TICKET", "tk-1234"]])
         #expect(hits("xtk-1234 tk-12345", r).isEmpty)
         #expect(hits("会社AT&Tです、Acmeの件", r).map(\.1) == ["AT&T", "Acme"])
@@ -78,7 +77,7 @@ import Testing
     @Test func otherScriptTextIsPassedOverUnlessAWordNeedsIt() throws {
         #expect(hits("see 東京Émile Zola here").map(\.1) == ["Émile Zola"])
         #expect(hits("大阪と東京").isEmpty)
-        let r = try Redactor(policy: RedactionPolicy(plain: ["gazetteer": ["locations": ["東京"]]] as [String: Any]))
+        let r = try Redactor(policy: RedactionPolicy(yaml: "gazetteer: {locations: [東京]}"))
         #expect(hits("大阪と 東京 へ", r).map { [$0.0, $0.1] } == [["LOCATION", "東京"]])
     }
 }

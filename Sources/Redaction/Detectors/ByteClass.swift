@@ -9,10 +9,10 @@ enum ByteClass {
     @inline(__always)
     static func wordLanes(_ x: SIMD16<UInt8>) -> SIMDMask<SIMD16<Int8>> {
         typealias V = SIMD16<UInt8>
-        var m = ((x | V(repeating: 0x20)) &- V(repeating: 0x61)) .< V(repeating: 26)
-        m .|= (x &- V(repeating: 0x30)) .< V(repeating: 10)
-        m .|= x .== V(repeating: 0x5F)
-        m .|= x .>= V(repeating: 0x80)
+        var m = ((x | V(repeating: Byte.caseBit)) &- V(repeating: Byte.lowerA)) .< V(repeating: 26)
+        m .|= (x &- V(repeating: Byte.zero)) .< V(repeating: 10)
+        m .|= x .== V(repeating: Byte.underscore)
+        m .|= x .>= V(repeating: Byte.firstNonASCII)
         return m
     }
 
@@ -29,18 +29,21 @@ enum ByteClass {
 
     static let table: [UInt8] = {
         var t = [UInt8](repeating: 0, count: 256)
-        for b in 0..<256 {
-            var c: UInt8 = 0
-            switch b {
-            case 48...57: c = digit | hex | word
-            case 65...90: c = upper | word
-            case 97...122: c = lower | word
-            case 95: c = word
-            case 128...255: c = word | nonASCII
-            default: c = 0
+        for index in 0..<256 {
+            let byte = UInt8(index)
+            var classes: UInt8 = 0
+            switch byte {
+            case Byte.zero...Byte.nine: classes = digit | hex | word
+            case Byte.upperA...Byte.upperZ: classes = upper | word
+            case Byte.lowerA...Byte.lowerZ: classes = lower | word
+            case Byte.underscore: classes = word
+            case Byte.firstNonASCII...: classes = word | nonASCII
+            default: classes = 0
             }
-            if (65...70).contains(b) || (97...102).contains(b) { c |= hex }
-            t[b] = c
+            if (Byte.upperA...Byte.upperF).contains(byte) || (Byte.lowerA...Byte.lowerF).contains(byte) {
+                classes |= hex
+            }
+            t[index] = classes
         }
         return t
     }()
@@ -72,8 +75,8 @@ enum Trigger {
 enum TriggerVector {
     /// Whether the vector test can stop at `b` (for `.`, when a letter or digit follows).
     static func covers(_ b: UInt8) -> Bool {
-        (0x30...0x3A).contains(b) || (0x40...0x5A).contains(b) || b == 0x2D || b == 0x2E || b == 0x28 || b == 0x2B
-            || b >= 0xC0
+        (Byte.zero...Byte.colon).contains(b) || (Byte.at...Byte.upperZ).contains(b) || b == Byte.dash || b == Byte.dot
+            || b == Byte.openParen || b == Byte.plus || b >= Byte.firstLead
     }
 
     /// Lanes 0–7 and 8–15 of the sixteen bytes at `p`, each byte 0xFF where the scanner must stop and 0
@@ -111,15 +114,15 @@ enum TriggerVector {
         let next = p.loadUnaligned(fromByteOffset: 1, as: V.self)
         // Unsigned range tests as (v - lo) <= (hi - lo); operands are vectors so the compiler emits
         // single instructions instead of per-lane code.
-        var m = (v &- V(repeating: 0x30)) .<= V(repeating: 0x0A)
-        m .|= (v &- V(repeating: 0x40)) .<= V(repeating: 0x1A)
-        m .|= v .== V(repeating: 0x2D)
-        m .|= v .== V(repeating: 0x28)
-        m .|= v .== V(repeating: 0x2B)
-        m .|= v .>= V(repeating: 0xC0)
-        let nextDigit = (next &- V(repeating: 0x30)) .<= V(repeating: 0x09)
-        let nextLetter = ((next | V(repeating: 0x20)) &- V(repeating: 0x61)) .<= V(repeating: 0x19)
-        m .|= (v .== V(repeating: 0x2E)) .& (nextDigit .| nextLetter)
+        var m = (v &- V(repeating: Byte.zero)) .<= V(repeating: Byte.colon &- Byte.zero)  // `0`–`9`, `:`
+        m .|= (v &- V(repeating: Byte.at)) .<= V(repeating: Byte.upperZ &- Byte.at)  // `@`, `A`–`Z`
+        m .|= v .== V(repeating: Byte.dash)
+        m .|= v .== V(repeating: Byte.openParen)
+        m .|= v .== V(repeating: Byte.plus)
+        m .|= v .>= V(repeating: Byte.firstLead)
+        let nextDigit = (next &- V(repeating: Byte.zero)) .<= V(repeating: 9)
+        let nextLetter = ((next | V(repeating: Byte.caseBit)) &- V(repeating: Byte.lowerA)) .<= V(repeating: 25)
+        m .|= (v .== V(repeating: Byte.dot)) .& (nextDigit .| nextLetter)
         return m
     }
 }
@@ -187,18 +190,18 @@ extension ByteClass {
     /// Whether `b` is an ASCII letter or digit.
     @inline(__always)
     static func isASCIIAlnum(_ b: UInt8) -> Bool {
-        (b &- 0x30) < 10 || isASCIILetter(b)
+        (b &- Byte.zero) < 10 || isASCIILetter(b)
     }
 
     /// Whether `b` is an ASCII letter.
     @inline(__always)
-    static func isASCIILetter(_ b: UInt8) -> Bool { ((b | 0x20) &- 0x61) < 26 }
+    static func isASCIILetter(_ b: UInt8) -> Bool { ((b | Byte.caseBit) &- Byte.lowerA) < 26 }
 
     /// Whether `b` is a `word` byte (ASCII letters and digits, `_`, bytes of multi-byte characters),
     /// without the table (`wordLanes` is the same test on sixteen bytes).
     @inline(__always)
     static func isWordByte(_ b: UInt8) -> Bool {
-        isASCIIAlnum(b) || b == 95 || b >= 0x80
+        isASCIIAlnum(b) || b == Byte.underscore || b >= Byte.firstNonASCII
     }
 }
 
@@ -295,7 +298,7 @@ enum WordClass {
     static func decode(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (start: Int, length: Int, scalar: UInt32)? {
         var s = i
         // A continuation byte: back to the lead byte (at most three steps).
-        while p[s] & 0xC0 == 0x80 {
+        while Byte.isContinuation(p[s]) {
             if s == 0 || i &- s >= 3 { return nil }
             s &-= 1
         }
@@ -303,7 +306,7 @@ enum WordClass {
         let len: Int
         var cp: UInt32
         switch b0 {
-        case 0xC2...0xDF: len = 2; cp = b0 & 0x1F
+        case UInt32(Byte.firstTwoByteLead)...UInt32(Byte.lastTwoByteLead): len = 2; cp = b0 & 0x1F
         case 0xE0...0xEF: len = 3; cp = b0 & 0x0F
         case 0xF0...0xF4: len = 4; cp = b0 & 0x07
         default: return nil
@@ -311,7 +314,7 @@ enum WordClass {
         guard s &+ len <= n, i < s &+ len else { return nil }
         for k in 1..<len {
             let b = UInt32(p[s &+ k])
-            guard b & 0xC0 == 0x80 else { return nil }
+            guard b & 0xC0 == UInt32(Byte.firstNonASCII) else { return nil }
             cp = cp &<< 6 | b & 0x3F
         }
         return (s, len, cp)
@@ -323,7 +326,7 @@ enum WordClass {
     @inline(__always)
     static func at(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ cls: UnsafePointer<UInt8>) -> (UInt8, Int) {
         let b = p[i]
-        if b < 0x80 { return (cls[Int(b)] & ByteClass.word != 0 ? latin : nonWord, i &+ 1) }
+        if b < Byte.firstNonASCII { return (cls[Int(b)] & ByteClass.word != 0 ? latin : nonWord, i &+ 1) }
         return slow(p, n, i)
     }
 
@@ -338,7 +341,7 @@ enum WordClass {
     static func of(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> UInt8 {
         guard i >= 0 && i < n else { return nonWord }
         let b = p[i]
-        if b < 0x80 { return ByteClass.isWordByte(b) ? latin : nonWord }
+        if b < Byte.firstNonASCII { return ByteClass.isWordByte(b) ? latin : nonWord }
         return slow(p, n, i).0
     }
 
@@ -348,8 +351,10 @@ enum WordClass {
     static func isBoundary(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
         guard i > 0 && i < n else { return true }
         let a = p[i &- 1], b = p[i]
-        if a < 0x80 && b < 0x80 { return !(ByteClass.isWordByte(a) && ByteClass.isWordByte(b)) }
-        if b & 0xC0 == 0x80 { return false }
+        if a < Byte.firstNonASCII && b < Byte.firstNonASCII {
+            return !(ByteClass.isWordByte(a) && ByteClass.isWordByte(b))
+        }
+        if Byte.isContinuation(b) { return false }
         let ca = of(p, n, i &- 1)
         return ca == nonWord || ca != of(p, n, i)
     }
@@ -361,8 +366,8 @@ enum WordClass {
     static func startsAfter(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Bool {
         guard i > 0 && i < n else { return i <= 0 }
         let a = p[i &- 1], b = p[i]
-        if a < 0x80 && b < 0x80 { return !ByteClass.isWordByte(a) }
-        if b & 0xC0 == 0x80 { return false }
+        if a < Byte.firstNonASCII && b < Byte.firstNonASCII { return !ByteClass.isWordByte(a) }
+        if Byte.isContinuation(b) { return false }
         let ca = of(p, n, i &- 1)
         if ca == nonWord { return true }
         let cb = of(p, n, i)
@@ -376,8 +381,8 @@ enum WordClass {
     static func endsBefore(_ p: UnsafePointer<UInt8>, _ n: Int, _ e: Int) -> Bool {
         guard e > 0 && e < n else { return true }
         let a = p[e &- 1], b = p[e]
-        if a < 0x80 && b < 0x80 { return !ByteClass.isWordByte(b) }
-        if b & 0xC0 == 0x80 { return false }
+        if a < Byte.firstNonASCII && b < Byte.firstNonASCII { return !ByteClass.isWordByte(b) }
+        if Byte.isContinuation(b) { return false }
         let cb = of(p, n, e)
         if cb == nonWord { return true }
         let ca = of(p, n, e &- 1)

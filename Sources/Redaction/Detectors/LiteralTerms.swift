@@ -21,9 +21,7 @@ struct LiteralTerm: Sendable {
         return bytes.withUnsafeBufferPointer { t in
             if caseInsensitive {
                 for k in 0..<len {
-                    var b = p[i + k]
-                    if b &- 65 < 26 { b |= 0x20 }
-                    if b != t[k] { return false }
+                    if Byte.lowercased(p[i + k]) != t[k] { return false }
                 }
                 return true
             }
@@ -40,12 +38,13 @@ struct LiteralTerm: Sendable {
             guard k < term.count else { return false }
             let b = term[k]
             if ByteClass.isASCIILetter(b) { return true }
-            guard b >= 0x80 else { return false }
-            // General punctuation (U+2000–U+206F: ’ “ –) and U+00A0, «, » end the scanner's words.
+            guard b >= Byte.firstNonASCII else { return false }
+            // General punctuation (U+2000–U+206F: ’ “ –, UTF-8 E2 80 …) and U+00A0, «, » (C2 A0, C2 AB,
+            // C2 BB) end the scanner's words.
             if b == 0xE2 && k + 1 < term.count && term[k + 1] == 0x80 { return false }
             if b == 0xC2 && k + 1 < term.count && [0xA0, 0xAB, 0xBB].contains(term[k + 1]) { return false }
             // A continuation byte cannot start a letter.
-            return b >= 0xC0 || k > 0 && term[k - 1] >= 0x80
+            return b >= Byte.firstLead || k > 0 && term[k - 1] >= Byte.firstNonASCII
         }
         guard !term.isEmpty, isLetter(0) else { return false }
         var words = 1
@@ -54,9 +53,11 @@ struct LiteralTerm: Sendable {
             let b = term[k]
             if isLetter(k) {
                 k += 1
-            } else if (b == 39 || b == 45) && !caseInsensitive && k + 1 < term.count && term[k + 1] &- 65 < 26 {
+            } else if (b == Byte.apostrophe || b == Byte.dash) && !caseInsensitive && k + 1 < term.count
+                && term[k + 1] &- Byte.upperA < 26
+            {
                 k += 1
-            } else if b == 32 && isLetter(k + 1) {
+            } else if b == Byte.space && isLetter(k + 1) {
                 words += 1
                 k += 1
             } else {
@@ -94,7 +95,7 @@ struct LiteralTerms: Sendable {
     /// UPPER and Capitalised spellings).
     mutating func add(_ term: [UInt8], caseInsensitive: Bool, dictionary: Int) {
         guard let first = term.first else { return }
-        let folded = term.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
+        let folded = term.map(Byte.lowercased)
         if seenFolded.contains(folded) { return }
         if caseInsensitive {
             seenFolded.insert(folded)
@@ -141,13 +142,13 @@ struct LiteralTerms: Sendable {
 
     /// Whether a term or a word starting with `b` is looked up by its first word.
     @inline(__always)
-    static func startsWord(_ b: UInt8) -> Bool { ByteClass.isASCIILetter(b) || b >= 0xC0 }
+    static func startsWord(_ b: UInt8) -> Bool { ByteClass.isASCIILetter(b) || b >= Byte.firstLead }
 
     /// The hash of the folded first word at `i` (ASCII letters and bytes of multi-byte characters,
     /// at most `keyLength` bytes), the same for a term and for the text.
     static func wordHash(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> UInt64 {
         var e = i
-        while e < n && e - i < keyLength && (ByteClass.isASCIILetter(p[e]) || p[e] >= 0x80) { e += 1 }
+        while e < n && e - i < keyLength && (ByteClass.isASCIILetter(p[e]) || p[e] >= Byte.firstNonASCII) { e += 1 }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyLength) { buf in
             let q = buf.baseAddress!
             CaseFold.fold(p + i, into: q, count: e - i)

@@ -68,16 +68,18 @@ extension Scanner {
         // Letters joined to more word bytes go to `capitalized`; so do an IBAN's country code and a
         // bech32 prefix ("DE89…", "BC1…", "TB1…"): their letters end at a digit.
         let e = at(j)
-        if e >= 0x80 || e == 95 || cls[Int(e)] & ByteClass.digit != 0 || ((e == 39 || e == 45) && isUpper(j &+ 1)) {
+        if e >= Byte.firstNonASCII || e == Byte.underscore || cls[Int(e)] & ByteClass.digit != 0
+            || ((e == Byte.apostrophe || e == Byte.dash) && isUpper(j &+ 1))
+        {
             return 0
         }
         let len = j &- i
-        if (e == 58 || e == 45 || e == 46) && len >= 2 && len <= 4 {
+        if (e == Byte.colon || e == Byte.dash || e == Byte.dot) && len >= 2 && len <= 4 {
             // Two to four hex letters before `:`, or two before `-`, or four before `.`, may start a MAC
             // or IPv6 address ("AB:CD:…", "Fe80::1", "ABCD.EF01.…"): `capitalized` decides.
             var h = i
             while h < j && cls[Int(p[h])] & ByteClass.hex != 0 { h &+= 1 }
-            if h == j && (e == 58 || (len == 2 && e == 45) || (len == 4 && e == 46)) { return 0 }
+            if h == j && (e == Byte.colon || (len == 2 && e == Byte.dash) || (len == 4 && e == Byte.dot)) { return 0 }
         }
         if len > maxKeyLength { return j }
         #if _endian(little)
@@ -107,8 +109,9 @@ extension Scanner {
     /// Such a number can only start a day-first date; `numeric` and `shortNumberEnd` share the test.
     @inline(__always)
     func isShortNumber(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
-        d &- s < 7 && !((sep == 32 || sep == 45 || sep == 46 || sep == 47) && isDigit(d &+ 1))
-            && !(sep == 40 && p[s] == 48)  // "0467(94)9600" (`bracketedPhone`)
+        d &- s < 7
+            && !((sep == Byte.space || sep == Byte.dash || sep == Byte.dot || sep == Byte.slash) && isDigit(d &+ 1))
+            && !(sep == Byte.openParen && p[s] == Byte.zero)  // "0467(94)9600" (`bracketedPhone`)
     }
 
     /// Whether a day-first date may start at the short number `s ..< d` (separator `sep`): a word
@@ -117,12 +120,13 @@ extension Scanner {
     /// instead of calling `dayFirstDate`.
     @inline(__always)
     func dayMayFollow(_ s: Int, _ d: Int, _ sep: UInt8) -> Bool {
-        guard d &- s <= 2 && setup.longDates && (sep == 32 || sep == 46 || sep == 45) && isWord(d &+ 1)
-            || isWord(d &+ 2) && sep == 46
+        guard d &- s <= 2 && setup.longDates && (sep == Byte.space || sep == Byte.dot || sep == Byte.dash)
+            && isWord(d &+ 1)
+            || isWord(d &+ 2) && sep == Byte.dot
         else { return false }
-        let w = sep == 46 ? d &+ 2 : d &+ 1
-        let w0 = at(w) | 0x20
-        return w0 == 111 || w0 == 100 || mayStartMonth(at(w), at(w &+ 1))
+        let w = sep == Byte.dot ? d &+ 2 : d &+ 1
+        let w0 = at(w) | Byte.caseBit
+        return w0 == Byte.lowerO || w0 == Byte.lowerD || mayStartMonth(at(w), at(w &+ 1))
     }
 
     /// How many of the eight bytes of `w` (little-endian, the first byte lowest) are ASCII letters
@@ -184,8 +188,10 @@ extension Scanner {
                 let b0 = p[i]
                 var plain = 0
                 // (A multi-byte character before goes to `step`, which decides by its class.)
-                if (b0 &- 65 < 26 || b0 &- 48 < 10) && (i == 0 || cls[Int(p[i &- 1])] & ByteClass.word == 0) {
-                    plain = b0 < 65 ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
+                if (b0 &- Byte.upperA < 26 || b0 &- Byte.zero < 10)
+                    && (i == 0 || cls[Int(p[i &- 1])] & ByteClass.word == 0)
+                {
+                    plain = b0 < Byte.upperA ? shortNumberEnd(i) : ordinaryCapitalEnd(i)
                 }
                 let pos = plain > 0 ? plain : step(i)
                 let d = pos &- b

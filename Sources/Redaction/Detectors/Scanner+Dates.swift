@@ -3,9 +3,9 @@ extension Scanner {
     /// "July 15, 1982", "Jul. 15th 1982", "July 1982", "March 3", "May-2021", "May-21".
     mutating func monthFirstDate(_ i: Int, _ we: Int) -> Int? {
         var j = we
-        let dashed = at(j) == 45
-        if at(j) == 46 { j += 1 }
-        guard at(j) == 32 || dashed, isDigit(j + 1) else { return nil }
+        let dashed = at(j) == Byte.dash
+        if at(j) == Byte.dot { j += 1 }
+        guard at(j) == Byte.space || dashed, isDigit(j + 1) else { return nil }
         j += 1
         let ds = j
         while isDigit(j) { j += 1 }
@@ -21,8 +21,10 @@ extension Scanner {
         if isAlnum(j) { return nil }
         var e = j
         var q = j
-        if at(q) == 44 { q += 1 }
-        if !dashed && at(q) == 32 && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5) {
+        if at(q) == Byte.comma { q += 1 }
+        if !dashed && at(q) == Byte.space && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3) && isDigit(q + 4)
+            && !isAlnum(q + 5)
+        {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }
@@ -35,9 +37,9 @@ extension Scanner {
     mutating func dayFirstDate(_ s: Int, _ d: Int, _ r: Int) -> Int? {
         guard setup.longDates, (1...31).contains(digitsValue(s, d)) else { return nil }
         var j = r
-        let dashed = at(j) == 45 && r == d
-        if at(j) == 46 { j += 1 }
-        guard at(j) == 32 || dashed else { return nil }
+        let dashed = at(j) == Byte.dash && r == d
+        if at(j) == Byte.dot { j += 1 }
+        guard at(j) == Byte.space || dashed else { return nil }
         j += 1
         if !dashed && (matchLower(j, "of ") || matchLower(j, "de ")) { j += 3 }
         guard isWord(j), mayStartMonth(p[j], at(j + 1)) else { return nil }
@@ -47,16 +49,16 @@ extension Scanner {
         guard f.contains(.month) else { return nil }
         var e = me
         var q = me
-        if at(q) == 46 { q += 1 }
-        if at(q) == 44 { q += 1 }
-        if at(q) == 32 && matchLower(q + 1, "de ") { q += 3 }
-        if (at(q) == 32 || (dashed && at(me) == 45 && q == me)) && isDigit(q + 1) && isDigit(q + 2) && isDigit(q + 3)
-            && isDigit(q + 4) && !isAlnum(q + 5)
+        if at(q) == Byte.dot { q += 1 }
+        if at(q) == Byte.comma { q += 1 }
+        if at(q) == Byte.space && matchLower(q + 1, "de ") { q += 3 }
+        if (at(q) == Byte.space || (dashed && at(me) == Byte.dash && q == me)) && isDigit(q + 1) && isDigit(q + 2)
+            && isDigit(q + 3) && isDigit(q + 4) && !isAlnum(q + 5)
         {
             let y = digitsValue(q + 1, q + 5)
             if (1900...2099).contains(y) { e = q + 5 }
         }
-        if e == me && at(me) == 46 && isLower(me - 1) == false { e = me }
+        if e == me && at(me) == Byte.dot && isLower(me - 1) == false { e = me }
         emit(Kind.date, s, e, e == me ? 0.6 : 0.85)
         return e
     }

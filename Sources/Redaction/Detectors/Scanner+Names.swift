@@ -5,19 +5,20 @@ extension Scanner {
     /// word of its own). Punctuation ends a word (’ “ … « NBSP); an en dash between capitals joins one.
     func wordEnd(_ i: Int) -> Int {
         var j = i
-        let k = i < n && p[i] >= 0x80 ? wordClass(i).0 : WordClass.latin
+        let k = i < n && p[i] >= Byte.firstNonASCII ? wordClass(i).0 : WordClass.latin
         while j < n {
             let b = p[j]
-            if b < 0x80 {
+            if b < Byte.firstNonASCII {
                 if k == WordClass.latin && cls[Int(b)] & ByteClass.alpha != 0 {
                     j += 1
-                } else if k == WordClass.latin && (b == 39 || b == 45) && isUpper(j + 1) {
+                } else if k == WordClass.latin && (b == Byte.apostrophe || b == Byte.dash) && isUpper(j + 1) {
                     j += 1  // O'Brien, Jean-Luc
                 } else {
                     break
                 }
                 continue
             }
+            // E2 80 93: an en dash (U+2013) between capitals.
             if b == 0xE2 && at(j + 1) == 0x80 && at(j + 2) == 0x93 && isUpper(j + 3) && k == WordClass.latin {
                 j += 3
                 continue
@@ -35,7 +36,10 @@ extension Scanner {
             if let e = iban(i) { return e }
             return skipWord(i)
         }
-        if (p[i] == 66 && at(i + 1) == 67 && at(i + 2) == 49) || (p[i] == 84 && at(i + 1) == 66 && at(i + 2) == 49) {
+        // "BC1…" / "TB1…": a bech32 address in capitals.
+        if (p[i] == Byte.upperB && at(i + 1) == Byte.upperC || p[i] == Byte.upperT && at(i + 1) == Byte.upperB)
+            && at(i + 2) == Byte.one
+        {
             let e = skipAlnum(i)
             if e - i >= 14 && Checksums.bech32(UnsafeBufferPointer(start: p + i, count: e - i)) {
                 emit(Kind.crypto, i, e, 1.0)
@@ -45,12 +49,12 @@ extension Scanner {
         if isHex(i) && isHex(i + 1) {
             var h = i
             while isHex(h) && h - i < 4 { h += 1 }
-            if at(h) == 58 || (h == i + 2 && at(h) == 45) || (h == i + 4 && at(h) == 46) {
+            if at(h) == Byte.colon || (h == i + 2 && at(h) == Byte.dash) || (h == i + 4 && at(h) == Byte.dot) {
                 if let e = hexAddress(i) { return e }
             }
         }
         let we = wordEnd(i)
-        if we == i || isDigit(we) || at(we) == 95 { return skipWord(i) }
+        if we == i || isDigit(we) || at(we) == Byte.underscore { return skipWord(i) }
         return capitalizedWord(i, we, WordFlags(rawValue: lookupMeaningful(p + i, we - i)))
     }
 
@@ -91,7 +95,9 @@ extension Scanner {
                     count += 1
                     j += 1
                     lastChar = j
-                } else if (b == 32 || b == 45) && (sep == 0 || sep == b) && count % 4 == 0 && count > 0 && isAlnum(j + 1) {
+                } else if (b == Byte.space || b == Byte.dash) && (sep == 0 || sep == b) && count % 4 == 0 && count > 0
+                    && isAlnum(j + 1)
+                {
                     sep = b
                     j += 1
                 } else {
@@ -108,14 +114,15 @@ extension Scanner {
 
     /// The end of the word after one space at `e`, or nil (a phrase's next word).
     func nextWordEnd(_ e: Int) -> Int? {
-        guard at(e) == 32, isWord(e + 1) else { return nil }
+        guard at(e) == Byte.space, isWord(e + 1) else { return nil }
         let nw = wordEnd(e + 1)
         return nw > e + 1 ? nw : nil
     }
 
     /// The next capitalised word after one space, or nil.
     func nextCapitalized(_ e: Int) -> (Int, Int)? {
-        guard at(e) == 32, isUpper(e + 1) || (at(e + 1) >= 0xC3 && at(e + 1) <= 0xC5) else { return nil }
+        // Or a capital of Latin-1 or Latin Extended-A, whose lead bytes are C3–C5.
+        guard at(e) == Byte.space, isUpper(e + 1) || (at(e + 1) >= 0xC3 && at(e + 1) <= 0xC5) else { return nil }
         let we = wordEnd(e + 1)
         guard we > e + 2, !isDigit(we) else { return nil }
         return (e + 1, we)
@@ -125,7 +132,7 @@ extension Scanner {
     /// word starts a user dictionary term, scanning resumes after the title instead.
     mutating func titledName(_ i: Int, _ we: Int) -> Int {
         var e = we
-        if at(e) == 46 { e += 1 }
+        if at(e) == Byte.dot { e += 1 }
         guard let (s1, e1) = nextCapitalized(e) else { return e }
         var end = e1
         let f1 = WordFlags(rawValue: lookup(p + s1, e1 - s1))
@@ -143,9 +150,11 @@ extension Scanner {
         var score: Float = 0
         // Optional middle initial ("John F. Kennedy") or surname particles ("Indy van Ham", "María de la Cruz").
         var probe = e
-        if at(probe) == 32 && isUpper(probe + 1) && at(probe + 2) == 46 && at(probe + 3) == 32 { probe += 3 }
+        if at(probe) == Byte.space && isUpper(probe + 1) && at(probe + 2) == Byte.dot && at(probe + 3) == Byte.space {
+            probe += 3
+        }
         var particles = 0
-        while particles < 3 && at(probe) == 32 && isLower(probe + 1) {
+        while particles < 3 && at(probe) == Byte.space && isLower(probe + 1) {
             let pe = wordEnd(probe + 1)
             // From the flat arena: a closure over the word arrays retained and released each one.
             guard Context.particles.containsExactly(p, probe + 1, pe - probe - 1) else { break }
@@ -173,9 +182,9 @@ extension Scanner {
             // A first name alone needs a context word before it, or a speech verb or comma after it.
             if contextBefore(i, 16, Context.personBefore) {
                 score = 0.75
-            } else if !f.contains(.ambiguous) && (at(we) == 44 || at(we) == 58) && i > 0 {
+            } else if !f.contains(.ambiguous) && (at(we) == Byte.comma || at(we) == Byte.colon) && i > 0 {
                 score = 0.6
-            } else if !f.contains(.ambiguous) && at(we) == 32
+            } else if !f.contains(.ambiguous) && at(we) == Byte.space
                 && (matchLower(we + 1, "said") || matchLower(we + 1, "wrote") || matchLower(we + 1, "asked")
                     || matchLower(we + 1, "says") || matchLower(we + 1, "will ") || matchLower(we + 1, "is "))
             {
@@ -214,7 +223,7 @@ extension Scanner {
     /// key's first letter). Letters joined to a digit or `_` start no term (a bech32 address "bc1…").
     mutating func lookUpUserTerm(_ i: Int) {
         let we = wordEnd(i)
-        guard we > i, !isDigit(we), at(we) != 95 else { return }
+        guard we > i, !isDigit(we), at(we) != Byte.underscore else { return }
         let f = WordFlags(rawValue: lookupMeaningful(p + i, we - i))
         if setup.hasFolded || f.contains(.userPrefix) || f.contains(.userTerm) { _ = userTerm(i, we, f.rawValue) }
     }

@@ -9,10 +9,11 @@ extension Scanner {
         var local = WordClass.nonWord
         while s > 0 {
             let b = p[s - 1]
-            if b < 0x80 {
+            if b < Byte.firstNonASCII {
                 if cls[Int(b)] & ByteClass.alnum != 0 {
                     if local == WordClass.nonWord { local = WordClass.latin } else if local != WordClass.latin { break }
-                } else if !(b == 46 || b == 95 || b == 37 || b == 43 || b == 45 || b == 39) {
+                } else if !(b == Byte.dot || b == Byte.underscore || b == Byte.percent || b == Byte.plus
+                    || b == Byte.dash || b == Byte.apostrophe) {
                     break
                 }
                 s -= 1
@@ -24,8 +25,8 @@ extension Scanner {
             local = k
             s = cs
         }
-        while s < i && (p[s] == 46 || p[s] == 39) { s += 1 }
-        guard s < i, p[i - 1] != 46 else { return i + 1 }
+        while s < i && (p[s] == Byte.dot || p[s] == Byte.apostrophe) { s += 1 }
+        guard s < i, p[i - 1] != Byte.dot else { return i + 1 }
         var j = i + 1
         var labels = 0
         var lastLabelAlpha = false
@@ -39,9 +40,9 @@ extension Scanner {
             var label = WordClass.nonWord
             while j < n {
                 let b = p[j]
-                if b < 0x80 {
+                if b < Byte.firstNonASCII {
                     let cb = cls[Int(b)]
-                    guard cb & ByteClass.alnum != 0 || b == 45 else { break }
+                    guard cb & ByteClass.alnum != 0 || b == Byte.dash else { break }
                     if label != WordClass.nonWord && label != WordClass.latin { break }
                     label = WordClass.latin
                     if cb & ByteClass.alpha == 0 { alphaOnly = false }
@@ -58,7 +59,7 @@ extension Scanner {
             lastLabelAlpha = alphaOnly
             lastLabelLen = j - ls
             lastLabelStart = ls
-            if at(j) == 46 && isAlnum(j + 1) {
+            if at(j) == Byte.dot && isAlnum(j + 1) {
                 j += 1
                 continue
             }
@@ -72,9 +73,10 @@ extension Scanner {
     }
 
     mutating func colon(_ i: Int) -> Int {
-        if at(i + 1) == 47 && at(i + 2) == 47 {
+        if at(i + 1) == Byte.slash && at(i + 2) == Byte.slash {
             var s = i
-            while s > 0 && (cls[Int(p[s - 1])] & ByteClass.alnum != 0 || p[s - 1] == 43 || p[s - 1] == 45 || p[s - 1] == 46) {
+            while s > 0 && (cls[Int(p[s - 1])] & ByteClass.alnum != 0 || p[s - 1] == Byte.plus
+                || p[s - 1] == Byte.dash || p[s - 1] == Byte.dot) {
                 s -= 1
             }
             guard i - s >= 2, isAlpha(s), enabled[Int(Kind.url)] else { return i + 3 }
@@ -88,8 +90,10 @@ extension Scanner {
     }
 
     mutating func dot(_ i: Int) -> Int {
-        if i >= 3 && (p[i - 1] | 0x20) == 119 && (p[i - 2] | 0x20) == 119 && (p[i - 3] | 0x20) == 119
-            && !isWord(i - 4) && at(i - 4) != 46 && at(i - 4) != 47 && isAlnum(i + 1) && enabled[Int(Kind.url)]
+        if i >= 3 && (p[i - 1] | Byte.caseBit) == Byte.lowerW && (p[i - 2] | Byte.caseBit) == Byte.lowerW
+            && (p[i - 3] | Byte.caseBit) == Byte.lowerW
+            && !isWord(i - 4) && at(i - 4) != Byte.dot && at(i - 4) != Byte.slash && isAlnum(i + 1)
+                && enabled[Int(Kind.url)]
         {
             return url(i - 3, i + 1)
         }
@@ -114,26 +118,27 @@ extension Scanner {
         // The labels after the dot first: an e-mail's local part ("ann.lee@") ends at "@".
         var j = i
         var last = i + 1
-        while at(j) == 46 && isAlnum(j + 1) {
+        while at(j) == Byte.dot && isAlnum(j + 1) {
             j += 1
             last = j
-            while isAlnum(j) || (at(j) == 45 && isAlnum(j + 1)) { j += 1 }
+            while isAlnum(j) || (at(j) == Byte.dash && isAlnum(j + 1)) { j += 1 }
         }
         let a = at(j)
-        if isWord(j) || a == 64 || a == 45 || a == 58 || a == 92 { return nil }
+        if isWord(j) || a == Byte.at || a == Byte.dash || a == Byte.colon || a == Byte.backslash { return nil }
         guard isCommonTLD(last, j) else { return nil }
         var s = i
-        while s > 0 && (isAlnum(s - 1) || (p[s - 1] == 45 && s - 1 > 0 && isAlnum(s - 2))) { s -= 1 }
+        while s > 0 && (isAlnum(s - 1) || (p[s - 1] == Byte.dash && s - 1 > 0 && isAlnum(s - 2))) { s -= 1 }
         guard s < i, isAlnum(s) else { return nil }
         let b = at(s - 1)
         // "a.b.example.com" is looked at from its first dot; "@", "/", ":" and the like put the name
         // inside something else (an address, a path, a key).
-        if isWord(s - 1) || b == 46 || b == 64 || b == 47 || b == 58 || b == 45 || b == 92 || b == 35 || b == 36
-            || b == 37 || b == 38 || b == 61 || b == 126 || b == 43
+        if isWord(s - 1) || b == Byte.dot || b == Byte.at || b == Byte.slash || b == Byte.colon || b == Byte.dash
+            || b == Byte.backslash || b == Byte.hash || b == Byte.dollar
+            || b == Byte.percent || b == Byte.ampersand || b == Byte.equals || b == Byte.tilde || b == Byte.plus
         {
             return nil
         }
-        if a == 47 { return url(s, s, score: 0.6) }
+        if a == Byte.slash { return url(s, s, score: 0.6) }
         emit(Kind.url, s, j, 0.6)
         return j
     }
@@ -146,8 +151,8 @@ extension Scanner {
         guard len >= 2 && len <= 6 else { return false }
         var key: UInt64 = 0
         for k in s..<e {
-            let c = p[k] | 0x20
-            guard c &- 97 < 26 else { return false }
+            let c = p[k] | Byte.caseBit
+            guard c &- Byte.lowerA < 26 else { return false }
             key = key << 8 | UInt64(c)
         }
         return Scanner.commonTLDs.contains(key)
@@ -164,7 +169,7 @@ extension Scanner {
     }()
 
     mutating func dash(_ i: Int) -> Int {
-        if i >= 2 && isHex(i - 1) && isHex(i - 2) && !isWord(i - 3) && at(i + 3) == 45 {
+        if i >= 2 && isHex(i - 1) && isHex(i - 2) && !isWord(i - 3) && at(i + 3) == Byte.dash {
             if let e = hexAddress(i - 2) { return e }
         }
         return i + 1
@@ -184,8 +189,9 @@ extension Scanner {
         var j = hostStart
         while j < n {
             let b = p[j]
-            if b <= 32 || b == 60 || b == 62 || b == 34 || b == 96 || b == 127 { break }
-            if b >= 0x80 {
+            if b <= Byte.space || b == Byte.lessThan || b == Byte.greaterThan || b == Byte.doubleQuote
+                || b == Byte.backtick || b == Byte.delete { break }
+            if b >= Byte.firstNonASCII {
                 guard let e = urlCharacterEnd(j) else { break }
                 j = e
                 continue
@@ -195,12 +201,13 @@ extension Scanner {
         var e = j
         while e > hostStart {
             let b = p[e - 1]
-            if b == 46 || b == 44 || b == 59 || b == 58 || b == 33 || b == 63 || b == 39 || b == 93 || b == 125 {
+            if b == Byte.dot || b == Byte.comma || b == Byte.semicolon || b == Byte.colon || b == Byte.exclamation
+                || b == Byte.question || b == Byte.apostrophe || b == Byte.closeBracket || b == Byte.closeBrace {
                 e -= 1
-            } else if b == 41 {
+            } else if b == Byte.closeParen {
                 var open = 0, close = 0
                 for q in hostStart..<e {
-                    if p[q] == 40 { open += 1 } else if p[q] == 41 { close += 1 }
+                    if p[q] == Byte.openParen { open += 1 } else if p[q] == Byte.closeParen { close += 1 }
                 }
                 if close > open { e -= 1 } else { break }
             } else {
@@ -209,7 +216,7 @@ extension Scanner {
         }
         guard e - hostStart >= 3 else { return j }
         var hasDot = false
-        for q in hostStart..<e where p[q] == 46 || p[q] == 58 {
+        for q in hostStart..<e where p[q] == Byte.dot || p[q] == Byte.colon {
             hasDot = true
             break
         }
@@ -221,7 +228,7 @@ extension Scanner {
     /// MAC (`aa:bb:cc:dd:ee:ff`, `aa-bb-…`, `aabb.ccdd.eeff`) or IPv6 starting at `s`.
     mutating func hexAddress(_ s: Int) -> Int? {
         // MAC with ':' or '-'
-        if isHex(s) && isHex(s + 1) && (at(s + 2) == 58 || at(s + 2) == 45) {
+        if isHex(s) && isHex(s + 1) && (at(s + 2) == Byte.colon || at(s + 2) == Byte.dash) {
             let sep = at(s + 2)
             var ok = true
             for g in 1..<6 {
@@ -237,8 +244,9 @@ extension Scanner {
                 var allFF = true, allZero = true
                 for g in 0..<6 {
                     let q = s + 3 * g
-                    if (p[q] | 0x20) != 102 || (p[q + 1] | 0x20) != 102 { allFF = false }
-                    if p[q] != 48 || p[q + 1] != 48 { allZero = false }
+                    if (p[q] | Byte.caseBit) != Byte.lowerF
+                        || (p[q + 1] | Byte.caseBit) != Byte.lowerF { allFF = false }
+                    if p[q] != Byte.zero || p[q + 1] != Byte.zero { allZero = false }
                 }
                 if allFF || allZero { return e }
                 emit(Kind.mac, s, e, 0.95)
@@ -246,10 +254,10 @@ extension Scanner {
             }
         }
         // Cisco dotted MAC
-        if at(s + 4) == 46 && at(s + 9) == 46 {
+        if at(s + 4) == Byte.dot && at(s + 9) == Byte.dot {
             var ok = true
             for off in 0..<14 where off != 4 && off != 9 && !isHex(s + off) { ok = false }
-            if ok && !isWord(s + 14) && !(at(s + 14) == 46 && isAlnum(s + 15)) {
+            if ok && !isWord(s + 14) && !(at(s + 14) == Byte.dot && isAlnum(s + 15)) {
                 emit(Kind.mac, s, s + 14, 0.9)
                 return s + 14
             }
@@ -260,13 +268,14 @@ extension Scanner {
     mutating func ipv6(_ s: Int) -> Int? {
         // Not inside a longer run of hex groups whose start failed ("text2001:db8::1", "12345:db8::1",
         // "2001::db8::1").
-        guard enabled[Int(Kind.ip)], !(at(s - 1) == 58 && (isHex(s - 2) || at(s - 2) == 58)) else { return nil }
+        guard enabled[Int(Kind.ip)], !(at(s - 1) == Byte.colon && (isHex(s - 2)
+            || at(s - 2) == Byte.colon)) else { return nil }
         var j = s
         var groups = 0
         var compressed = false
         var hexDigits = 0
-        if at(j) == 58 {
-            guard at(j + 1) == 58 else { return nil }
+        if at(j) == Byte.colon {
+            guard at(j + 1) == Byte.colon else { return nil }
             compressed = true
             j += 2
         }
@@ -275,7 +284,7 @@ extension Scanner {
             // Embedded IPv4 tail.
             var q = j
             while isDigit(q) && q - j < 3 { q += 1 }
-            if q > j && at(q) == 46 && (compressed ? groups <= 5 : groups == 6) {
+            if q > j && at(q) == Byte.dot && (compressed ? groups <= 5 : groups == 6) {
                 if let e4 = ipv4At(j) {
                     groups += 2
                     end = e4
@@ -289,13 +298,13 @@ extension Scanner {
             hexDigits += j - gs
             groups += 1
             end = j
-            if at(j) == 58 && at(j + 1) == 58 && !compressed {
+            if at(j) == Byte.colon && at(j + 1) == Byte.colon && !compressed {
                 compressed = true
                 j += 2
                 end = j
                 continue
             }
-            if at(j) == 58 && isHex(j + 1) {
+            if at(j) == Byte.colon && isHex(j + 1) {
                 j += 1
                 continue
             }
@@ -306,18 +315,19 @@ extension Scanner {
         // "::" alone (the unspecified address) is reported with a low score, as Presidio does: it is
         // as often an operator in code ("a :: b"); not after or before another colon (":::").
         let bare = groups == 0 && prefix == nil
-        if bare && (at(s - 1) == 58 || at(end) == 58 || isWord(end) || isWord(s - 1)) { return nil }
+        if bare && (at(s - 1) == Byte.colon || at(end) == Byte.colon || isWord(end) || isWord(s - 1)) { return nil }
         // An address is not the start of an invalid one: a second "::" ("2001::db8::1") or an IPv4
         // tail that failed ("::ffff:256.0.0.1").
         // Nor a hex group before a dash and more ("DB8::5555-5555-5555-4444").
-        if isWord(end) || (at(end) == 58 && (isHex(end + 1) || at(end + 1) == 58)) || (at(end) == 46 && isDigit(end + 1))
-            || (at(end) == 45 && isHex(end + 1))
+        if isWord(end) || (at(end) == Byte.colon && (isHex(end + 1) || at(end + 1) == Byte.colon))
+            || (at(end) == Byte.dot && isDigit(end + 1))
+            || (at(end) == Byte.dash && isHex(end + 1))
         {
             return nil
         }
         // "a::b"-like fragments in code: require either 3+ groups or a compressed form with 2+ hex digits.
-        if groups < 3 && hexDigits < 4 && !(compressed && at(s) == 58) { return nil }
-        if at(end) == 37 && isAlnum(end + 1) {  // zone index
+        if groups < 3 && hexDigits < 4 && !(compressed && at(s) == Byte.colon) { return nil }
+        if at(end) == Byte.percent && isAlnum(end + 1) {  // zone index
             end += 1
             while isAlnum(end) { end += 1 }
         } else if let prefix {
@@ -334,11 +344,11 @@ extension Scanner {
             while isDigit(j) && j - gs < 3 { j += 1 }
             if j == gs || digitsValue(gs, j) > 255 { return nil }
             if g < 3 {
-                if at(j) != 46 { return nil }
+                if at(j) != Byte.dot { return nil }
                 j += 1
             }
         }
-        if isWord(j) || (at(j) == 46 && isDigit(j + 1)) { return nil }
+        if isWord(j) || (at(j) == Byte.dot && isDigit(j + 1)) { return nil }
         return j
     }
 }

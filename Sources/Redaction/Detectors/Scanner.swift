@@ -147,7 +147,7 @@ struct Scanner {
     @inline(__always) func isWord(_ i: Int) -> Bool {
         guard i >= 0 && i < n else { return false }
         let b = p[i]
-        if b < 0x80 { return cls[Int(b)] & ByteClass.word != 0 }
+        if b < Byte.firstNonASCII { return cls[Int(b)] & ByteClass.word != 0 }
         return WordClass.slow(p, n, i).0 == WordClass.latin
     }
 
@@ -179,7 +179,7 @@ struct Scanner {
         // ASCII word bytes first, one table test each as before the classes; only a multi-byte
         // character decides by its class.
         while j < n && cls[Int(p[j])] & (ByteClass.word | ByteClass.nonASCII) == ByteClass.word { j += 1 }
-        if j >= n || p[j] < 0x80 { return max(j, i + 1) }
+        if j >= n || p[j] < Byte.firstNonASCII { return max(j, i + 1) }
         return skipWordByClass(i, j)
     }
 
@@ -191,7 +191,7 @@ struct Scanner {
         if k == WordClass.nonWord { return max(first, i + 1) }
         while j < n {
             let b = p[j]
-            if b < 0x80 {
+            if b < Byte.firstNonASCII {
                 if k != WordClass.latin || cls[Int(b)] & ByteClass.word == 0 { break }
                 j += 1
                 continue
@@ -261,14 +261,15 @@ struct Scanner {
                 let v = UnsafeRawPointer(p + base).loadUnaligned(as: SIMD16<UInt8>.self)
                 let before = UnsafeRawPointer(p + (base &- 1)).loadUnaligned(as: SIMD16<UInt8>.self)
                 // Lanes with a multi-byte character on either side are decided per lane (`WordClass`).
-                let multiByte = before .>= SIMD16<UInt8>(repeating: 0x80) .| v .>= SIMD16<UInt8>(repeating: 0x80)
+                let nonASCII = SIMD16<UInt8>(repeating: Byte.firstNonASCII)
+                let multiByte = before .>= nonASCII .| v .>= nonASCII
                 var starts = .!ByteClass.wordLanes(before) .| multiByte
                 if let needles { starts .&= needles.matches(v) }
                 var m = TriggerVector.maskBits(starts) & (~0 &<< UInt64(i &- base))
                 while m != 0 {
                     let k = base &+ m.trailingZeroBitCount
                     m &= m &- 1
-                    if (p[k &- 1] | p[k]) >= 0x80 && !WordClass.startsAfter(p, n, k) { continue }
+                    if (p[k &- 1] | p[k]) >= Byte.firstNonASCII && !WordClass.startsAfter(p, n, k) { continue }
                     if needles != nil || cfg.userFirst[Int(p[k])] { tryUserRules(k, cfg) }
                 }
                 i = base &+ 16
@@ -390,7 +391,11 @@ struct Scanner {
             // word: passed over without decoding, up to the next ASCII byte or two-byte lead byte
             // (Latin, Greek, Cyrillic … letters, which start words of their own: "東京Émile").
             var j = e
-            while j < n && p[j] >= 0x80 && !(p[j] >= 0xC2 && p[j] <= 0xDF) { j += 1 }
+            while j < n && p[j] >= Byte.firstNonASCII
+                && !(Byte.firstTwoByteLead...Byte.lastTwoByteLead).contains(p[j])
+            {
+                j += 1
+            }
             return j
         }
         if i > 0 && WordClass.of(p, n, i - 1) == k { return skipWord(i) }
@@ -400,9 +405,9 @@ struct Scanner {
     // MARK: Digits inside a word (bech32 "bc1…"), else skip the word
 
     mutating func midWordDigit(_ i: Int) -> Int {
-        if p[i] == 49, i >= 2, i == 2 || !isWord(i - 3) {
-            let a = p[i - 2] | 0x20, b = p[i - 1] | 0x20
-            if (a == 98 && b == 99) || (a == 116 && b == 98) {  // "bc" / "tb"
+        if p[i] == Byte.one, i >= 2, i == 2 || !isWord(i - 3) {
+            let first = p[i - 2] | Byte.caseBit, second = p[i - 1] | Byte.caseBit
+            if (first == Byte.lowerB && second == Byte.lowerC) || (first == Byte.lowerT && second == Byte.lowerB) {
                 let e = skipAlnum(i)
                 if e - (i - 2) >= 14 && Checksums.bech32(UnsafeBufferPointer(start: p + i - 2, count: e - i + 2)) {
                     emit(Kind.crypto, i - 2, e, 1.0)

@@ -22,22 +22,14 @@ struct UserPattern: Sendable {
     /// to `score` (`PatternSpec.score(withContext:)`); nil when the pattern has none.
     var context: ContextRule?
 
-    enum CompileError: Error, CustomStringConvertible {
-        case invalid(String)
-        var description: String {
-            switch self {
-            case .invalid(let why): return why
-            }
-        }
-    }
-
-    init(name: String, pattern: String, kind: UInt16, score: Float, wordBoundary: Bool) throws(CompileError) {
+    /// Compiles `pattern`; a pattern outside the subset is refused as an invalid policy naming it.
+    init(name: String, pattern: String, kind: UInt16, score: Float, wordBoundary: Bool) throws(RedactionError) {
         self.name = name
         self.kind = kind
         self.score = score
         self.wordBoundary = wordBoundary
-        self.atoms = try UserPattern.compile(Array(pattern.utf8))
-        guard !atoms.isEmpty else { throw .invalid("pattern '\(name)' is empty") }
+        self.atoms = try UserPattern.compile(Array(pattern.utf8), name: name)
+        guard !atoms.isEmpty else { throw Self.refusal(name, "pattern '\(name)' is empty") }
         var f = [Bool](repeating: false, count: 256)
         // First-byte set: union of leading atoms up to the first mandatory one.
         for atom in atoms {
@@ -48,9 +40,11 @@ struct UserPattern: Sendable {
     }
 
     private static func set(_ pred: (UInt8) -> Bool) -> [Bool] { (0..<256).map { pred(UInt8($0)) } }
-    private static let digit = set { $0 >= 48 && $0 <= 57 }
-    private static let wordSet = set { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }
-    private static let space = set { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11 }
+    private static let digit = set { (Byte.zero...Byte.nine).contains($0) }
+    private static let wordSet = set { ByteClass.isASCIIAlnum($0) || $0 == Byte.underscore }
+    private static let space = set {
+        [Byte.space, Byte.tab, Byte.newline, Byte.carriageReturn, Byte.formFeed, Byte.verticalTab].contains($0)
+    }
 
     private static func escape(_ c: UInt8) -> [Bool] {
         switch c {
@@ -67,7 +61,12 @@ struct UserPattern: Sendable {
         }
     }
 
-    private static func compile(_ src: [UInt8]) throws(CompileError) -> [Atom] {
+    /// The error that refuses the pattern named `name`, saying `why`.
+    private static func refusal(_ name: String, _ why: String) -> RedactionError {
+        .invalidPolicy("pattern `\(name)`: \(why)")
+    }
+
+    private static func compile(_ src: [UInt8], name: String) throws(RedactionError) -> [Atom] {
         var atoms: [Atom] = []
         var i = 0
         while i < src.count {
@@ -75,7 +74,7 @@ struct UserPattern: Sendable {
             let c = src[i]
             switch c {
             case UInt8(ascii: "\\"):
-                guard i + 1 < src.count else { throw .invalid("trailing backslash") }
+                guard i + 1 < src.count else { throw refusal(name, "trailing backslash") }
                 s = escape(src[i + 1])
                 i += 2
             case UInt8(ascii: "["):
@@ -110,17 +109,17 @@ struct UserPattern: Sendable {
                         s[Int(lo)] = true
                     }
                 }
-                guard j < src.count else { throw .invalid("unclosed character class") }
+                guard j < src.count else { throw refusal(name, "unclosed character class") }
                 if negate { s = s.map { !$0 } }
                 i = j + 1
             case UInt8(ascii: "."):
                 s = [Bool](repeating: true, count: 256)
-                s[10] = false
+                s[Int(Byte.newline)] = false
                 i += 1
             case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "|"), UInt8(ascii: "^"), UInt8(ascii: "$"):
-                throw .invalid("groups, alternation and anchors are not supported")
+                throw refusal(name, "groups, alternation and anchors are not supported")
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"):
-                throw .invalid("quantifier without an atom")
+                throw refusal(name, "quantifier without an atom")
             default:
                 s = [Bool](repeating: false, count: 256)
                 s[Int(c)] = true
@@ -142,17 +141,18 @@ struct UserPattern: Sendable {
                         if d == UInt8(ascii: ",") {
                             sawComma = true
                             b = 0
-                        } else if d >= 48 && d <= 57 {
-                            if sawComma { b = b * 10 + Int(d - 48) } else { a = a * 10 + Int(d - 48); digitsA += 1 }
+                        } else if (Byte.zero...Byte.nine).contains(d) {
+                            let digit = Int(d - Byte.zero)
+                            if sawComma { b = b * 10 + digit } else { a = a * 10 + digit; digitsA += 1 }
                         } else {
-                            throw .invalid("bad repetition")
+                            throw refusal(name, "bad repetition")
                         }
                         j += 1
                     }
-                    guard j < src.count, digitsA > 0 else { throw .invalid("bad repetition") }
+                    guard j < src.count, digitsA > 0 else { throw refusal(name, "bad repetition") }
                     mn = a
                     mx = sawComma ? (b == 0 && src[j - 1] == UInt8(ascii: ",") ? 4096 : b) : a
-                    guard mx >= mn, mx <= 4096 else { throw .invalid("bad repetition") }
+                    guard mx >= mn, mx <= 4096 else { throw refusal(name, "bad repetition") }
                     i = j + 1
                 default: break
                 }
