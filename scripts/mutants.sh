@@ -30,7 +30,7 @@ R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                process
 R2|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            try producer.beginTransaction()\n            for output in outputs {|            try producer.beginTransaction()\n            for output in outputs.reversed() {
 R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next))|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next + 1))
 L1|Sources/Pipeline/Processing/Processor.swift|PipelineTests|            counters.deadLettered += 1|            counters.deadLettered += 0
-F1|Sources/Fairness/FairnessMonitor.swift|FairnessTests|            if statistic > z, beyond == nil|            if statistic > -z, beyond == nil
+F1|Sources/Fairness/FairnessMonitor+Rules.swift|FairnessTests|            if statistic > z, beyond == nil|            if statistic > -z, beyond == nil
 F2|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Self.worse(tpr.ratio, fpr.ratio) { $0 < $1 }|Self.worse(tpr.ratio, fpr.ratio) { $0 > $1 }
 F3|Sources/Fairness/Metrics/GroupMetrics.swift|FairnessTests|rate(.falsePositive, .labelNegative)|rate(.falsePositive, .total)
 F4|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Disparity(value: .value(.ratio(low.1, high.1))|Disparity(value: .value(.ratio(low.1, low.1))
@@ -52,6 +52,10 @@ A5|Sources/EngineStages/AggregateStage.swift|StreamStateTests|            aggreg
 A6|Sources/EngineStages/PrivacyBudget.swift|PrivateAggregates|        guard total <= limit * (1 + 1e-12) else {|        guard total <= limit * 2 else {
 S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
+T1|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[cold] / cover, one: 0.0, feature: d)|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[hot] / cover, one: 0.0, feature: d)
+T2|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|        for root in ensemble.roots { expected += scale * meanValue(ensemble, covers, Int(root), target) }|        for root in ensemble.roots.dropFirst() { expected += scale * meanValue(ensemble, covers, Int(root), target) }
+T3|Sources/Scoring/ScoringModel.swift|ScoringTests|            if top.count == k, !before(value, top[k - 1]) { continue }|            if top.count == k, before(value, top[k - 1]) { continue }
+U1|Sources/EngineStages/FieldPath.swift|UserUnitInTheFairnessStage|            guard let next = current[part] else { return nil }|            guard let next = record[part] else { return nil }
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5
 D2|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return rem == 1|        return rem == 0
 D3|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        for i in 0..<9 { sum += Int(d[i] &- 48) * (10 - i) }|        for i in 0..<9 { sum += Int(d[i] &- 48) * (9 - i) }

@@ -94,8 +94,10 @@ import Testing
         return phi
     }
 
-    @Test func treeSHAPEqualsBruteForceShapleyValues() throws {
-        let model = try SyntheticModels.treeEnsemble(trees: 5, depth: 4, features: 6, seed: 11)
+    @Test(arguments: [false, true]) func treeSHAPEqualsBruteForceShapleyValues(unevenCovers: Bool) throws {
+        // Uneven covers weigh a split's two sides differently, as trained trees do.
+        let model = try SyntheticModels.treeEnsemble(
+            trees: 5, depth: 4, features: 6, seed: 11, unevenCovers: unevenCovers)
         guard case .trees(let k, let target)? = model.onnx.explainer else {
             Issue.record("tree model must be explainable")
             return

@@ -31,9 +31,11 @@ public enum SyntheticModels {
 
     /// A `TreeEnsembleClassifier` of `trees` complete trees of `depth` over `features` numeric fields
     /// `f0`…, with LOGISTIC post-transform (as skl2onnx writes a gradient-boosting classifier).
-    public static func treeEnsemble(trees: Int = 100, depth: Int = 6, features: Int = 20, seed: UInt64 = 2)
-        throws(ScoringError) -> ScoringModel
-    {
+    /// Training covers are equal within a level, or with `unevenCovers` random per leaf (1…20, each
+    /// split's cover the sum of its children's), so that the two sides of a split weigh differently.
+    public static func treeEnsemble(
+        trees: Int = 100, depth: Int = 6, features: Int = 20, seed: UInt64 = 2, unevenCovers: Bool = false
+    ) throws(ScoringError) -> ScoringModel {
         var rng = SplitMix64(seed: seed)
         var treeIDs: [Int64] = [], nodeIDs: [Int64] = [], featureIDs: [Int64] = [], modes: [String] = []
         var values: [Float] = [], trueIDs: [Int64] = [], falseIDs: [Int64] = []
@@ -75,6 +77,16 @@ public enum SyntheticModels {
                 .ints("classlabels_int64s", [0, 1]), .floats("base_values", [-0.5]),
                 .string("post_transform", "LOGISTIC"),
             ])
+        if unevenCovers {
+            for t in 0..<trees {
+                let first = t * nodesPerTree
+                for n in (0..<nodesPerTree).reversed() {
+                    covers[first + n] =
+                        2 * n + 2 < nodesPerTree
+                        ? covers[first + 2 * n + 1] + covers[first + 2 * n + 2] : Double(1 + rng.next() % 20)
+                }
+            }
+        }
         let coverText = "[" + covers.map { "\($0)" }.joined(separator: ",") + "]"
         let bytes = model([node], inputCount: features, metadata: [GraphCompiler.coversKey: coverText])
         let numeric = (0..<features).map { NumericFeature(field: "f\($0)") }
