@@ -295,15 +295,13 @@ struct RecordProducer {
     /// The record with `id` and `ts` replaced (members kept in place; a record that is not an
     /// object, like the generator's malformed ones, is sent as it is).
     static func rewrite(_ value: [UInt8], id: String, time: String) -> [UInt8] {
-        guard case .object(var members)? = try? JSONParser.parse(value) else { return value }
-        for index in members.indices {
-            switch members[index].key {
-            case "id": members[index].value = .string(id)
-            case "ts": members[index].value = .string(time)
-            default: break
+        InputCycle.replacingMembers(value) { key, _ in
+            switch key {
+            case "id": .string(id)
+            case "ts": .string(time)
+            default: nil
             }
         }
-        return JSONWriter.encode(.object(members))
     }
 }
 

@@ -134,17 +134,21 @@ struct InputCycle {
     func value(_ index: Int) -> [UInt8] {
         let repetition = index / values.count
         let position = index % values.count
-        guard repetition > 0, case .object(var members)? = try? JSONParser.parse(values[position]) else {
-            return values[position]
+        guard repetition > 0 else { return values[position] }
+        return Self.replacingMembers(values[position]) { key, value in
+            if key == "id", case .string(let id) = value { return .string("\(id)-k\(repetition)") }
+            guard key == eventTimeField, let time = times[position] else { return nil }
+            let moved = time.milliseconds + Int64(repetition) * span
+            return time.text ? .string(Timestamp.formatRFC3339(milliseconds: moved)) : .number(String(moved))
         }
-        for member in members.indices {
-            if members[member].key == "id", case .string(let id) = members[member].value {
-                members[member].value = .string("\(id)-k\(repetition)")
-            } else if members[member].key == eventTimeField, let time = times[position] {
-                let moved = time.milliseconds + Int64(repetition) * span
-                members[member].value =
-                    time.text ? .string(Timestamp.formatRFC3339(milliseconds: moved)) : .number(String(moved))
-            }
+    }
+
+    /// The record with each top-level member `replace` gives a new value for replaced (members kept in
+    /// place); a record that is not an object is returned as it is.
+    static func replacingMembers(_ record: [UInt8], _ replace: (String, JSONValue) -> JSONValue?) -> [UInt8] {
+        guard case .object(var members)? = try? JSONParser.parse(record) else { return record }
+        for index in members.indices {
+            if let value = replace(members[index].key, members[index].value) { members[index].value = value }
         }
         return JSONWriter.encode(.object(members))
     }
