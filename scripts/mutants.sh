@@ -29,6 +29,8 @@ mutants=$(cat <<'EOF'
 R1|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                processor = before\n                merge.removeAll()|                _ = before\n                merge.removeAll()
 R2|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|            try producer.beginTransaction()\n            for output in outputs {|            try producer.beginTransaction()\n            for output in outputs.reversed() {
 R3|Sources/Runtime/KafkaPipeline.swift|KafkaFailurePaths|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next))|                targets.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next + 1))
+K1|Sources/Runtime/KafkaPipeline+StreamTask.swift|ScaleOutTests|        guard handoff.source.offset >= next else { return }|        guard handoff.source.offset >= next || true else { return }
+K2|Sources/Runtime/KafkaPipeline+StreamTask.swift|ScaleOutTests|        merge.heads.map(\.transportOffset).min() ?? nextRead|        nextRead
 L1|Sources/Pipeline/Processing/Processor.swift|PipelineTests|            counters.deadLettered += 1|            counters.deadLettered += 0
 F1|Sources/Fairness/FairnessMonitor+Rules.swift|FairnessTests|            if statistic > z, beyond == nil|            if statistic > -z, beyond == nil
 F2|Sources/Fairness/Metrics/FairnessReport.swift|FairnessTests|Self.worse(tpr.ratio, fpr.ratio) { $0 < $1 }|Self.worse(tpr.ratio, fpr.ratio) { $0 > $1 }

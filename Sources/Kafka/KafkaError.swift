@@ -43,6 +43,16 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// Another producer took over this producer's transactional id (a newer instance with the same
     /// id): nothing this producer does can succeed any more, an abort included.
+    /// The group moved on while this call was under way (rebalance in progress, an older
+    /// generation, a member the coordinator no longer knows): an offset commit refused for it.
+    public var isRebalance: Bool {
+        guard let kafkaCode else { return false }
+        return [
+            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
+            RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST,
+        ].contains { $0.rawValue == kafkaCode }
+    }
+
     public var isFenced: Bool {
         guard let kafkaCode else { return false }
         return [RD_KAFKA_RESP_ERR__FENCED, RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH]

@@ -43,6 +43,11 @@ public final class KafkaPipeline: Sendable {
         public var observer: (any PipelineObserver)?
         /// What `/ready` reports; the runtime meets `partitionsAssigned` at the first assignment.
         public var readiness = Readiness()
+        /// One of several instances of a stateful topology (`--scale-out`): this instance runs the
+        /// record stages on the input partitions it is assigned and hands each outcome to the
+        /// repartition topic, whose one partition's owner runs the stream part for all of them
+        /// (KafkaPipeline+StreamTask.swift). Every instance of the group must set it.
+        public var scaleOut = false
 
         public init(
             brokers: String, group: String, properties: [String: String] = [:], delivery: Topology.Delivery? = nil,
@@ -79,8 +84,12 @@ public final class KafkaPipeline: Sendable {
     let initialProcessor: Processor
     public let options: Options
     let logger: Logger
-    private let stopRequested = Atomic<Bool>(false)
-    private let progress = Mutex(Processor.Counters())
+    let stopRequested = Atomic<Bool>(false)
+    let progress = Mutex(Processor.Counters())
+    /// With `scaleOut`: the record stages' tallies, for the stream task's reports to the observer.
+    let recordTallies = Mutex<[String: [String: Int]]>([:])
+    /// With `scaleOut`: the record stages stopped; the stream task drains what is left, then stops.
+    let recordStagesDone = Atomic<Bool>(false)
     /// Faults to inject, for tests only: internal, so only `@testable` test code can set it (release
     /// builds are not testable); nil in production, where it costs one nil check per transaction.
     let faults: FaultInjection?
@@ -131,43 +140,36 @@ public final class KafkaPipeline: Sendable {
     /// - every transaction carries the outputs, the state (one changelog message) and the input
     ///   positions that state includes, so a restart continues exactly where the state ends.
     public func runBlocking() throws -> Processor.Counters {
+        let stateful = !initialProcessor.streamStages.isEmpty || initialProcessor.audit != nil
+        return options.scaleOut && stateful ? try runScaledOut() : try runLoop(handingOff: false)
+    }
+
+    /// The consume → process → commit loop. `handingOff`: only the record stages, their outcomes
+    /// sent to the repartition topic (`scaleOut`); else the whole processor.
+    func runLoop(handingOff: Bool) throws -> Processor.Counters {
         let delivery = options.delivery ?? topology.delivery
-        var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
-        base.merge(environment: ProcessInfo.processInfo.environment)
+        let base = kafkaConfiguration
         var processor = initialProcessor
         // Stream stages and the audit log keep state; it is durable and partitions are merged.
-        let stateful = !processor.streamStages.isEmpty || processor.audit != nil
+        let stateful = !handingOff && (!processor.streamStages.isEmpty || processor.audit != nil)
 
         if let partitions = options.createTopicsWithPartitions {
             let output = topology.output
             try KafkaAdmin.createTopics(
                 [output.sanitized, output.deadLetter, output.aggregates, output.alerts, output.audit],
                 partitions: partitions, configuration: base)
-            if stateful {
+            if stateful || handingOff {
                 try KafkaAdmin.createTopics(
                     [output.changelog], partitions: 1, topicConfiguration: ["cleanup.policy": "compact"],
                     configuration: base)
             }
+            if handingOff {
+                try KafkaAdmin.createTopics([output.repartition], partitions: 1, configuration: base)
+            }
         }
 
-        var producerConfiguration = base
-        // The changelog's snapshot grows with open windows, pending label joins and DP series (the
-        // clicks topology passes 1 MB uncompressed under load): compressed, it stays far below the
-        // broker's message limit, and librdkafka checks its own limit before compressing. Both are
-        // defaults; `--property` overrides them.
-        if producerConfiguration["compression.type"] == nil && producerConfiguration["compression.codec"] == nil {
-            producerConfiguration["compression.type"] = "lz4"
-        }
-        if producerConfiguration["message.max.bytes"] == nil { producerConfiguration["message.max.bytes"] = "67108864" }
-        if delivery == .exactlyOnce {
-            producerConfiguration["transactional.id"] = options.effectiveTransactionalID
-        }
-        let producer = try KafkaProducer.make(configuration: producerConfiguration)
-        if delivery == .exactlyOnce {
-            // Fences a previous holder of this transactional id and aborts its open transaction,
-            // so the state read next is the last one committed.
-            try producer.initTransactions()
-        }
+        let producer = try makeProducer(
+            delivery: delivery, transactionalID: options.effectiveTransactionalID, configuration: base)
         if stateful {
             // /ready waits for the state as well as for partitions.
             options.readiness.hold(.stateRestored)
@@ -189,13 +191,14 @@ public final class KafkaPipeline: Sendable {
             "pipeline started",
             metadata: [
                 "topology": "\(topology.name)", "group": "\(options.group)", "delivery": "\(delivery.rawValue)",
+                "part": "\(handingOff ? "record stages (scale-out)" : "whole")",
                 "instance": "\(options.instanceID)",
                 "kafka": "\(base.redactedDescription)",
             ])
 
         var merge = MergeBuffer()
         // Windows need every partition; the audit log alone is kept per instance over what it owns.
-        let ownsAllPartitions = !processor.streamStages.isEmpty
+        let ownsAllPartitions = stateful && !processor.streamStages.isEmpty
         if ownsAllPartitions {
             // The stream stage is one owner of every input partition: the merge waits for all of
             // them, assigned or not yet (after a restart the group may first hand this instance only
@@ -203,9 +206,8 @@ public final class KafkaPipeline: Sendable {
             for partition in try inputPartitions(consumer) { merge.open(partition) }
         }
         var assigned: Set<PartitionID> = []
-        var emptySince: [PartitionID: ContinuousClock.Instant] = [:]
-        // Per partition, the latest event time merged while that partition was skipped as idle.
-        var mergedPastIdle: [PartitionID: Int64] = [:]
+        var warnedOfSharedLog = false
+        var idleWait = IdleWait(maxTaskIdle: options.maxTaskIdle)
         var lastInput = ContinuousClock.now
         var consumed = 0
         var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
@@ -215,8 +217,21 @@ public final class KafkaPipeline: Sendable {
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
             let batch = try pollBatch(consumer, limit: batchLimit)
             producer.poll()
-            try applyRebalances(
-                consumer.takeRebalances(), assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
+            let rebalances = consumer.takeRebalances()
+            try applyRebalances(rebalances, assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
+            // The idle timeout counts from the latest assignment too: a group that takes long to
+            // form (members killed, their sessions still open) is not an input that ran dry.
+            if rebalances.contains(where: { $0.kind == .assigned && !$0.partitions.isEmpty }) { lastInput = .now }
+            if stateful, !ownsAllPartitions, !rebalances.isEmpty, !warnedOfSharedLog, !assigned.isEmpty,
+                try assigned.count < inputPartitions(consumer).count
+            {
+                warnedOfSharedLog = true
+                logger.warning(
+                    """
+                    this instance holds only some input partitions: another instance of the group keeps its own audit log \
+                    under the same ids, which does not verify as one; run every instance with --scale-out
+                    """)
+            }
             if batch.isEmpty && merge.count == 0 {
                 if let idle = options.idleTimeout, ContinuousClock.now - lastInput > idle { break }
                 continue
@@ -225,6 +240,7 @@ public final class KafkaPipeline: Sendable {
             if !batch.isEmpty { lastInput = batchStarted }
             let before = processor
             var outputs: [OutputMessage] = []
+            var handoffs: [ProducerMessage] = []
             for message in batch {
                 let partition = PartitionID(topic: message.topic, partition: message.partition)
                 // Already part of the restored state (a restart between the transaction and the
@@ -233,57 +249,35 @@ public final class KafkaPipeline: Sendable {
                 let input = InputMessage(
                     topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
                     value: message.value)
+                if handingOff {
+                    let record = processor.handOff(processor.prepare(input))
+                    handoffs.append(ProducerMessage(topic: record.topic, key: nil, value: record.value, partition: record.partition))
+                    continue
+                }
                 guard stateful else {
                     outputs += processor.process(input)
                     continue
                 }
                 guard assigned.contains(partition) else { continue }
                 let prepared = processor.prepare(input)
-                if let past = mergedPastIdle[partition], let time = prepared.eventTime, time < past {
-                    processor.countIdleMerge()
-                }
+                if idleWait.arrivesLate(partition, eventTime: prepared.eventTime) { processor.countIdleMerge() }
                 merge.append(prepared)
             }
             if stateful {
-                let now = ContinuousClock.now
-                var idle: Set<PartitionID> = []
-                let waiting = Set(merge.waiting)
-                for partition in assigned {
-                    guard waiting.contains(partition) else {
-                        emptySince[partition] = nil
-                        continue
-                    }
-                    let since = emptySince[partition] ?? now
-                    emptySince[partition] = since
-                    // Idle only once caught up: a partition with data on the broker not yet fetched
-                    // is waited for however long that takes (Kafka Streams' KIP-695), so only data
-                    // that did not exist yet can be merged out of order.
-                    // Ten times the wait goes on regardless (a position that never reaches the cached
-                    // watermark must not stall the merge).
-                    let waited = now - since
-                    if waited >= options.maxTaskIdle * 10
-                        || (waited >= options.maxTaskIdle
-                            && consumer.isCaughtUp(topic: partition.topic, partition: partition.partition))
-                    {
-                        idle.insert(partition)
-                    }
+                let idle = idleWait.idlePartitions(assigned, waiting: Set(merge.waiting)) { partition in
+                    consumer.isCaughtUp(topic: partition.topic, partition: partition.partition)
                 }
                 // At most a batch per transaction, and never past --max-messages.
                 var budget = batchLimit
                 while budget > 0, let next = merge.next() ?? merge.next(idle: idle) {
                     budget -= 1
-                    // Only when some partition is skipped as idle (no per-record work otherwise).
-                    if !idle.isEmpty, let time = next.eventTime {
-                        for partition in idle where !merge.hasBuffered(partition) {
-                            mergedPastIdle[partition] = max(mergedPastIdle[partition] ?? .min, time)
-                        }
-                    }
+                    if !idle.isEmpty { idleWait.merged(eventTime: next.eventTime, skipping: idle.filter { !merge.hasBuffered($0) }) }
                     outputs += processor.process(next)
                 }
             }
             let processed = processor.counters.consumed - before.counters.consumed
             guard processed > 0 else { continue }
-            let changelog = stateful ? try changelogMessages(&processor) : []
+            let changelog = stateful ? try changelogMessages(&processor) : handoffs
             let offsets = processor.positions.filter { stateful ? assigned.contains($0.key) : true }
                 .filter { before.positions[$0.key] != $0.value }
                 .map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
@@ -301,13 +295,22 @@ public final class KafkaPipeline: Sendable {
                 options.observer?.batchAborted(report(records: processed, [], processor, since: batchStarted))
                 continue
             }
-            options.onCommitted?(outputs)
-            options.observer?.batchCommitted(report(records: processed, outputs, processor, since: batchStarted))
             consumed += processed
             let snapshot = processor.counters
             progress.withLock { $0 = snapshot }
+            if handingOff {
+                // The stream task reports the outputs; the record stages report what they counted.
+                let tallies = processor.stageTallies
+                recordTallies.withLock { $0 = tallies }
+                options.observer?.batchCommitted(report(records: processed, [], processor, since: batchStarted))
+                continue
+            }
+            options.onCommitted?(outputs)
+            options.observer?.batchCommitted(report(records: processed, outputs, processor, since: batchStarted))
         }
-        try publishFinal(&processor, delivery: delivery, producer: producer, consumer: consumer)
+        if !handingOff {
+            try publishFinal(&processor, delivery: delivery, producer: producer, consumer: consumer)
+        }
         logger.info(
             "pipeline stopped",
             metadata: [
@@ -321,7 +324,7 @@ public final class KafkaPipeline: Sendable {
 
     /// Follows the group's rebalances: new partitions join the merge, revoked ones leave it (their
     /// buffered messages are read again by their next owner). A failed (un)assignment stops the run.
-    private func applyRebalances(
+    func applyRebalances(
         _ rebalances: [KafkaConsumer.Rebalance], assigned: inout Set<PartitionID>, merge: inout MergeBuffer,
         keepRevokedOpen: Bool
     ) throws {
@@ -351,9 +354,42 @@ public final class KafkaPipeline: Sendable {
         }
     }
 
+    /// The clients' configuration: the options' brokers and properties, then the environment's.
+    var kafkaConfiguration: KafkaConfiguration {
+        var base = KafkaConfiguration(bootstrapServers: options.brokers, properties: options.properties)
+        base.merge(environment: ProcessInfo.processInfo.environment)
+        return base
+    }
+
+    /// A producer with Steward's defaults; transactional (and fencing the id's previous holder,
+    /// aborting its open transaction) for exactly-once delivery.
+    func makeProducer(
+        delivery: Topology.Delivery, transactionalID: String, configuration: KafkaConfiguration
+    ) throws -> KafkaProducer {
+        var producerConfiguration = configuration
+        // The changelog's snapshot grows with open windows, pending label joins and DP series (the
+        // clicks topology passes 1 MB uncompressed under load): compressed, it stays far below the
+        // broker's message limit, and librdkafka checks its own limit before compressing. Both are
+        // defaults; `--property` overrides them.
+        if producerConfiguration["compression.type"] == nil && producerConfiguration["compression.codec"] == nil {
+            producerConfiguration["compression.type"] = "lz4"
+        }
+        if producerConfiguration["message.max.bytes"] == nil { producerConfiguration["message.max.bytes"] = "67108864" }
+        if delivery == .exactlyOnce {
+            producerConfiguration["transactional.id"] = transactionalID
+        }
+        let producer = try KafkaProducer.make(configuration: producerConfiguration)
+        if delivery == .exactlyOnce {
+            // Fences a previous holder of this transactional id and aborts its open transaction,
+            // so the state read next is the last one committed.
+            try producer.initTransactions()
+        }
+        return producer
+    }
+
     /// Every partition of the input topics, from the broker's metadata (waiting for topics that
     /// do not exist yet, as a subscription does).
-    private func inputPartitions(_ consumer: KafkaConsumer) throws -> [PartitionID] {
+    func inputPartitions(_ consumer: KafkaConsumer) throws -> [PartitionID] {
         var partitions: [PartitionID] = []
         for topic in topology.input.topics {
             var count = try consumer.partitionCount(topic: topic)
@@ -393,11 +429,12 @@ public final class KafkaPipeline: Sendable {
         try consumer.seek(targets)
     }
 
-    /// Publishes a batch's outputs, its state and its offsets. Returns false when the transaction
-    /// was aborted, so the caller must restore its state and re-read.
-    private func commitBatch(
+    /// Publishes a batch's outputs, its internal messages (state, or hand-offs to the stream task)
+    /// and its offsets. Returns false when the transaction was aborted, so the caller must restore
+    /// its state and re-read.
+    func commitBatch(
         outputs: [OutputMessage], changelog: [ProducerMessage], offsets: [TopicPartitionOffset],
-        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
+        delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer, transactionalID: String? = nil
     ) throws -> Bool {
         do {
             try publish(
@@ -409,7 +446,7 @@ public final class KafkaPipeline: Sendable {
                 // that cannot succeed. This batch is not committed; the new holder re-reads it.
                 throw KafkaError(
                     code: .transaction,
-                    message: "fenced: another instance took over transactional id '\(options.effectiveTransactionalID)'; "
+                    message: "fenced: another instance took over transactional id '\(transactionalID ?? options.effectiveTransactionalID)'; "
                         + "this instance stops without committing its current batch (\(error.message))",
                     kafkaCode: error.kafkaCode, isFatal: true)
             }
@@ -422,7 +459,7 @@ public final class KafkaPipeline: Sendable {
 
     /// At shutdown, publishes what the processor still owes (the audit log's final, signed entry)
     /// in a transaction of its own; no input offsets go with it.
-    private func publishFinal(
+    func publishFinal(
         _ processor: inout Processor, delivery: Topology.Delivery, producer: KafkaProducer, consumer: KafkaConsumer
     ) throws {
         let before = processor
@@ -440,7 +477,7 @@ public final class KafkaPipeline: Sendable {
         }
     }
 
-    private func pollBatch(_ consumer: KafkaConsumer, limit: Int) throws -> [ConsumedMessage] {
+    func pollBatch(_ consumer: KafkaConsumer, limit: Int) throws -> [ConsumedMessage] {
         var batch: [ConsumedMessage] = []
         var timeout: Int32 = 100
         while batch.count < limit {
@@ -491,7 +528,15 @@ public final class KafkaPipeline: Sendable {
             try producer.flush()
             for state in changelog { try producer.send(state) }
             try producer.flush()
-            if !offsets.isEmpty { try consumer.commit(offsets) }
+            do {
+                if !offsets.isEmpty { try consumer.commit(offsets) }
+            } catch {
+                guard error.isRebalance else { throw error }
+                // The outputs and the state are written; the next owner of these partitions reads
+                // the batch again, and the state's positions (or the consumers' de-duplication on
+                // the CloudEvent id) make that duplicates, never different bytes.
+                logger.notice("offset commit refused during a rebalance", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

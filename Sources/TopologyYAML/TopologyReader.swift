@@ -144,10 +144,10 @@ private struct TopologyReader {
         var output = Topology.Output(topologyName: name)
         guard let node = mapping["output"] else { return output }
         guard case .mapping(let spec) = node else {
-            report(node, "output maps sanitized, dlq, aggregates, alerts, audit, changelog to topic names")
+            report(node, "output maps sanitized, dlq, aggregates, alerts, audit, changelog, repartition to topic names")
             return output
         }
-        checkKeys(spec, allowed: ["sanitized", "dlq", "aggregates", "alerts", "audit", "changelog"], context: "output")
+        checkKeys(spec, allowed: ["sanitized", "dlq", "aggregates", "alerts", "audit", "changelog", "repartition"], context: "output")
         func topic(_ key: String, _ current: String) -> String {
             guard let value = spec[key] else { return current }
             guard let text = value.scalar?.string, Self.isValidTopicComponent(text) else {
@@ -162,6 +162,7 @@ private struct TopologyReader {
         output.alerts = topic("alerts", output.alerts)
         output.audit = topic("audit", output.audit)
         output.changelog = topic("changelog", output.changelog)
+        output.repartition = topic("repartition", output.repartition)
         return output
     }
 

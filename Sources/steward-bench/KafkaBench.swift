@@ -60,10 +60,13 @@ struct KafkaBench: ParsableCommand {
 
     @Option(
         help: """
-            `steward run` processes in one consumer group, sharing the input partitions (stateless \
-            topologies only: a topology with fairness or aggregates runs as one instance).
+            `steward run` processes in one consumer group, sharing the input partitions (a topology with \
+            fairness or aggregates needs --scale-out for more than one).
             """)
     var instances: Int = 1
+
+    @Flag(help: "Pass --scale-out to every `steward run`: record stages on every instance, the stream part on one.")
+    var scaleOut = false
 
     @Flag(
         help: """
@@ -89,9 +92,11 @@ struct KafkaBench: ParsableCommand {
         let inputTopic = topologyValue.input.topics[0]
         let sanitized = topologyValue.output.sanitized
         let deadLetter = topologyValue.output.deadLetter
-        if instances > 1, topologyValue.sections.contains(where: { ["fairness", "aggregates"].contains($0.key) }) {
+        if instances > 1, !scaleOut,
+            topologyValue.sections.contains(where: { ["fairness", "aggregates"].contains($0.key) })
+        {
             throw ValidationError(
-                "\(topology) has stream stages (fairness or aggregates), which run as one instance: --instances 1")
+                "\(topology) has stream stages (fairness or aggregates): several instances need --scale-out")
         }
         let chosen = Scenario(rawValue: scenario ?? topologyValue.name) ?? .chats
         let values = try recordPool(chosen)
@@ -157,7 +162,7 @@ struct KafkaBench: ParsableCommand {
                     "--instance-id", instances == 1 ? "bench" : "bench-\(index)",
                     "--delivery", "exactly_once", "--max-batch", String(maxBatch), "--http-port", "0",
                     "--log-level", "warning",
-                ] + ending + property.flatMap { ["--property", $0] }
+                ] + (scaleOut ? ["--scale-out"] : []) + ending + property.flatMap { ["--property", $0] }
             run.environment = environment
             run.standardOutput = Pipe()
             return run
@@ -212,7 +217,7 @@ struct KafkaBench: ParsableCommand {
         }
         let report = Report(
             topology: topology, records: records, partitions: Int(partitions), rate: rate,
-            broker: brokers == nil ? "embedded" : bootstrap, instances: instances, produceSeconds: produceSeconds,
+            broker: brokers == nil ? "embedded" : bootstrap, instances: instances, scaleOut: scaleOut, produceSeconds: produceSeconds,
             result: result,
             peakRSS: peakRSS, runCPUSeconds: cpuSeconds)
         printLine(report.text)
@@ -449,6 +454,7 @@ struct Report {
     var rate: Double
     var broker: String
     var instances: Int
+    var scaleOut: Bool
     var produceSeconds: Double
     var result: OutputWatcher.Result
     var peakRSS: Int
@@ -467,7 +473,8 @@ struct Report {
         String(
             format: "kafka: %@, %d records, %d partitions%@, exactly-once%@: %.2f s, %.0f records/s (steady %.0f); "
                 + "latency p50 %lld ms, p99 %lld ms, p99.9 %lld ms; steward run peak RSS %.1f MB, CPU %.1f s",
-            topology, records, partitions, instances > 1 ? ", \(instances) instances" : "",
+            topology, records, partitions,
+            (instances > 1 ? ", \(instances) instances" : "") + (scaleOut ? " (scale-out)" : ""),
             rate > 0 ? String(format: ", produced at %.0f records/s", rate) : "",
             result.seconds, recordsPerSecond, result.steadyRecordsPerSecond, percentile(0.5), percentile(0.99),
             percentile(0.999), Double(peakRSS) / 1e6, runCPUSeconds)
@@ -478,6 +485,7 @@ struct Report {
         let value: JSONValue = .object([
             ("topology", .string(topology)), ("records", .number(String(records))),
             ("partitions", .number(String(partitions))), ("instances", .number(String(instances))),
+            ("scale_out", .bool(scaleOut)),
             ("rate", fixed(rate, 1)), ("broker", .string(broker)),
             ("produce_seconds", fixed(produceSeconds, 3)), ("seconds", fixed(result.seconds, 3)),
             ("records_per_second", fixed(recordsPerSecond, 0)),

@@ -105,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many input messages.")
     var maxMessages: Int?
 
-    @Option(help: "Stop after this many seconds without input.")
+    @Option(help: "Stop after this many seconds without input (counted from the start and again from each partition assignment).")
     var idleTimeout: Double?
 
     @Option(help: "Largest batch per transaction.")
@@ -118,6 +118,16 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Create missing output topics with this many partitions first (not on the mock cluster).")
     var createTopics: Int?
+
+    @Flag(
+        help: """
+            Run as one of several instances of this topology (every instance of the group passes it): the \
+            record stages on the input partitions this instance is assigned, and the stream part \
+            (windows, DP, fairness, alerts, audit) on the one instance that owns <name>.repartition. \
+            The published bytes are those of one instance. Topologies without a stream part scale out \
+            without it.
+            """)
+    var scaleOut = false
 
     @OptionGroup var logs: LogOptions
 
@@ -153,6 +163,7 @@ struct RunCommand: AsyncParsableCommand {
             createTopicsWithPartitions: createTopics)
         guard maxTaskIdleMs >= 0 else { throw ValidationError("--max-task-idle-ms must be 0 or more") }
         options.maxTaskIdle = .milliseconds(maxTaskIdleMs)
+        options.scaleOut = scaleOut
         let delivery = try alertDelivery(for: processor, logger: logger)
         if let delivery {
             options.onCommitted = { outputs in delivery.enqueue(outputs) }

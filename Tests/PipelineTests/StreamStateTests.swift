@@ -55,6 +55,33 @@ import Testing
         #expect(!uninterrupted.streamStages.isEmpty)
     }
 
+    /// With several instances the record stages run on one processor and the stream part on
+    /// another, the record handed over as a repartition message: the outputs (the sanitized events
+    /// and dead letters as well, which the stream part publishes) and the audit log are the one
+    /// processor's, byte for byte, for every shipped topology.
+    @Test(arguments: ["chats", "finance", "clicks"])
+    func handingRecordsOverThroughTheRepartitionTopicChangesNoByte(_ name: String) throws {
+        var input = try messages(name, partitions: 3)
+        // A record that fails decoding, and one with a binary key, travel too.
+        input.insert(InputMessage(topic: "chats.raw", partition: 2, offset: 99_999, key: [0, 0xff, 7], value: Array("{".utf8)), at: 17)
+        var fused = try products.processor(name)
+        let expected = input.flatMap { fused.process($0) }
+        var recordInstance = try products.processor(name)
+        var streamInstance = try products.processor(name)
+        var outputs: [OutputMessage] = []
+        for message in input {
+            let handoff = recordInstance.recordStages(recordInstance.prepare(message))
+            let received = try Handoff(decoding: handoff.encoded())
+            #expect(received == handoff)
+            outputs += streamInstance.process(received)
+        }
+        #expect(outputs.count == expected.count)
+        #expect(outputs == expected)
+        #expect(streamInstance.counters == fused.counters)
+        #expect(expected.contains { $0.topic == "\(name).audit" })
+        #expect(expected.contains { $0.topic == "\(name).dlq" && $0.key == [0, 0xff, 7] })
+    }
+
     /// A state from one topology is refused by another, with a message naming it.
     @Test func aStateFromAnotherTopologyIsRefused() throws {
         var chats = try products.processor("chats")

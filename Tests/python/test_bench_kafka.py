@@ -61,12 +61,17 @@ def test_several_instances_share_the_partitions(steward_bin):
     assert report["instances"] == 2
 
 
-def test_a_stateful_topology_is_refused_several_instances(steward_bin):
+def test_a_stateful_topology_needs_scale_out_for_several_instances(steward_bin):
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     res = subprocess.run([steward_bin, "bench", "kafka", "--topology", "Topologies/chats.yaml", "--instances", "2"],
                          cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert res.returncode != 0
-    assert b"run as one instance" in res.stderr
+    assert b"several instances need --scale-out" in res.stderr
+    # With it, two instances share chats: every record reaches an output once.
+    report = bench(steward_bin, "--topology", "Topologies/chats.yaml", "--records", "3000", "--partitions", "4",
+                   "--instances", "2", "--scale-out")
+    check(report, 3000, 4)
+    assert report["instances"] == 2 and report["scale_out"] is True
 
 
 @pytest.fixture

@@ -70,7 +70,8 @@ def test_prometheus_and_alertmanager_files_pass_their_checkers():
     targets = prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert targets == ["alertmanager:9093"]
     scraped = prometheus["scrape_configs"][0]["dns_sd_configs"][0]["names"]
-    assert sorted(scraped) == sorted(f"steward-{name}" for name in TOPOLOGIES)
+    # Every Steward service, chats' second instance too.
+    assert sorted(scraped) == sorted([f"steward-{name}" for name in TOPOLOGIES] + ["steward-chats-2"])
 
 
 def test_the_dashboards_expressions_are_valid_promql(tmp_path):
@@ -105,6 +106,13 @@ def test_compose_runs_kraft_kafka_a_steward_per_topology_the_generator_and_the_m
         assert feed[feed.index("--topologies") + 1] == "/etc/steward/topologies"
         topology = (ROOT / "Topologies" / f"{name}.yaml").read_text()
         assert re.search(rf"^  topic: {re.escape(INPUT_TOPICS[name])}$", topology, re.M), name
+    # chats runs on two instances that share it (--scale-out on both), each with its own identity.
+    second = services["steward-chats-2"]["command"]
+    assert "--scale-out" in services["steward-chats"]["command"] and "--scale-out" in second
+    assert second[second.index("--instance-id") + 1] == "steward-chats-2" == services["steward-chats-2"]["hostname"]
+    assert "steward-chats-2" in (DOCKER / "prometheus" / "prometheus.yml").read_text()
+    run_help = subprocess.run([steward_bin, "run", "--help"], capture_output=True, text=True).stdout
+    assert "--scale-out" in run_help
     # The generate flags the compose file uses are ones `steward generate` accepts.
     help_text = subprocess.run([steward_bin, "generate", "--help"],
                                capture_output=True, text=True).stdout

@@ -24,13 +24,13 @@ public protocol PrivacyBudgetReporting {
 extension Processor {
     /// Notes a record's outputs in the audit log and appends an entry when one is due: the entry
     /// is part of this record's outputs, so it is published in the same transaction.
-    mutating func audited(_ message: InputMessage, outputs: [OutputMessage]) -> [OutputMessage] {
+    mutating func audited(_ source: SourcePosition, outputs: [OutputMessage]) -> [OutputMessage] {
         guard var recorder = audit else { return outputs }
         audit = nil
         defer { audit = recorder }
         for output in outputs { recorder.state.addOutput(topic: output.topic, value: output.value) }
         let due = recorder.state.recordInput(
-            topic: message.topic, partition: message.partition, offset: message.offset,
+            topic: source.topic, partition: source.partition, offset: source.offset,
             configuration: recorder.configuration)
         guard due else { return outputs }
         return outputs + [cutEntry(&recorder, final: false)]

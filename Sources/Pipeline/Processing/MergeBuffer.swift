@@ -1,3 +1,13 @@
+/// What the merge orders: a message of one input partition, at an offset, maybe with an event time.
+public protocol MergeItem: Sendable {
+    var partition: PartitionID { get }
+    var offset: Int64 { get }
+    var eventTime: Int64? { get }
+}
+
+/// The merge of input messages decoded in this process.
+public typealias MergeBuffer = MergeQueue<PreparedMessage>
+
 /// Orders the messages of several input partitions for the keyed stream stages: Kafka Streams'
 /// timestamp synchronisation. The next message is always the buffered head with the smallest
 /// (event time, partition, offset) — a message without an event time sorts first — and it is
@@ -7,7 +17,7 @@
 /// A partition with nothing buffered holds the merge back. The runtime may name partitions that
 /// have been empty too long (`max.task.idle.ms`) to go on without them: the one case in which a
 /// Kafka run can order records differently from a replay, which the processor counts.
-public struct MergeBuffer: Sendable {
+public struct MergeQueue<Item: MergeItem>: Sendable {
     private var queues: [PartitionID: Queue] = [:]
     /// Partitions that may still deliver messages.
     public private(set) var open: Set<PartitionID> = []
@@ -17,12 +27,12 @@ public struct MergeBuffer: Sendable {
 
     /// A queue read from its head index (removing from the front of an array would be O(n)).
     struct Queue: Sendable {
-        var items: [PreparedMessage] = []
+        var items: [Item] = []
         var head = 0
         var isEmpty: Bool { head == items.count }
-        var first: PreparedMessage? { isEmpty ? nil : items[head] }
+        var first: Item? { isEmpty ? nil : items[head] }
 
-        mutating func removeFirst() -> PreparedMessage {
+        mutating func removeFirst() -> Item {
             let item = items[head]
             head += 1
             if head == items.count {
@@ -55,9 +65,14 @@ public struct MergeBuffer: Sendable {
         count = 0
     }
 
-    public mutating func append(_ message: PreparedMessage) {
+    public mutating func append(_ message: Item) {
         queues[message.partition, default: Queue()].items.append(message)
         count += 1
+    }
+
+    /// The first buffered message of every partition that has one.
+    public var heads: [Item] {
+        queues.values.compactMap(\.first)
     }
 
     /// Whether `partition` has a message buffered.
@@ -72,13 +87,13 @@ public struct MergeBuffer: Sendable {
 
     /// The next message in merged order, or nil while an open partition not in `idle` has nothing
     /// buffered (or nothing is buffered at all).
-    public mutating func next(idle: Set<PartitionID> = []) -> PreparedMessage? {
+    public mutating func next(idle: Set<PartitionID> = []) -> Item? {
         guard count > 0 else { return nil }
         for partition in open where !idle.contains(partition) && !hasBuffered(partition) { return nil }
         var best: (partition: PartitionID, key: (Int64, Int32, Int64, String))?
         for (partition, queue) in queues {
             guard let head = queue.first else { continue }
-            let key = (head.eventTime ?? .min, partition.partition, head.message.offset, partition.topic)
+            let key = (head.eventTime ?? .min, partition.partition, head.offset, partition.topic)
             if best == nil || key < best!.key { best = (partition, key) }
         }
         guard let chosen = best?.partition else { return nil }

@@ -14,7 +14,7 @@ public struct PartitionID: Hashable, Comparable, Sendable, Codable {
 }
 
 /// A message decoded once, waiting to be processed: see `Processor.prepare(_:)`.
-public struct PreparedMessage: Sendable {
+public struct PreparedMessage: MergeItem {
     public let message: InputMessage
     let decoded: Result<Processor.Record, Rejection>
 
@@ -24,6 +24,7 @@ public struct PreparedMessage: Sendable {
     }
 
     public var partition: PartitionID { PartitionID(topic: message.topic, partition: message.partition) }
+    public var offset: Int64 { message.offset }
 }
 
 /// Runs a topology over messages: pure, deterministic, no I/O.
@@ -111,27 +112,71 @@ public struct Processor: Sendable {
 
     /// Processes one prepared message (see `process(_:)`), then lets the audit log see its outputs.
     public mutating func process(_ prepared: PreparedMessage) -> [OutputMessage] {
-        let outputs = processRecord(prepared)
-        return audit == nil ? outputs : audited(prepared.message, outputs: outputs)
+        process(recordStages(prepared))
     }
 
-    mutating func processRecord(_ prepared: PreparedMessage) -> [OutputMessage] {
+    /// The stream part of `process(_:)` for a record the record stages already took (here or, with
+    /// several instances, on another instance): counters, stream stages, then the audit log.
+    public mutating func process(_ handoff: Handoff) -> [OutputMessage] {
+        let outputs = streamStages(handoff)
+        return audit == nil ? outputs : audited(handoff.source, outputs: outputs)
+    }
+
+    /// The per-record part: decoding's outcome through the record stages, to the one message they
+    /// publish (the sanitized event or the dead letter). Changes nothing the stream part reads.
+    public mutating func recordStages(_ prepared: PreparedMessage) -> Handoff {
         let message = prepared.message
-        counters.consumed += 1
-        positions[PartitionID(topic: message.topic, partition: message.partition)] = message.offset + 1
+        let source = SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset)
         do {
             var record = try prepared.decoded.get()
-            if let eventTime = record.eventTime {
-                streamTime = max(streamTime ?? eventTime, eventTime)
-            }
             let context = RecordContext(position: message.positionID, eventTime: record.eventTime)
             for index in stages.indices {
                 try stages[index].process(&record.value, context: context)
             }
+            let output = sanitizedMessage(record, for: message)
+            return Handoff(source: source, eventTime: record.eventTime, outcome: .sanitized(record.value), output: output)
+        } catch {
+            return Handoff(
+                source: source, eventTime: prepared.eventTime, outcome: .rejected(error.reason),
+                output: deadLetterMessage(error, for: message))
+        }
+    }
+
+    /// With several instances: the record stages, counted here, and the message that hands their
+    /// outcome to the stream part (`Topology.Output.repartition`, partition 0).
+    public mutating func handOff(_ prepared: PreparedMessage) -> ProducerRecord {
+        let handoff = recordStages(prepared)
+        count(handoff)
+        return ProducerRecord(topic: topology.output.repartition, partition: 0, value: handoff.encoded())
+    }
+
+    mutating func count(_ handoff: Handoff) {
+        counters.consumed += 1
+        positions[handoff.source.partitionID] = handoff.source.offset + 1
+        switch handoff.outcome {
+        case .rejected(let reason):
+            counters.deadLettered += 1
+            counters.deadLettersByReason[reason.rawValue, default: 0] += 1
+        case .sanitized:
             counters.sanitized += 1
-            var outputs = [sanitizedMessage(record, for: message)]
+        }
+    }
+
+    mutating func streamStages(_ handoff: Handoff) -> [OutputMessage] {
+        count(handoff)
+        // A decoded record moves stream time even when a record stage then rejects it.
+        if let eventTime = handoff.eventTime {
+            streamTime = max(streamTime ?? eventTime, eventTime)
+        }
+        switch handoff.outcome {
+        case .rejected:
+            return [handoff.output]
+        case .sanitized(let value):
+            var outputs = [handoff.output]
+            guard !streamStages.isEmpty else { return outputs }
+            let context = RecordContext(position: handoff.source.positionID, eventTime: handoff.eventTime)
             for index in streamStages.indices {
-                let observed = streamStages[index].observe(record.value, context: context)
+                let observed = streamStages[index].observe(value, context: context)
                 counters.unusedByStreamStages += observed.filter { $0.output == .deadLetter }.count
                 outputs += observed.map(emitted)
                 // Advancing after every record (not per batch) keeps what a window contains
@@ -139,10 +184,6 @@ public struct Processor: Sendable {
                 outputs += streamStages[index].advance(streamTime: streamTime).map(emitted)
             }
             return outputs
-        } catch {
-            counters.deadLettered += 1
-            counters.deadLettersByReason[error.reason.rawValue, default: 0] += 1
-            return [deadLetterMessage(error, for: message)]
         }
     }
 

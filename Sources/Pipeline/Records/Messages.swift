@@ -18,6 +18,19 @@ public struct InputMessage: Sendable, Equatable {
     public var positionID: String { "\(topic)/\(partition)/\(offset)" }
 }
 
+/// A message to an internal topic (the repartition topic), to one partition.
+public struct ProducerRecord: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var value: [UInt8]
+
+    public init(topic: String, partition: Int32, value: [UInt8]) {
+        self.topic = topic
+        self.partition = partition
+        self.value = value
+    }
+}
+
 /// A message to publish.
 public struct OutputMessage: Sendable, Equatable {
     public var topic: String

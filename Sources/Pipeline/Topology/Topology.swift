@@ -86,6 +86,9 @@ public struct Topology: Sendable, Equatable {
         public var audit: String
         /// The compacted topic holding the stream stages' state (not an output consumers read).
         public var changelog: String
+        /// With several instances (`steward run --scale-out`), what the record stages hand to the
+        /// one instance that runs the stream part (not an output consumers read).
+        public var repartition: String
 
         public init(topologyName name: String) {
             sanitized = "\(name).sanitized"
@@ -94,6 +97,7 @@ public struct Topology: Sendable, Equatable {
             alerts = "\(name).alerts"
             audit = "\(name).audit"
             changelog = "\(name).changelog"
+            repartition = "\(name).repartition"
         }
     }
 
