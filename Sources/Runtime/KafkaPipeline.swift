@@ -207,6 +207,7 @@ public final class KafkaPipeline: Sendable {
         }
         var assigned: Set<PartitionID> = []
         var warnedOfSharedLog = false
+        var everAssigned = false
         var idleWait = IdleWait(maxTaskIdle: options.maxTaskIdle)
         var lastInput = ContinuousClock.now
         var consumed = 0
@@ -219,9 +220,12 @@ public final class KafkaPipeline: Sendable {
             producer.poll()
             let rebalances = consumer.takeRebalances()
             try applyRebalances(rebalances, assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
-            // The idle timeout counts from the latest assignment too: a group that takes long to
+            // The idle timeout counts again from the first assignment: a group that takes long to
             // form (members killed, their sessions still open) is not an input that ran dry.
-            if rebalances.contains(where: { $0.kind == .assigned && !$0.partitions.isEmpty }) { lastInput = .now }
+            if !everAssigned, rebalances.contains(where: { $0.kind == .assigned && !$0.partitions.isEmpty }) {
+                everAssigned = true
+                lastInput = .now
+            }
             if stateful, !ownsAllPartitions, !rebalances.isEmpty, !warnedOfSharedLog, !assigned.isEmpty,
                 try assigned.count < inputPartitions(consumer).count
             {

@@ -105,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many input messages.")
     var maxMessages: Int?
 
-    @Option(help: "Stop after this many seconds without input (counted from the start and again from each partition assignment).")
+    @Option(help: "Stop after this many seconds without input (counted from the start, and again from the first partition assignment).")
     var idleTimeout: Double?
 
     @Option(help: "Largest batch per transaction.")

@@ -101,9 +101,6 @@ def test_instances_and_batches_change_no_published_byte(steward_bin, mock_broker
         handed = [p for p in procs if any("part=record stages (scale-out)" in l or "record stages (scale-out)" in l
                                           for l in p.log)]
         assert len(handed) == instances
-        # Every instance did record-stage work (the group shared the input partitions).
-        summaries = [json.loads(p.stdout.read().strip().splitlines()[-1]) for p in procs]
-        assert sum(s["consumed"] for s in summaries) >= 3003
     # Rebalances while instances join can abort a transaction; librdkafka's mock cluster shows an
     # aborted transaction's records, so a few identical duplicates are allowed there.
     check_outputs(mock_broker, name, expected, duplicates_allowed=instances * (max_batch + 10))
