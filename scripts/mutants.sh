@@ -56,6 +56,8 @@ S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
 T1|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[cold] / cover, one: 0.0, feature: d)|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[hot] / cover, one: 0.0, feature: d)
 T2|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|        for root in ensemble.roots { expected += scale * meanValue(ensemble, covers, Int(root), target) }|        for root in ensemble.roots.dropFirst() { expected += scale * meanValue(ensemble, covers, Int(root), target) }
+T4|Sources/Scoring/Explanations/PatternTables.swift|ScoringTests|                            for bit in 0..<Int(tree.splitCount) {|                            for bit in 1..<Int(tree.splitCount) {
+T5|Sources/Scoring/Explanations/LeafTables.swift|ScoringTests|                table.append(sum * outside)|                table.append(sum)
 T3|Sources/Scoring/ScoringModel.swift|ScoringTests|            if top.count == k, !before(value, top[k - 1]) { continue }|            if top.count == k, before(value, top[k - 1]) { continue }
 U1|Sources/EngineStages/FieldPath.swift|UserUnitInTheFairnessStage|            guard let next = current[part] else { return nil }|            guard let next = record[part] else { return nil }
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5

@@ -122,6 +122,44 @@ import Testing
         }
     }
 
+    /// The pattern and leaf tables give the recursion's values on trees with repeated features,
+    /// uneven covers and missing values; each method is used exactly where the trees allow it.
+    @Test(arguments: [
+        (3, false, TreeSHAP.Method.patternTables), (3, true, .leafTables), (6, true, .patternTables),
+        (8, true, .leafTables), (12, true, .leafTables),
+    ])
+    func treeSHAPTablesEqualTheRecursion(depth: Int, unevenCovers: Bool, fastest: TreeSHAP.Method) throws {
+        let model = try SyntheticModels.treeEnsemble(
+            trees: 7, depth: depth, features: 9, seed: UInt64(depth), unevenCovers: unevenCovers)
+        guard case .trees(let k, let target)? = model.onnx.explainer else {
+            Issue.record("tree model must be explainable")
+            return
+        }
+        var tables = TreeSHAP(maxDepth: k.maxDepth, fastest: fastest)
+        var recursion = TreeSHAP(maxDepth: k.maxDepth, fastest: .recursion)
+        var rng = SplitMix64(seed: 17)
+        for _ in 0..<30 {
+            var x = (0..<9).map { _ in Double(Float(rng.nextUniform() * 2 - 1)) }
+            x[Int(rng.next() % 9)] = .nan
+            var fast = [Double](repeating: 0, count: k.featureCount)
+            var slow = fast
+            let (a, b) = x.withUnsafeBufferPointer { p in
+                let row = Row(values: p.baseAddress!, count: p.count)
+                return (
+                    tables.explain(k, covers: k.covers!, target: target, x: row, phi: &fast),
+                    recursion.explain(k, covers: k.covers!, target: target, x: row, phi: &slow)
+                )
+            }
+            #expect(a == b)
+            for i in 0..<fast.count { #expect(abs(fast[i] - slow[i]) <= 1e-12 * max(1, abs(slow[i]))) }
+        }
+        // Depth 3 has 7 splits per tree (pattern tables); depth 6, 63 (past them: leaf tables);
+        // depth 12 up to 9 · 2^8 entries per leaf for 4,096 leaves a tree (past those: recursion).
+        let expected: TreeSHAP.Method = depth == 3 ? fastest : depth == 12 ? .recursion : .leafTables
+        #expect(tables.method == expected)
+        #expect(recursion.method == .recursion)
+    }
+
     @Test func shippedModelsLoadWithTheirCards() throws {
         for name in ["chat-escalation", "finance-sentiment", "click-probability"] {
             let path = Self.root.appendingPathComponent("Models/\(name).yaml").path

@@ -1,6 +1,9 @@
 /// Path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized feature
 /// attribution for tree ensembles", Algorithm 2): exact Shapley values of a tree's output where a
-/// missing feature follows both children weighted by their training cover.
+/// missing feature follows both children weighted by their training cover. Rows are explained by
+/// the fastest method the trees allow, all giving the same values: per-tree pattern tables for
+/// small trees (`PatternTables`), per-leaf tables for mid-sized ones (`LeafTables`), else the
+/// recursion below.
 struct TreeSHAP {
     struct PathElement {
         var feature: Int = -1
@@ -9,12 +12,33 @@ struct TreeSHAP {
         var weight: Double = 0
     }
 
+    /// How rows are explained, slowest first.
+    enum Method: Int, Comparable, Sendable {
+        case recursion, leafTables, patternTables
+
+        static func < (a: Method, b: Method) -> Bool { a.rawValue < b.rawValue }
+    }
+
     private var pool: [PathElement]
     /// The expected value per score column, computed once: it does not depend on the row.
     private var expectedValues: [Int: Double] = [:]
+    /// The fastest method allowed (tests compare them); the tables are built at the first
+    /// explanation, the pattern tables again when the score column changes.
+    private let fastest: Method
+    private var built = false
+    private var leafTables: LeafTables?
+    private var patternTables: PatternTables?
+    /// The leaves' values (scaled) for `tablesTarget`, in `leafTables`' leaf order.
+    private var leafValues: [Double] = []
+    private var tablesTarget = -1
+    private var decisions: [UInt8] = []
 
-    init(maxDepth: Int) {
+    /// The method the last explanation used.
+    private(set) var method = Method.recursion
+
+    init(maxDepth: Int, fastest: Method = .patternTables) {
         pool = Array(repeating: PathElement(), count: (maxDepth + 3) * (maxDepth + 4) / 2 + 4)
+        self.fastest = fastest
     }
 
     /// Adds the SHAP values of `x` for score column `target` to `phi`; returns the expected value
@@ -26,6 +50,46 @@ struct TreeSHAP {
         let scale = ensemble.aggregate == .average && !ensemble.roots.isEmpty ? 1 / Double(ensemble.roots.count) : 1
         let expected = expectedValues[target] ?? Self.expectedValue(ensemble, covers, target, scale: scale)
         expectedValues[target] = expected
+        if !built {
+            built = true
+            if fastest >= .leafTables { leafTables = LeafTables(ensemble, covers: covers) }
+            decisions = Array(repeating: 0, count: ensemble.nodes.count)
+        }
+        if let leafTables, tablesTarget != target {
+            tablesTarget = target
+            leafValues = leafTables.leaves.map { ensemble.leafValue(Int($0.node), target: target) * scale }
+            patternTables =
+                fastest >= .patternTables
+                ? PatternTables(
+                    leafTables, nodes: ensemble.nodes, leafValues: leafValues, featureCount: ensemble.featureCount)
+                : nil
+        }
+        if let patternTables {
+            method = .patternTables
+            ensemble.nodes.withUnsafeBufferPointer { nodes in
+                phi.withUnsafeMutableBufferPointer { phi in
+                    patternTables.explain(nodes: nodes.baseAddress!, x: x.values, phi: phi.baseAddress!)
+                }
+            }
+            return expected
+        }
+        if let leafTables {
+            method = .leafTables
+            ensemble.nodes.withUnsafeBufferPointer { nodes in
+                leafValues.withUnsafeBufferPointer { values in
+                    decisions.withUnsafeMutableBufferPointer { decisions in
+                        phi.withUnsafeMutableBufferPointer { phi in
+                            leafTables.decide(nodes: nodes.baseAddress!, x: x.values, decisions: decisions.baseAddress!)
+                            leafTables.accumulate(
+                                0..<leafTables.leaves.count, decisions: decisions.baseAddress!,
+                                values: values.baseAddress!, phi: phi.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return expected
+        }
+        method = .recursion
         ensemble.nodes.withUnsafeBufferPointer { nodes in
             covers.withUnsafeBufferPointer { covers in
                 pool.withUnsafeMutableBufferPointer { pool in
