@@ -200,7 +200,9 @@ let package = Package(
             name: "AuditTests", dependencies: ["Audit", "JSON", "Pipeline", "Runtime", "EngineStages"],
             exclude: ["Data"], swiftSettings: strict),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction", "Yams"], swiftSettings: strict),
-        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], swiftSettings: strict),
+        .testTarget(
+            name: "PrivacyTests", dependencies: ["Privacy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "JSON", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "FairnessTests", dependencies: ["Fairness", "Privacy", "EngineStages"], swiftSettings: strict),

@@ -54,6 +54,7 @@ A5|Sources/EngineStages/AggregateStage.swift|StreamStateTests|            aggreg
 A6|Sources/EngineStages/PrivacyBudget.swift|PrivateAggregates|        guard total <= limit * (1 + 1e-12) else {|        guard total <= limit * 2 else {
 S1|Sources/Scoring/ONNX/Kernels.swift|ScoringTests|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))|        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(-x))
 S2|Sources/Scoring/ONNX/TreeEnsemble.swift|ScoringTests|        case .lessOrEqual: return x <= threshold|        case .lessOrEqual: return x < threshold
+B5|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|        outer.update(data: block.map { $0 ^ 0x5c })|        outer.update(data: block.map { $0 ^ 0x5d })
 T1|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[cold] / cover, one: 0.0, feature: d)|            recurse(\n                node: cold, start: child, length: kept, zero: incomingZero * covers[hot] / cover, one: 0.0, feature: d)
 T2|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|        for root in ensemble.roots { expected += scale * meanValue(ensemble, covers, Int(root), target) }|        for root in ensemble.roots.dropFirst() { expected += scale * meanValue(ensemble, covers, Int(root), target) }
 T4|Sources/Scoring/Explanations/PatternTables.swift|ScoringTests|                            for bit in 0..<Int(tree.splitCount) {|                            for bit in 1..<Int(tree.splitCount) {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -153,6 +154,22 @@ import Testing
         #expect(a.fingerprint(kind: UInt8(ascii: "s"), "alice") == a.fingerprint(Array("s:alice".utf8)))
         #expect(a.fingerprint(kind: UInt8(ascii: "n"), "42") == a.fingerprint(Array("n:42".utf8)))
         #expect(a.fingerprint(kind: UInt8(ascii: "s"), "Zoë") == a.fingerprint(Array("s:Zoë".utf8)))
+    }
+
+    /// The fingerprint is HMAC-SHA256 under the derived key, its first 16 bytes as two
+    /// little-endian words: checked against swift-crypto's HMAC, so state written by earlier
+    /// builds (which called it) names the same people. Ids across the 64-byte block boundary too.
+    @Test func fingerprintsAreTheHMACOfTheId() {
+        let fingerprinter = UserFingerprinter(key: Self.key)
+        let derived = SymmetricKey(
+            data: Array(HMAC<SHA256>.authenticationCode(for: Array("user-bounding\u{0}v1".utf8), using: Self.key.root)))
+        for id in ["", "alice", "s:Zoë", String(repeating: "x", count: 55), String(repeating: "y", count: 64),
+            String(repeating: "z", count: 200)]
+        {
+            let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(id.utf8), using: derived))
+            func word(_ offset: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(mac[offset + $1]) << (8 * $1) } }
+            #expect(fingerprinter.fingerprint(Array(id.utf8)) == UserFingerprint(high: word(0), low: word(8)))
+        }
     }
 
     @Test func windowCapsSetTheSensitivityAndThePerPersonBudget() throws {

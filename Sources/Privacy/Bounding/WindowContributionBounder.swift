@@ -29,34 +29,47 @@ public struct UserFingerprint: Sendable, Hashable, Codable {
     }
 }
 
-/// Derives user fingerprints from the noise key (a domain of its own, separate from every series).
+/// Derives user fingerprints from the noise key (a domain of its own, separate from every series):
+/// HMAC-SHA256 (RFC 2104) under a key derived from the noise key, the first 128 bits.
 public struct UserFingerprinter: Sendable {
-    /// The HMAC keyed once: each fingerprint continues a copy of it, so the key's two padded blocks
-    /// are not hashed again per record.
-    let keyed: HMAC<SHA256>
+    /// SHA-256 after the padded key's inner and outer blocks, computed once: each fingerprint
+    /// continues copies of them, so the key blocks are not hashed again per record.
+    let inner: SHA256
+    let outer: SHA256
 
     public init(key: NoiseKey) {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("user-bounding\u{0}v1".utf8), using: key.root)
-        keyed = HMAC<SHA256>(key: SymmetricKey(data: Array(mac)))
+        // The derived key is 32 bytes, under SHA-256's 64-byte block: padded with zeros.
+        var block = Array(mac) + [UInt8](repeating: 0, count: SHA256.blockByteCount - SHA256.byteCount)
+        var inner = SHA256()
+        inner.update(data: block.map { $0 ^ 0x36 })
+        var outer = SHA256()
+        outer.update(data: block.map { $0 ^ 0x5c })
+        for i in block.indices { block[i] = 0 }
+        self.inner = inner
+        self.outer = outer
     }
 
     public func fingerprint(_ user: some Sequence<UInt8>) -> UserFingerprint {
-        var mac = keyed
-        mac.update(data: Array(user))
-        return Self.words(mac)
+        var hash = inner
+        hash.update(data: Array(user))
+        return finish(hash)
     }
 
     /// The fingerprint of `kind`, `:` and `text`'s UTF-8 bytes (e.g. `s:alice`), without building them.
     public func fingerprint(kind: UInt8, _ text: String) -> UserFingerprint {
-        var mac = keyed
-        withUnsafeBytes(of: (kind, UInt8(ascii: ":"))) { mac.update(data: $0) }
+        var hash = inner
+        withUnsafeBytes(of: (kind, UInt8(ascii: ":"))) { hash.update(bufferPointer: $0) }
         var text = text
-        text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-        return Self.words(mac)
+        text.withUTF8 { hash.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return finish(hash)
     }
 
-    private static func words(_ mac: consuming HMAC<SHA256>) -> UserFingerprint {
-        mac.finalize().withUnsafeBytes { bytes in
+    /// The outer hash over the inner digest, as 128 bits (little-endian words, high first).
+    private func finish(_ hash: consuming SHA256) -> UserFingerprint {
+        var outer = self.outer
+        hash.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize().withUnsafeBytes { bytes in
             func word(_ offset: Int) -> UInt64 {
                 var value: UInt64 = 0
                 for i in 0..<8 { value |= UInt64(bytes[offset + i]) << (8 * i) }

@@ -21,8 +21,17 @@ struct PatternTables: Sendable {
     static let maximumSplits = 10
     static let maximumEntries = 1 << 22
 
+    /// One split, laid out for the walk (the node for rules other than `BRANCH_LEQ`).
+    struct Split: Sendable {
+        var threshold: Double
+        var feature: Int32
+        var node: Int32
+    }
+
     let trees: [Tree]
-    let splits: [Int32]
+    let splits: [Split]
+    /// When every split is `BRANCH_LEQ` with one missing-value rule: whether NaN goes true.
+    let lessOrEqualMissing: Bool?
     let features: [Int32]
     let values: [Double]
 
@@ -40,7 +49,7 @@ struct PatternTables: Sendable {
             guard entries <= Self.maximumEntries else { return nil }
         }
         var trees: [Tree] = []
-        var splitNodes: [Int32] = []
+        var splitNodes: [Split] = []
         var features: [Int32] = []
         var values: [Double] = []
         values.reserveCapacity(entries)
@@ -61,7 +70,9 @@ struct PatternTables: Sendable {
                     splitStart: Int32(splitNodes.count), splitCount: Int32(nodesOfTree.count),
                     featureStart: Int32(features.count), featureCount: Int32(distinct.count),
                     valueStart: Int32(values.count)))
-            splitNodes += nodesOfTree
+            splitNodes += nodesOfTree.map {
+                Split(threshold: nodes[Int($0)].threshold, feature: nodes[Int($0)].feature, node: $0)
+            }
             features += distinct
             for pattern in 0..<(1 << nodesOfTree.count) {
                 for (bit, n) in nodesOfTree.enumerated() { decisions[Int(n)] = UInt8((pattern >> bit) & 1) }
@@ -82,12 +93,27 @@ struct PatternTables: Sendable {
         }
         self.trees = trees
         self.splits = splitNodes
+        let rules = Set(leafTables.splits.map { nodes[Int($0)].mode == .lessOrEqual ? nodes[Int($0)].missingGoesTrue : nil })
+        lessOrEqualMissing = rules.count == 1 ? rules.first! : nil
         self.features = features
         self.values = values
     }
 
     /// Adds `x`'s SHAP values to `phi`.
     func explain(nodes: UnsafePointer<TreeNode>, x: UnsafePointer<Double>, phi: UnsafeMutablePointer<Double>) {
+        switch lessOrEqualMissing {
+        case false?: explain(x, phi) { x, split in x <= split.threshold }
+        case true?: explain(x, phi) { x, split in !(x > split.threshold) }
+        case nil: explain(x, phi) { x, split in nodes[Int(split.node)].goesTrue(x) }
+        }
+    }
+
+    /// The walk, with the split rule inlined: `x <= t` (NaN false) and `!(x > t)` (NaN true) are
+    /// `BRANCH_LEQ` without a branch.
+    @inline(__always)
+    private func explain(
+        _ x: UnsafePointer<Double>, _ phi: UnsafeMutablePointer<Double>, _ goesTrue: (Double, Split) -> Bool
+    ) {
         trees.withUnsafeBufferPointer { trees in
             splits.withUnsafeBufferPointer { splits in
                 features.withUnsafeBufferPointer { features in
@@ -96,9 +122,8 @@ struct PatternTables: Sendable {
                             var pattern = 0
                             let first = Int(tree.splitStart)
                             for bit in 0..<Int(tree.splitCount) {
-                                let node = nodes[Int(splits[first &+ bit])]
-                                let goesTrue = node.goesTrue(x[Int(node.feature)]) ? 1 : 0
-                                pattern |= goesTrue &<< bit
+                                let split = splits[first &+ bit]
+                                pattern |= (goesTrue(x[Int(split.feature)], split) ? 1 : 0) &<< bit
                             }
                             let k = Int(tree.featureCount)
                             let row = Int(tree.valueStart) &+ pattern &* k

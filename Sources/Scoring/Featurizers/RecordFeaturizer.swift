@@ -170,27 +170,34 @@ public struct RecordFeaturizer: Sendable {
     public func featureNames<R: FeatureRecord>(of indices: [Int], record: R, scratch: FeaturizerScratch) -> [String] {
         let textSlots = indices.filter { $0 < categoricalOffset }
         let grams = textSlots.isEmpty ? [] : text.map { $0.ngrams(of: scratch.tokens, hashingTo: textSlots) } ?? []
+        // The record's categorical features and their slots, built once for all indices.
+        let categoricalNames = indices.contains { $0 >= categoricalOffset && $0 < numericOffset } ? categoricalFeatures(of: record) : []
         var next = 0
         return indices.map { index in
-            guard index < categoricalOffset, text != nil else { return otherName(of: index, record: record) }
+            guard index < categoricalOffset, text != nil else { return otherName(of: index, categoricalNames) }
             defer { next += 1 }
             return grams[next].isEmpty ? "text[\(index)]" : grams[next].joined(separator: " | ")
         }
     }
 
-    /// The name of a categorical or numeric slot (or of a text slot when there is no text feature).
-    private func otherName<R: FeatureRecord>(of index: Int, record: R) -> String {
-        if index < numericOffset, let categorical, let spec = spec.categorical {
-            var names: [String] = []
-            for field in spec.fields {
-                let name: String
-                switch record.fieldValue(field) {
-                case .string(let s): name = "\(field)=\(s)"
-                case .number, .bool: name = field
-                case nil: continue
-                }
-                if categoricalOffset + categorical.slot(of: name) == index { names.append(name) }
+    /// The record's categorical features (`field=value`, or `field` for a number), with their slots.
+    private func categoricalFeatures<R: FeatureRecord>(of record: R) -> [(slot: Int, name: String)] {
+        guard let categorical, let spec = spec.categorical else { return [] }
+        return spec.fields.compactMap { field in
+            let name: String
+            switch record.fieldValue(field) {
+            case .string(let s): name = "\(field)=\(s)"
+            case .number, .bool: name = field
+            case nil: return nil
             }
+            return (categoricalOffset + categorical.slot(of: name), name)
+        }
+    }
+
+    /// The name of a categorical or numeric slot (or of a text slot when there is no text feature).
+    private func otherName(of index: Int, _ categoricalNames: [(slot: Int, name: String)]) -> String {
+        if index < numericOffset, categorical != nil, spec.categorical != nil {
+            let names = categoricalNames.filter { $0.slot == index }.map(\.name)
             return names.isEmpty ? "categorical[\(index - categoricalOffset)]" : names.joined(separator: " | ")
         }
         let k = index - numericOffset
