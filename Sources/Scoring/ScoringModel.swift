@@ -165,22 +165,49 @@ public struct Scorer: Sendable {
     }
 
     private mutating func topAttributions<R: FeatureRecord>(_ record: R, _ k: Int) -> [Attribution] {
-        guard let (values, _) = contributions() else { return [] }
-        // The k largest by |contribution| (ties: lower index first), kept in order while scanning:
-        // k is a handful, the contributions up to thousands.
-        func before(_ a: (index: Int, contribution: Double), _ b: (index: Int, contribution: Double)) -> Bool {
-            abs(a.contribution) != abs(b.contribution) ? abs(a.contribution) > abs(b.contribution) : a.index < b.index
+        var top = TopContributions(k)
+        switch model.onnx.explainer {
+        case .linear(let kernel, let target)?:
+            // Straight from the row's entries: no list of every contribution.
+            scratch.vector.withEntries { indices, x in
+                for n in 0..<indices.count {
+                    let c = kernel.weight(target: target, feature: indices[n]) * x[n]
+                    if c != 0 { top.offer(indices[n], c) }
+                }
+            }
+        case .trees?:
+            guard let (values, _) = contributions() else { return [] }
+            for (index, c) in values { top.offer(index, c) }
+        case nil:
+            return []
         }
-        var top: [(index: Int, contribution: Double)] = []
-        top.reserveCapacity(k + 1)
-        for value in values where k > 0 {
-            if top.count == k, !before(value, top[k - 1]) { continue }
-            var slot = top.count
-            while slot > 0, before(value, top[slot - 1]) { slot -= 1 }
-            top.insert(value, at: slot)
-            if top.count > k { top.removeLast() }
-        }
-        let names = model.featurizer.featureNames(of: top.map(\.index), record: record, scratch: scratch)
-        return zip(top, names).map { Attribution(feature: $1, contribution: $0.contribution) }
+        let names = model.featurizer.featureNames(of: top.entries.map(\.index), record: record, scratch: scratch)
+        return zip(top.entries, names).map { Attribution(feature: $1, contribution: $0.contribution) }
+    }
+}
+
+/// The k largest contributions by magnitude (ties: the lower index first), kept in order while
+/// scanning: k is a handful, the contributions up to thousands.
+struct TopContributions {
+    let k: Int
+    private(set) var entries: [(index: Int, contribution: Double)] = []
+
+    init(_ k: Int) {
+        self.k = k
+        entries.reserveCapacity(k + 1)
+    }
+
+    private static func before(_ a: (index: Int, contribution: Double), _ b: (index: Int, contribution: Double)) -> Bool {
+        abs(a.contribution) != abs(b.contribution) ? abs(a.contribution) > abs(b.contribution) : a.index < b.index
+    }
+
+    mutating func offer(_ index: Int, _ contribution: Double) {
+        guard k > 0 else { return }
+        let value = (index: index, contribution: contribution)
+        if entries.count == k, !Self.before(value, entries[k - 1]) { return }
+        var slot = entries.count
+        while slot > 0, Self.before(value, entries[slot - 1]) { slot -= 1 }
+        entries.insert(value, at: slot)
+        if entries.count > k { entries.removeLast() }
     }
 }

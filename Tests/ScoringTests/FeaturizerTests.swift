@@ -47,6 +47,30 @@ import Testing
         #expect(Set(values.map { abs($0) * 15.0.squareRoot() }.map { ($0 * 1e9).rounded() / 1e9 }) == [3, 1, 2, 1])
     }
 
+    /// Explained text slots are named from the n-gram hashes kept at featurization: every n-gram of
+    /// the text (1–3 words, joined across punctuation, collisions in a small table) whose hash lands
+    /// in a named slot is in that slot's name, and nothing else is.
+    @Test func textSlotsAreNamedByEveryNgramThatHashesThere() throws {
+        let spec = FeatureSpec(text: TextFeatures(fields: ["t"], nFeatures: 64, ngramRange: [1, 3]))
+        let f = try RecordFeaturizer(spec: spec, policy: .useDefault)
+        var scratch = FeaturizerScratch(dimension: f.dimension)
+        let text = "Refund now, please! The manager said: refund NOW or café closes; spam spam eggs"
+        try f.featurize(["t": FieldValue.string(text)], into: &scratch)
+        let words = tokens(text)
+        var grams: [String] = []
+        for size in 1...3 where size <= words.count {
+            for first in 0...(words.count - size) { grams.append(words[first..<(first + size)].joined(separator: " ")) }
+        }
+        func slot(_ gram: String) -> Int { Int(Int64(MurmurHash3.hash32(gram)).magnitude % 64) }
+        let slots = Array(Set(grams.map(slot))).sorted()
+        let names = f.featureNames(of: slots, record: ["t": FieldValue.string(text)], scratch: scratch)
+        for (s, name) in zip(slots, names) {
+            var expected: [String] = []
+            for gram in grams where slot(gram) == s && !expected.contains(gram) { expected.append(gram) }
+            #expect(name == expected.joined(separator: " | "))
+        }
+    }
+
     @Test func dictHasherNamesFieldEqualsValue() throws {
         let spec = FeatureSpec(categorical: CategoricalFeatures(fields: ["country", "n"], nFeatures: 1 << 20))
         let f = try RecordFeaturizer(spec: spec, policy: .useDefault)

@@ -29,10 +29,15 @@ public struct HashingVectorizer: Sendable, Hashable {
     }
 
     /// Adds the n-grams of the tokens held by `tokens` at `offset + slot`, then normalizes that block.
+    /// Each n-gram's hash is also kept in `hashes` (cleared first), in the order `ngrams` walks them,
+    /// so that naming explained slots does not hash the text again.
     ///
     /// An n-gram is hashed straight from the token buffer when its tokens sit one space apart there
     /// (always for unigrams), else from a joined copy on the stack: no string is built.
-    func accumulate(_ tokens: TextTokenizer, into vector: inout SparseAccumulator, offset: Int) {
+    func accumulate(
+        _ tokens: TextTokenizer, into vector: inout SparseAccumulator, offset: Int, hashes kept: inout [Int32]
+    ) {
+        kept.removeAll(keepingCapacity: true)
         let start = vector.count
         let n = tokens.tokenCount
         let slots = SlotHashing(featureCount: featureCount, alternateSign: alternateSign)
@@ -58,6 +63,7 @@ public struct HashingVectorizer: Sendable, Hashable {
                                     base, starts.baseAddress! + done, ends.baseAddress! + done, count: block,
                                     into: hashes.baseAddress!)
                                 slots.add(hashes.baseAddress!, count: block, offset: offset, to: &local)
+                                kept.append(contentsOf: UnsafeBufferPointer(start: hashes.baseAddress!, count: block))
                                 done += block
                             }
                             w = local
@@ -68,6 +74,7 @@ public struct HashingVectorizer: Sendable, Hashable {
                         let hash = TextTokenizer.withGram(raw, starts, ends, first: first, size: size) {
                             MurmurHash3.hash32(overreading: $0, count: $1)
                         }
+                        kept.append(hash)
                         w.add(offset &+ slots.index(hash), slots.sign(hash))
                     }
                 }
@@ -109,21 +116,23 @@ public struct HashingVectorizer: Sendable, Hashable {
     }
 
     /// For each of `wanted` slots, the n-grams of `tokens` that hash to it, in order of first
-    /// occurrence (readable names for explanations): one pass over the n-grams for all of them.
-    func ngrams(of tokens: TextTokenizer, hashingTo wanted: [Int]) -> [[String]] {
+    /// occurrence (readable names for explanations): one pass over the n-grams' kept `hashes`
+    /// (from `accumulate`), building text only for the n-grams named.
+    func ngrams(of tokens: TextTokenizer, hashes: [Int32], hashingTo wanted: [Int]) -> [[String]] {
         var names = [[String]](repeating: [], count: wanted.count)
         let n = tokens.tokenCount
         let slots = SlotHashing(featureCount: featureCount, alternateSign: false)
+        var g = 0
         tokens.withTokens { raw, starts, ends in
             for size in ngramRange.min...ngramRange.max where size <= n {
                 for first in 0...(n - size) {
-                    TextTokenizer.withGram(raw, starts, ends, first: first, size: size) { start, count in
-                        let gram = UnsafeRawBufferPointer(start: start, count: count)
-                        let slot = slots.index(MurmurHash3.hash32(gram))
-                        for w in wanted.indices where wanted[w] == slot {
-                            let name = String(decoding: gram, as: UTF8.self)
-                            if !names[w].contains(name) { names[w].append(name) }
+                    defer { g += 1 }
+                    let slot = slots.index(hashes[g])
+                    for w in wanted.indices where wanted[w] == slot {
+                        let name = TextTokenizer.withGram(raw, starts, ends, first: first, size: size) { start, count in
+                            String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
                         }
+                        if !names[w].contains(name) { names[w].append(name) }
                     }
                 }
             }

@@ -122,7 +122,7 @@ public struct RecordFeaturizer: Sendable {
                     throw ScoringError(.invalidFeature, "text field '\(field)' is not a string")
                 }
             }
-            text.accumulate(scratch.tokens, into: &scratch.vector, offset: 0)
+            text.accumulate(scratch.tokens, into: &scratch.vector, offset: 0, hashes: &scratch.gramHashes)
         }
         if let categorical, let spec = spec.categorical {
             for field in spec.fields {
@@ -169,7 +169,7 @@ public struct RecordFeaturizer: Sendable {
     /// `featureName(of:)` for several slots; the text slots' n-grams are found in one pass.
     public func featureNames<R: FeatureRecord>(of indices: [Int], record: R, scratch: FeaturizerScratch) -> [String] {
         let textSlots = indices.filter { $0 < categoricalOffset }
-        let grams = textSlots.isEmpty ? [] : text.map { $0.ngrams(of: scratch.tokens, hashingTo: textSlots) } ?? []
+        let grams = textSlots.isEmpty ? [] : text.map { $0.ngrams(of: scratch.tokens, hashes: scratch.gramHashes, hashingTo: textSlots) } ?? []
         // The record's categorical features and their slots, built once for all indices.
         let categoricalNames = indices.contains { $0 >= categoricalOffset && $0 < numericOffset } ? categoricalFeatures(of: record) : []
         var next = 0
@@ -210,9 +210,12 @@ public struct FeaturizerScratch: Sendable {
     public var vector: SparseAccumulator
     var tokens = TextTokenizer()
     var bytes: [UInt8] = []
+    /// The hash of every n-gram of the text last featurized, in `HashingVectorizer.ngrams`' order.
+    var gramHashes: [Int32] = []
 
     public init(dimension: Int) {
         vector = SparseAccumulator(dimension: dimension)
         bytes.reserveCapacity(128)
+        gramHashes.reserveCapacity(256)
     }
 }
