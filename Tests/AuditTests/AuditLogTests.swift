@@ -151,6 +151,38 @@ enum AuditFixture {
         #expect(resumed.audit!.state.frontier.nodes.count <= 64)
     }
 
+    /// The state's pending leaf hashes are written as one hex string per topic (small and quick to
+    /// write in every transaction), and a state written before, with arrays of numbers, still reads
+    /// back to the same value.
+    @Test func pendingLeavesAreWrittenAsHexAndTheOlderFormStillReads() throws {
+        var state = AuditState()
+        let configuration = AuditConfiguration(every: 1_000, origin: "steward/test")
+        for n in 0..<5 {
+            state.addOutput(topic: n % 2 == 0 ? "a.sanitized" : "a.alerts", value: Array("output \(n)".utf8))
+            _ = state.recordInput(topic: "a", partition: 0, offset: Int64(n), configuration: configuration)
+        }
+        let json = try state.json()
+        let document = try JSONParser.parse(json)
+        guard case .object(let leaves)? = document["pendingLeafHashes"] else {
+            Issue.record("no pendingLeafHashes in \(String(decoding: json, as: UTF8.self))")
+            return
+        }
+        #expect(leaves.count == 2 && document["pendingLeaves"] == nil)
+        #expect(leaves.first { $0.key == "a.sanitized" }?.value == .string(Hex.encode(state.pendingLeaves["a.sanitized"]!.joined())))
+        #expect(try AuditState(json: json) == state)
+        // The older form: the same state with `pendingLeaves` as arrays of numbers.
+        var older = document
+        if case .object(var members) = older {
+            members.removeAll { $0.key == "pendingLeafHashes" }
+            members.append(
+                ("pendingLeaves", .object(state.pendingLeaves.map { topic, hashes in
+                    (topic, .array(hashes.map { .array($0.map { .number(String($0)) }) }))
+                })))
+            older = .object(members)
+        }
+        #expect(try AuditState(json: JSONWriter.encode(older)) == state)
+    }
+
     @Test func everyOutputCarriesItsLineage() throws {
         let result = Replay.run(processor: try AuditFixture.processor(), input: try AuditFixture.sample(lines: 600))
         let lineage = try AuditFixture.processor().lineage

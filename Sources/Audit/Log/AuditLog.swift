@@ -22,18 +22,18 @@ public struct AuditConfiguration: Sendable, Equatable, Codable {
 /// processor that owns it. Holds no secret (the signing key is passed to `cut`).
 public struct AuditState: Sendable, Equatable, Codable {
     /// The tree over every output so far, as its frontier.
-    public private(set) var frontier = CompactFrontier()
+    public internal(set) var frontier = CompactFrontier()
     /// The sequence number the next entry gets.
-    public private(set) var nextSequence: UInt64 = 0
+    public internal(set) var nextSequence: UInt64 = 0
     /// SHA-256 of the last audit message published; nil before the first.
-    public private(set) var chainHead: [UInt8]?
+    public internal(set) var chainHead: [UInt8]?
     /// Leaf hashes of the outputs since the last entry, per output topic.
-    public private(set) var pendingLeaves: [String: [[UInt8]]] = [:]
+    public internal(set) var pendingLeaves: [String: [[UInt8]]] = [:]
     /// Input since the last entry, per input partition, in (topic, partition) order.
-    public private(set) var pendingInputs: [AuditEntry.InputRange] = []
-    public private(set) var entriesSinceCheckpoint = 0
+    public internal(set) var pendingInputs: [AuditEntry.InputRange] = []
+    public internal(set) var entriesSinceCheckpoint = 0
     /// Whether the last entry cut was a final one (so a shutdown with nothing new adds none).
-    public private(set) var lastEntryFinal = false
+    public internal(set) var lastEntryFinal = false
 
     public init() {}
 
