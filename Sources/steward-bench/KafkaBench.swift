@@ -21,10 +21,12 @@ struct KafkaBench: ParsableCommand {
             all. A read_committed consumer in this process watches the outputs. Reports records/s (from the \
             run's start to the last output visible; `steady` leaves out the first and last tenth), the \
             end-to-end latency of each record from its input message's broker timestamp to its output's \
-            visibility to the read_committed consumer (p50, p99, p99.9), and the run's peak RSS. Without \
+            visibility to the read_committed consumer (p50, p99, p99.9; `steady`: of the records produced in \
+            the middle 80 % of the input's time span), and the run's peak RSS. Without \
             --rate every record is loaded before the run starts, so latencies include the wait in the \
             backlog; with --rate the producer runs beside the run at that many records per second, which is \
-            how latency at a given load is measured. Records come from `steward generate`'s scenario for the \
+            how latency at a given load is measured; it starts once the run answers `GET /ready` (partitions \
+            assigned, state restored), so the group's formation is not in the latencies. Records come from `steward generate`'s scenario for the \
             topology's name (chats, finance, clicks; others get chats records): a pool of distinct records \
             is cycled with fresh ids and event times that keep advancing (--event-interval apart). Keys the \
             environment does not set (STEWARD_NOISE_KEY, STEWARD_REDACTION_KEY) are random for the run.
@@ -77,6 +79,9 @@ struct KafkaBench: ParsableCommand {
 
     @Option(help: "A librdkafka property key=value for the run's clients (`steward run --property`; repeatable).")
     var property: [String] = []
+
+    @Option(help: "The run's wait for an empty partition before merging without it (`steward run --max-task-idle-ms`; default: the run's).")
+    var maxTaskIdleMs: Int?
 
     func validate() throws {
         guard records > 0, partitions > 0, pool > 0, eventInterval > 0, maxBatch > 0, instances > 0 else {
@@ -153,6 +158,7 @@ struct KafkaBench: ParsableCommand {
         // One instance stops after --records; several share them, so they are stopped (SIGTERM, a
         // clean shutdown) once every record's output is visible.
         let ending = instances == 1 ? ["--max-messages", String(records), "--idle-timeout", "60"] : []
+        let ports = try (0..<instances).map { _ in try ReadyProbe.freePort() }
         let runs = (0..<instances).map { index in
             let run = Process()
             run.executableURL = URL(fileURLWithPath: steward)
@@ -160,26 +166,28 @@ struct KafkaBench: ParsableCommand {
                 [
                     "run", topology, "--brokers", bootstrap, "--group", group,
                     "--instance-id", instances == 1 ? "bench" : "bench-\(index)",
-                    "--delivery", "exactly_once", "--max-batch", String(maxBatch), "--http-port", "0",
+                    "--delivery", "exactly_once", "--max-batch", String(maxBatch), "--http-port", String(ports[index]),
                     "--log-level", "warning",
                 ] + (scaleOut ? ["--scale-out"] : []) + ending + property.flatMap { ["--property", $0] }
+                + (maxTaskIdleMs.map { ["--max-task-idle-ms", String($0)] } ?? [])
             run.environment = environment
             run.standardOutput = Pipe()
             return run
         }
         var start = ContinuousClock.now
         for run in runs { try run.run() }
+        if rate > 0 || joinsFirst {
+            // Paced or shared records go out once every run holds partitions (`/ready`): latencies then
+            // measure the pipeline, not the group's formation.
+            for (run, port) in zip(runs, ports) { try ReadyProbe(port: port).wait(for: run, timeout: .seconds(180)) }
+        }
         if joinsFirst {
             Thread.sleep(forTimeInterval: 5)
             start = .now
         }
         let watching = Thread { watcher.watch(until: .now + .seconds(3600)) }
         watching.start()
-        if rate > 0 || joinsFirst {
-            // Give the run time to join its group first: latencies then measure the pipeline, not the start.
-            if !joinsFirst { Thread.sleep(forTimeInterval: 3) }
-            produceSeconds = try producer.run()
-        }
+        if rate > 0 || joinsFirst { produceSeconds = try producer.run() }
         if instances > 1 {
             watcher.finish(deadline: .now + .seconds(600))
             for run in runs { run.terminate() }
@@ -323,6 +331,8 @@ final class OutputWatcher: @unchecked Sendable {
     var visible: [Int64: Int64] = [:]
     var visibleAt: [ContinuousClock.Instant] = []
     let stop = Atomic<Bool>(false)
+    /// Set when every expected record was seen (ends the topic lookups too).
+    let finished = Atomic<Bool>(false)
     let done = DispatchSemaphore(value: 0)
 
     struct Result {
@@ -330,6 +340,8 @@ final class OutputWatcher: @unchecked Sendable {
         var seconds: Double
         var steadyRecordsPerSecond: Double
         var latencies: [Int64]
+        /// Those of the records produced in the middle 80 % of the input's time span.
+        var steadyLatencies: [Int64]
     }
 
     init(configuration: KafkaConfiguration, input: String, outputs: [String], expected: Int) throws {
@@ -369,34 +381,23 @@ final class OutputWatcher: @unchecked Sendable {
     }
 
     /// Polls until every expected record has an output (or the deadline), assigning each topic's
-    /// partitions from the start as they appear.
+    /// partitions from the start as they appear. The topics are looked up on a thread of their own:
+    /// a metadata request for a topic not there yet (a dead-letter topic maybe never) can block for
+    /// its timeout, and a poll that waits behind it would add that wait to the latencies.
     func watch(until deadline: ContinuousClock.Instant) {
-        defer { done.signal() }
-        var assigned: Set<String> = []
-        var partitions: [TopicPartitionOffset] = []
-        var lastAssign = ContinuousClock.now - .seconds(1)
+        let discovered = DispatchSemaphore(value: 0)
+        let discovery = Thread {
+            self.discoverTopics(until: deadline)
+            discovered.signal()
+        }
+        discovery.start()
+        defer {
+            // The lookups end before the caller may close the consumer.
+            finished.store(true, ordering: .relaxed)
+            discovered.wait()
+            done.signal()
+        }
         while !stop.load(ordering: .relaxed) && ContinuousClock.now < deadline {
-            if assigned.count < outputs.count + 1 && ContinuousClock.now - lastAssign > .milliseconds(200) {
-                lastAssign = .now
-                // Topics appear as the run creates them (a dead-letter topic maybe never): add each new
-                // one from its start, keeping the positions already reached on the others.
-                var added = false
-                for topic in [input] + outputs where !assigned.contains(topic) {
-                    guard let count = try? consumer.partitionCount(topic: topic, timeoutMilliseconds: 1000), count > 0
-                    else { continue }
-                    assigned.insert(topic)
-                    partitions += (0..<Int32(count)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: 0) }
-                    added = true
-                }
-                if added {
-                    let current = partitions.map { start in
-                        TopicPartitionOffset(
-                            topic: start.topic, partition: start.partition,
-                            offset: consumer.position(topic: start.topic, partition: start.partition) ?? start.offset)
-                    }
-                    try? consumer.assign(current)
-                }
-            }
             guard let message = try? consumer.poll(timeoutMilliseconds: 100) else { continue }
             let now = ContinuousClock.now
             let wall = Int64(Date().timeIntervalSince1970 * 1000)
@@ -414,6 +415,34 @@ final class OutputWatcher: @unchecked Sendable {
         }
     }
 
+    /// Assigns each topic's partitions from the start as the topic appears, keeping the positions
+    /// already reached on the others; every 200 ms until every topic is assigned or watching ends.
+    private func discoverTopics(until deadline: ContinuousClock.Instant) {
+        var assigned: Set<String> = []
+        var partitions: [TopicPartitionOffset] = []
+        while assigned.count < outputs.count + 1 && !stop.load(ordering: .relaxed) && !finished.load(ordering: .relaxed)
+            && ContinuousClock.now < deadline
+        {
+            var added = false
+            for topic in [input] + outputs where !assigned.contains(topic) {
+                guard let count = try? consumer.partitionCount(topic: topic, timeoutMilliseconds: 1000), count > 0
+                else { continue }
+                assigned.insert(topic)
+                partitions += (0..<Int32(count)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: 0) }
+                added = true
+            }
+            if added {
+                let current = partitions.map { start in
+                    TopicPartitionOffset(
+                        topic: start.topic, partition: start.partition,
+                        offset: consumer.position(topic: start.topic, partition: start.partition) ?? start.offset)
+                }
+                try? consumer.assign(current)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
     /// Waits for `watch` to end, at most until `deadline`.
     func finish(deadline: ContinuousClock.Instant) {
         let wait = max(0, (deadline - .now).seconds)
@@ -423,7 +452,16 @@ final class OutputWatcher: @unchecked Sendable {
     func result(start: ContinuousClock.Instant) -> Result {
         lock.lock()
         defer { lock.unlock() }
-        let latencies = visible.compactMap { key, seen in inputTimes[key].map { seen - $0 } }.sorted()
+        // (input timestamp, latency) per record seen; the steady ones leave out the records produced
+        // in the first and last tenth of the input's time span (start-up: the first fetches and
+        // transaction; the end), as the steady rate does.
+        let timed = visible.compactMap { key, seen in inputTimes[key].map { (input: $0, latency: seen - $0) } }
+        let latencies = timed.map(\.latency).sorted()
+        var steadyLatencies = latencies
+        if let first = timed.map(\.input).min(), let last = timed.map(\.input).max(), last > first {
+            let (low, high) = (first + (last - first) / 10, last - (last - first) / 10)
+            steadyLatencies = timed.filter { $0.input >= low && $0.input <= high }.map(\.latency).sorted()
+        }
         let times = visibleAt.sorted()
         let seconds = times.last.map { ($0 - start).seconds } ?? 0
         var steady = 0.0
@@ -433,7 +471,9 @@ final class OutputWatcher: @unchecked Sendable {
             let span = (last - first).seconds
             steady = span > 0 ? Double(times.count * 9 / 10 - times.count / 10) / span : 0
         }
-        return Result(seen: visible.count, seconds: seconds, steadyRecordsPerSecond: steady, latencies: latencies)
+        return Result(
+            seen: visible.count, seconds: seconds, steadyRecordsPerSecond: steady, latencies: latencies,
+            steadyLatencies: steadyLatencies)
     }
 
     /// The input position an output names in its CloudEvent id (`<topic>/<partition>/<offset>`,
@@ -461,10 +501,11 @@ struct Report {
     /// CPU time (user + system) of the `steward run` processes together; `peakRSS` is the largest one's.
     var runCPUSeconds: Double
 
-    func percentile(_ p: Double) -> Int64 {
-        guard !result.latencies.isEmpty else { return 0 }
-        let index = min(result.latencies.count - 1, Int((p * Double(result.latencies.count)).rounded(.up)) - 1)
-        return result.latencies[max(0, index)]
+    func percentile(_ p: Double, steady: Bool = false) -> Int64 {
+        let latencies = steady ? result.steadyLatencies : result.latencies
+        guard !latencies.isEmpty else { return 0 }
+        let index = min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)
+        return latencies[max(0, index)]
     }
 
     var recordsPerSecond: Double { result.seconds > 0 ? Double(records) / result.seconds : 0 }
@@ -472,12 +513,14 @@ struct Report {
     var text: String {
         String(
             format: "kafka: %@, %d records, %d partitions%@, exactly-once%@: %.2f s, %.0f records/s (steady %.0f); "
-                + "latency p50 %lld ms, p99 %lld ms, p99.9 %lld ms; steward run peak RSS %.1f MB, CPU %.1f s",
+                + "latency p50 %lld ms, p99 %lld ms, p99.9 %lld ms (steady p50 %lld, p99 %lld, p99.9 %lld); "
+                + "steward run peak RSS %.1f MB, CPU %.1f s",
             topology, records, partitions,
             (instances > 1 ? ", \(instances) instances" : "") + (scaleOut ? " (scale-out)" : ""),
             rate > 0 ? String(format: ", produced at %.0f records/s", rate) : "",
             result.seconds, recordsPerSecond, result.steadyRecordsPerSecond, percentile(0.5), percentile(0.99),
-            percentile(0.999), Double(peakRSS) / 1e6, runCPUSeconds)
+            percentile(0.999), percentile(0.5, steady: true), percentile(0.99, steady: true),
+            percentile(0.999, steady: true), Double(peakRSS) / 1e6, runCPUSeconds)
     }
 
     var json: String {
@@ -495,6 +538,14 @@ struct Report {
                 .object([
                     ("p50", .number(String(percentile(0.5)))), ("p99", .number(String(percentile(0.99)))),
                     ("p999", .number(String(percentile(0.999)))),
+                ])
+            ),
+            (
+                "steady_latency_ms",
+                .object([
+                    ("p50", .number(String(percentile(0.5, steady: true)))),
+                    ("p99", .number(String(percentile(0.99, steady: true)))),
+                    ("p999", .number(String(percentile(0.999, steady: true)))),
                 ])
             ),
             ("peak_rss_bytes", .number(String(peakRSS))), ("run_cpu_seconds", fixed(runCPUSeconds, 2)),
