@@ -61,6 +61,7 @@ T2|Sources/Scoring/Explanations/TreeSHAP.swift|ScoringTests|        for root in 
 T4|Sources/Scoring/Explanations/PatternTables.swift|ScoringTests|                            for bit in 0..<Int(tree.splitCount) {|                            for bit in 1..<Int(tree.splitCount) {
 T5|Sources/Scoring/Explanations/LeafTables.swift|ScoringTests|                table.append(sum * outside)|                table.append(sum)
 T6|Sources/Scoring/Featurizers/HashingFeaturizers.swift|ScoringTests|                    let slot = slots.index(hashes[g])|                    let slot = slots.index(hashes[max(0, g - 1)])
+T7|Sources/Scoring/Explanations/PatternTables.swift|ScoringTests|        case nil: explain(x, phi) { x, split in nodes[Int(split.node)].goesTrue(x) }|        case nil: explain(x, phi) { x, split in x <= split.threshold }
 T3|Sources/Scoring/ScoringModel.swift|ScoringTests|        if entries.count == k, !Self.before(value, entries[k - 1]) { return }|        if entries.count == k, Self.before(value, entries[k - 1]) { return }
 U1|Sources/EngineStages/FieldPath.swift|UserUnitInTheFairnessStage|            guard let next = current[part] else { return nil }|            guard let next = record[part] else { return nil }
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5

@@ -124,22 +124,31 @@ import Testing
 
     /// The pattern and leaf tables give the recursion's values on trees with repeated features,
     /// uneven covers and missing values; each method is used exactly where the trees allow it.
+    /// Depth 3 also with mixed split rules (the pattern tables' general decision) and with NaN
+    /// going to the true child (`BRANCH_LEQ` as `!(x > t)`).
     @Test(arguments: [
-        (3, false, TreeSHAP.Method.patternTables), (3, true, .leafTables), (6, true, .patternTables),
-        (8, true, .leafTables), (12, true, .leafTables),
+        (3, false, TreeSHAP.Method.patternTables, 0), (3, true, .patternTables, 1), (3, true, .patternTables, 2),
+        (3, true, .leafTables, 0), (6, true, .patternTables, 0), (8, true, .leafTables, 0), (12, true, .leafTables, 0),
     ])
-    func treeSHAPTablesEqualTheRecursion(depth: Int, unevenCovers: Bool, fastest: TreeSHAP.Method) throws {
+    func treeSHAPTablesEqualTheRecursion(depth: Int, unevenCovers: Bool, fastest: TreeSHAP.Method, rules: Int) throws {
         let model = try SyntheticModels.treeEnsemble(
-            trees: 7, depth: depth, features: 9, seed: UInt64(depth), unevenCovers: unevenCovers)
+            trees: 7, depth: depth, features: 9, seed: UInt64(depth), unevenCovers: unevenCovers,
+            mixedModes: rules == 1, missingTracksTrue: rules == 2)
         guard case .trees(let k, let target)? = model.onnx.explainer else {
             Issue.record("tree model must be explainable")
             return
         }
         var tables = TreeSHAP(maxDepth: k.maxDepth, fastest: fastest)
         var recursion = TreeSHAP(maxDepth: k.maxDepth, fastest: .recursion)
+        let splits = k.nodes.filter { $0.mode != .leaf }
         var rng = SplitMix64(seed: 17)
         for _ in 0..<30 {
             var x = (0..<9).map { _ in Double(Float(rng.nextUniform() * 2 - 1)) }
+            // Values exactly on thresholds, where `<` and `<=` part ways.
+            for _ in 0..<3 {
+                let split = splits[Int(rng.next() % UInt64(splits.count))]
+                x[Int(split.feature)] = split.threshold
+            }
             x[Int(rng.next() % 9)] = .nan
             var fast = [Double](repeating: 0, count: k.featureCount)
             var slow = fast

@@ -33,8 +33,11 @@ public enum SyntheticModels {
     /// `f0`…, with LOGISTIC post-transform (as skl2onnx writes a gradient-boosting classifier).
     /// Training covers are equal within a level, or with `unevenCovers` random per leaf (1…20, each
     /// split's cover the sum of its children's), so that the two sides of a split weigh differently.
+    /// Splits are `BRANCH_LEQ`, or with `mixedModes` every third one `BRANCH_LT`; `missingTracksTrue`
+    /// sends NaN to every split's true child.
     public static func treeEnsemble(
-        trees: Int = 100, depth: Int = 6, features: Int = 20, seed: UInt64 = 2, unevenCovers: Bool = false
+        trees: Int = 100, depth: Int = 6, features: Int = 20, seed: UInt64 = 2, unevenCovers: Bool = false,
+        mixedModes: Bool = false, missingTracksTrue: Bool = false
     ) throws(ScoringError) -> ScoringModel {
         var rng = SplitMix64(seed: seed)
         var treeIDs: [Int64] = [], nodeIDs: [Int64] = [], featureIDs: [Int64] = [], modes: [String] = []
@@ -50,7 +53,7 @@ public enum SyntheticModels {
                 covers.append(Double(1 << (depth - level)) * 10)
                 if level < depth {
                     featureIDs.append(Int64(rng.next() % UInt64(features)))
-                    modes.append("BRANCH_LEQ")
+                    modes.append(mixedModes && n % 3 == 0 ? "BRANCH_LT" : "BRANCH_LEQ")
                     values.append(Float(rng.nextUniform() * 2 - 1))
                     trueIDs.append(Int64(2 * n + 1))
                     falseIDs.append(Int64(2 * n + 2))
@@ -67,9 +70,11 @@ public enum SyntheticModels {
                 }
             }
         }
+        let missing: [Onnx_AttributeProto] =
+            missingTracksTrue ? [.ints("nodes_missing_value_tracks_true", treeIDs.map { _ in 1 })] : []
         let node = classifierNode(
             "TreeEnsembleClassifier",
-            [
+            missing + [
                 .ints("nodes_treeids", treeIDs), .ints("nodes_nodeids", nodeIDs), .ints("nodes_featureids", featureIDs),
                 .strings("nodes_modes", modes), .floats("nodes_values", values), .ints("nodes_truenodeids", trueIDs),
                 .ints("nodes_falsenodeids", falseIDs), .ints("class_treeids", classTrees),
