@@ -38,25 +38,11 @@ struct PatternTables: Sendable {
     /// The tables of the trees `leafTables` describes, for leaf values `leafValues` (scaled, in
     /// leaf order); nil when a tree is too large for them.
     init?(_ leafTables: LeafTables, nodes: [TreeNode], leafValues: [Double], featureCount: Int) {
+        // Each tree's distinct features, in order of first use: its table's columns.
+        var distinctOfTree: [[Int32]] = []
         var entries = 0
         for (leaves, splits) in zip(leafTables.treeLeaves, leafTables.treeSplits) {
             guard splits.count <= Self.maximumSplits else { return nil }
-            let distinct = Set(leaves.flatMap { ordinal -> ArraySlice<Int32> in
-                let leaf = leafTables.leaves[ordinal]
-                return leafTables.features[Int(leaf.featureStart)..<Int(leaf.featureStart + leaf.distinct)]
-            })
-            entries += distinct.count << splits.count
-            guard entries <= Self.maximumEntries else { return nil }
-        }
-        var trees: [Tree] = []
-        var splitNodes: [Split] = []
-        var features: [Int32] = []
-        var values: [Double] = []
-        values.reserveCapacity(entries)
-        var decisions = [UInt8](repeating: 0, count: nodes.count)
-        var phi = [Double](repeating: 0, count: featureCount)
-        for (leaves, splits) in zip(leafTables.treeLeaves, leafTables.treeSplits) {
-            let nodesOfTree = Array(leafTables.splits[splits])
             var distinct: [Int32] = []
             for ordinal in leaves {
                 let leaf = leafTables.leaves[ordinal]
@@ -65,6 +51,20 @@ struct PatternTables: Sendable {
                     distinct.append(f)
                 }
             }
+            entries += distinct.count << splits.count
+            guard entries <= Self.maximumEntries else { return nil }
+            distinctOfTree.append(distinct)
+        }
+        var trees: [Tree] = []
+        var splitNodes: [Split] = []
+        var features: [Int32] = []
+        var values: [Double] = []
+        values.reserveCapacity(entries)
+        var decisions = [UInt8](repeating: 0, count: nodes.count)
+        var phi = [Double](repeating: 0, count: featureCount)
+        for (t, (leaves, splits)) in zip(leafTables.treeLeaves, leafTables.treeSplits).enumerated() {
+            let nodesOfTree = Array(leafTables.splits[splits])
+            let distinct = distinctOfTree[t]
             trees.append(
                 Tree(
                     splitStart: Int32(splitNodes.count), splitCount: Int32(nodesOfTree.count),

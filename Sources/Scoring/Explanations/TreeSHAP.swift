@@ -53,7 +53,7 @@ struct TreeSHAP {
         if !built {
             built = true
             if fastest >= .leafTables { leafTables = LeafTables(ensemble, covers: covers) }
-            decisions = Array(repeating: 0, count: ensemble.nodes.count)
+            if leafTables != nil { decisions = Array(repeating: 0, count: ensemble.nodes.count) }
         }
         if let leafTables, tablesTarget != target {
             tablesTarget = target
