@@ -67,6 +67,9 @@ U1|Sources/EngineStages/FieldPath.swift|UserUnitInTheFairnessStage|            g
 D1|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return sum % 10 == 0|        return sum % 10 == 5
 D2|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        return rem == 1|        return rem == 0
 D3|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        for i in 0..<9 { sum += Int(d[i] &- 48) * (10 - i) }|        for i in 0..<9 { sum += Int(d[i] &- 48) * (9 - i) }
+C1|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|        guard let sets = contrastGroups, let fixed = contrastBaselines, !fixed.isEmpty else { return [:] }|        guard let sets = contrastGroups, let fixed = contrastBaselines, fixed.isEmpty else { return [:] }
+C2|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            contrast.samplingVariance += rate.samplingVariance / (others * others)|            contrast.samplingVariance += rate.samplingVariance / others
+C3|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            let count = min(step + 1, windows, width, steps - step)|            let count = min(step + 1, width, steps - step)
 D4|Sources/Redaction/Operators/Operators.swift|RedactionTests|        let cut = max(0, scalars.count - keepLast)|        let cut = max(0, scalars.count - keepLast - 1)
 EOF
 )

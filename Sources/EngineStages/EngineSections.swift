@@ -449,12 +449,15 @@ extension Topology {
         for attribute in config.sensitive.map(\.name) {
             let groups = max(2, config.expectedGroups[attribute] ?? 2)
             let perGroup = volume / Double(groups)
-            let pairs = groups * (groups - 1) * (config.drift.metrics.map(SpanShiftTest.componentCount).max() ?? 1)
-            let h = SpanShiftTest.threshold(falseAlarmRate: config.drift.falseAlarmRate, tests: runs.count * pairs)
+            let components = config.drift.metrics.map(SpanShiftTest.componentCount).max() ?? 1
+            // Pairs, and (three or more groups, a difference metric) each group against the rest in both directions.
+            let contrasts = groups >= 3 && config.drift.metrics.contains { !$0.isRatio }
+            let tests = (groups * (groups - 1) + (contrasts ? 2 * groups : 0)) * components
+            let h = SpanShiftTest.threshold(falseAlarmRate: config.drift.falseAlarmRate, tests: runs.count * tests)
             func shift(windows: Int, days: Int64) -> Double {
                 let k = runs.last { $0 <= windows } ?? 1
                 return SpanShiftTest.detectableShift(
-                    eventsPerGroup: perGroup, windows: k, referenceWindows: reference,
+                    eventsPerGroup: perGroup, groups: contrasts ? groups : 2, windows: k, referenceWindows: reference,
                     runNoiseVariance: runNoise(k, days), referenceNoiseVariance: runNoise(reference, days), rate: 0.3,
                     overlap: overlap, designShift: design, threshold: h)
             }

@@ -221,16 +221,25 @@ extension FairnessMonitor {
             status.gap = (finding.estimate.value - finding.baseline) / finding.estimate.standardError
                 * (metric.isRatio ? -1 : 1)
             if finding.statistic > threshold {
+                let isPair = finding.comparison == .pair
                 let interval = AlertEvent.Interval(
                     value: finding.estimate.value, standardError: finding.estimate.standardError,
-                    errorRate: config.drift.falseAlarmRate, groups: [finding.groups.0, finding.groups.1],
-                    windows: finding.windows, reference: finding.baseline)
+                    errorRate: config.drift.falseAlarmRate,
+                    groups: isPair ? [finding.groups.0, finding.groups.1] : [finding.movedGroup] + finding.others,
+                    windows: finding.windows, reference: finding.baseline,
+                    comparison: isPair ? nil : finding.comparison.rawValue)
                 let magnitude =
                     metric.isRatio ? finding.baseline - finding.estimate.value : finding.estimate.value - finding.baseline
                 let other = finding.movedGroup == finding.groups.0 ? finding.groups.1 : finding.groups.0
                 let component = finding.component == "selection_rate" ? "" : " (\(finding.component))"
                 let head = "[\(config.mode.rawValue)] \(metric.rawValue) over \(attribute) drifted: group "
-                let pair = "\(finding.movedGroup) vs \(other)\(component) = \(Self.format(interval.value))"
+                let versus: String
+                switch finding.comparison {
+                case .pair: versus = "\(finding.movedGroup) vs \(other)"
+                case .groupMinusRest: versus = "\(finding.movedGroup) minus the mean of the other groups"
+                case .restMinusGroup: versus = "the mean of the other groups minus \(finding.movedGroup)"
+                }
+                let pair = "\(versus)\(component) = \(Self.format(interval.value))"
                 let run = " over the last \(finding.windows) windows, interval [\(Self.format(interval.low)), "
                 let bounds = "\(Self.format(interval.high))], baseline \(Self.format(finding.baseline))"
                 let detail = " (metric baseline \(Self.format(test.level)), likelihood-ratio test for a shift of "

@@ -37,9 +37,11 @@ private struct PrefixRelease {
     }
 }
 
-@Test func runLengthsAreAGeometricGridEndingAtTheLongest() {
-    #expect(SpanShiftTest.runLengths(upTo: 24) == [1, 2, 3, 4, 6, 8, 12, 16, 24])
-    #expect(SpanShiftTest.runLengths(upTo: 20) == [1, 2, 3, 4, 6, 8, 12, 16, 20])
+@Test func runLengthsAreEveryLengthToEightThenAGeometricGridEndingAtTheLongest() {
+    #expect(SpanShiftTest.runLengths(upTo: 24) == [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24])
+    #expect(SpanShiftTest.runLengths(upTo: 20) == [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20])
+    #expect(SpanShiftTest.runLengths(upTo: 50) == [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 48, 50])
+    #expect(SpanShiftTest.runLengths(upTo: 5) == [1, 2, 3, 4, 5])
     #expect(SpanShiftTest.runLengths(upTo: 1) == [1])
     #expect(abs(SpanShiftTest.upperNormalQuantile(0.025) - 1.959964) < 1e-5)
 }
@@ -152,4 +154,128 @@ private func windowWithRunNoise(
         return result
     }
     #expect(statistic(exact: true) > statistic(exact: false))
+}
+
+/// One window of exact counts: `events` per group, `rate · events` predicted positive, a small noise variance.
+private func exactWindow(_ rates: [String: Double], events: Double = 1000) -> [String: NoisyGroupCounts] {
+    rates.mapValues { rate in
+        var counts = NoisyGroupCounts(repeating: NoisyCount(value: events, noiseVariance: 1))
+        counts[.predictedPositive].value = rate * events
+        return counts
+    }
+}
+
+private func learned(
+    _ rates: [String: Double], metric: FairnessMetric = .demographicParityDifference
+) -> SpanShiftTest {
+    var test = SpanShiftTest(
+        metric: metric, shift: 0.1, falseAlarmRate: 1e-4, target: nil, referenceWindows: 4, maxWindows: 8,
+        minGroupSize: 20, minGroupZ: 1.645)
+    for _ in 0..<4 { test.learn(exactWindow(rates)) }
+    return test
+}
+
+/// Each group is tested against the mean of the others in the directions in which its move alone by the shift would
+/// widen the largest gap: none for two groups (the pair is that contrast) or for a ratio metric.
+@Test func contrastsAreChosenInTheDirectionsThatWidenTheGap() {
+    #expect(learned(["a": 0.3, "b": 0.3, "c": 0.3]).watchedContrasts == 6)
+    let spread = learned(["a": 0.1, "b": 0.3, "c": 0.5])
+    #expect(spread.watchedContrasts == 2 && spread.watchedPairs == 6)
+    #expect(learned(["a": 0.3, "b": 0.3]).watchedContrasts == 0)
+    #expect(learned(["a": 0.3, "b": 0.3, "c": 0.3], metric: .demographicParityRatio).watchedContrasts == 0)
+    // The threshold counts the contrasts among the tests.
+    #expect(learned(["a": 0.3, "b": 0.3, "c": 0.3]).threshold == spread.threshold(pairs: 12))
+    // The lowest group falling: the rest minus the group rose by the shift.
+    var test = spread
+    let finding = test.evaluate(exactWindow(["a": 0.0, "b": 0.3, "c": 0.5]))
+    #expect(finding?.comparison == .restMinusGroup && finding?.movedGroup == "a" && finding?.others == ["b", "c"])
+    #expect(abs((finding?.estimate.value ?? 0) - 0.4) < 1e-9 && abs((finding?.baseline ?? 0) - 0.3) < 1e-9)
+}
+
+/// One of seven groups rising by 0.1: the contrast of that group against the others alarms at a volume where no pair
+/// can (a pair's estimate has twice a group's variance, the contrast 7/6 of it, for the same rise).
+@Test func aContrastAlarmsWhereNoPairCan() {
+    let groups = ["a", "b", "c", "d", "e", "f", "g"]
+    let rates = Dictionary(uniqueKeysWithValues: groups.map { ($0, 0.3) })
+    var shifted = rates
+    shifted["d"] = 0.4
+    func variance(_ rate: Double, _ events: Double) -> Double {
+        rate * (1 - rate) / events + (1 + rate * rate) / (events * events)
+    }
+    var alarmed: Double?
+    for events in stride(from: 100.0, through: 3000, by: 20) {
+        var test = learned(rates)
+        guard let finding = test.evaluate(exactWindow(shifted, events: events)), finding.statistic > test.threshold
+        else { continue }
+        #expect(finding.comparison == .groupMinusRest && finding.movedGroup == "d" && finding.others.count == 6)
+        // The best pair, d against any other group: its log-likelihood ratio for the 0.1 rise it shows.
+        let reference = variance(0.3, 4000)
+        let pair = variance(0.4, events) + variance(0.3, events) + 2 * reference
+        #expect(0.1 / pair * (0.1 - 0.05) < test.threshold, "a pair alarms too at \(events) events")
+        alarmed = events
+        break
+    }
+    #expect(alarmed != nil)
+}
+
+/// The variance the contrasts carry is that of their values over windows of sampled, noisy counts (seven groups of 300
+/// events, prefix noise s.d. 1).
+@Test func aContrastsVarianceMatchesItsSpread() {
+    let groups = ["a", "b", "c", "d", "e", "f", "g"]
+    let rates = Dictionary(uniqueKeysWithValues: groups.map { ($0, 0.3) })
+    var release = PrefixRelease(sigma: 1, seed: 9)
+    var test = learned(rates)
+    var values: [Double] = []
+    var variances: [Double] = []
+    for _ in 0..<3000 {
+        let window = release.window(rates: rates, events: 300).mapValues { GroupRun($0) }
+        let contrasts = test.contrastEstimates(of: window, windows: 1)
+        guard let contrast = contrasts["selection_rate\u{1F}a\u{1F}+"] else { continue }
+        values.append(contrast.value)
+        variances.append(contrast.variance)
+    }
+    _ = test.evaluate(exactWindow(rates))
+    #expect(values.count == 3000)
+    let mean = values.reduce(0, +) / Double(values.count)
+    let spread = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+    let model = variances.reduce(0, +) / Double(variances.count)
+    #expect(abs(spread / model - 1) < 0.1, "spread \(spread), model \(model)")
+}
+
+/// Hopping windows of two steps: one window counts each event once, a run of k consecutive windows counts the inner
+/// steps twice (`Σc²/Σc = 2 − 1/k`); tumbling windows count every event once. A run of that many windows of events
+/// drawn by step bears the factor out.
+@Test func hoppingRunsInflateTheSamplingVarianceByTheirStepMultiplicity() {
+    #expect(SpanShiftTest.samplingFactor(overlap: 1, windows: 6) == 1)
+    for k in [1, 2, 3, 6, 24] {
+        #expect(abs(SpanShiftTest.samplingFactor(overlap: 2, windows: k) - (2 - 1 / Double(k))) < 1e-12)
+    }
+    // Three steps per window, two windows: steps counted 1, 2, 2, 1 → (1 + 4 + 4 + 1) / 6.
+    #expect(abs(SpanShiftTest.samplingFactor(overlap: 3, windows: 2) - 10.0 / 6) < 1e-12)
+    #expect(SpanShiftTest.samplingFactor(overlap: 3, windows: 1) == 1)
+    // Simulated: 6 windows of two steps, 400 events per step at rate 0.3; the variance of the run's rate.
+    var random = TestOnlyGaussianNoise(sigma: 1, seed: 3)
+    var rates: [Double] = []
+    for _ in 0..<4000 {
+        let steps = (0..<7).map { _ in Double((0..<400).filter { _ in random.nextUniform() < 0.3 }.count) }
+        let positives = (0..<6).map { steps[$0] + steps[$0 + 1] }.reduce(0, +)
+        rates.append(positives / (6 * 800))
+    }
+    let mean = rates.reduce(0, +) / Double(rates.count)
+    let variance = rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1)
+    let model = SpanShiftTest.samplingFactor(overlap: 2, windows: 6) * 0.21 / (6 * 800)
+    #expect(abs(variance / model - 1) < 0.08, "simulated \(variance), model \(model)")
+}
+
+/// A state saved before contrasts were tested decodes and derives them from its reference period.
+@Test func aStateWithoutContrastsDerivesThem() throws {
+    let test = learned(["a": 0.3, "b": 0.3, "c": 0.3])
+    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(test)) as! [String: Any]
+    #expect(object["contrastBaselines"] != nil)
+    object["contrastBaselines"] = nil
+    object["contrastGroups"] = nil
+    var old = try JSONDecoder().decode(SpanShiftTest.self, from: JSONSerialization.data(withJSONObject: object))
+    #expect(old.watchedContrasts == 0)
+    _ = old.evaluate(exactWindow(["a": 0.3, "b": 0.3, "c": 0.3]))
+    #expect(old.watchedContrasts == 6)
 }

@@ -7,8 +7,8 @@ For chats, finance and clicks at their declared `expected_events_per_window`, wi
   the attribute, the group and the metric, carries the estimate with its interval, the baseline and
   the runbook, and resolves after the drift is removed; in the other 25 the rise is 0.10: the alert
   fires within 2,000 events of the shifted group at p90 (the issue's target) for chats and finance.
-  Clicks does not reach it (2,100 on 25 seeds, Docs/fairness.md): its bound below is what it
-  reaches, with the largest delay seen, so that a regression fails.
+  Clicks sits on that bound (1,800 at p90 on 50 streams of one seed set, 2,100 on these 25 seeds,
+  Docs/fairness.md): its bound below is the largest delay of these seeds, so that a regression fails.
 
 The streams go through the shipped models (see fairness_streams.py). Replays run two at a time on
 the release binary (STEWARD_RELEASE_BIN, set by scripts/test.sh; the debug one otherwise). The
@@ -73,6 +73,11 @@ def test_a_020_shift_pages_within_6_windows_and_resolves(steward, workdir, name)
         interval = alert["interval"]
         assert interval["low"] < interval["value"] < interval["high"] and interval["value"] > interval["reference"]
         assert r["drifted"] in interval["groups"]
+        if "comparison" in interval:  # the drifted group against the mean of the others
+            assert interval["comparison"] == "group_minus_rest" and interval["groups"][0] == r["drifted"]
+            assert sorted(interval["groups"]) == sorted(fs.TOPOLOGIES[name]["columns"][fs.TOPOLOGIES[name]["drift"]])
+        else:
+            assert len(interval["groups"]) == 2
         assert alert["baseline"] is not None and alert["runbook_url"].startswith("https://runbooks.example/")
     detected = [r for r in runs if r["alert"]]
     resolved = sum(1 for r in detected if r["resolved"])

@@ -21,8 +21,13 @@ public struct AlertEvent: Sendable, Hashable, Codable {
         public var high: Double
         /// One-sided error rate of each bound (the interval is `value ∓ z·stderr` with `Φ̄(z) = error_rate`).
         public var errorRate: Double
-        /// The two groups compared (first minus second for a difference, second over first for a ratio).
+        /// The two groups compared (first minus second for a difference, second over first for a ratio); for a
+        /// group-against-the-rest contrast (`comparison`), the group first, then the groups whose mean rate it is
+        /// compared with.
         public var groups: [String]
+        /// Nil for a pair; `group_minus_rest` (the first group's rate minus the mean rate of the others) or
+        /// `rest_minus_group` for the drift test's group-against-the-rest contrasts.
+        public var comparison: String?
         /// Windows the estimate is computed over (1 for a threshold rule).
         public var windows: Int
         /// The pair's baseline (drift) or the rule's threshold.
@@ -30,7 +35,7 @@ public struct AlertEvent: Sendable, Hashable, Codable {
 
         public init(
             value: Double, standardError: Double, errorRate: Double, groups: [String], windows: Int,
-            reference: Double?
+            reference: Double?, comparison: String? = nil
         ) {
             let z = SpanShiftTest.upperNormalQuantile(errorRate)
             self.value = value
@@ -40,10 +45,11 @@ public struct AlertEvent: Sendable, Hashable, Codable {
             self.groups = groups
             self.windows = windows
             self.reference = reference
+            self.comparison = comparison
         }
 
         enum CodingKeys: String, CodingKey {
-            case value, low, high, groups, windows, reference
+            case value, low, high, groups, windows, reference, comparison
             case errorRate = "error_rate"
         }
     }

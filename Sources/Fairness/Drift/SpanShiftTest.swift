@@ -7,8 +7,8 @@ import Foundation
 /// difference of the run's outer prefixes: its DP noise does not grow with k, while the per-window test
 /// (`ShiftTest`) adds up k windows' noise variances. The run's noise variance is the privacy layer's exact figure
 /// (`NoisyCount.runNoise`) when the run's windows are consecutive steps, else the bound from
-/// `NoisyCount.prefixDeviations`. For every run length k of a
-/// geometric grid up to `maxWindows` ending at the current window, every ordered pair of groups has an estimate
+/// `NoisyCount.prefixDeviations`. For every run length k of a grid up to `maxWindows` (every length to 8, then
+/// geometric) ending at the current window, every ordered pair of groups has an estimate
 /// `X` (rates of the run's summed counts: `r_i − r_j` for a difference metric, `r_j / r_i` for a ratio) with variance
 /// `V = Var X + Var b` (sampling, the run's DP noise, the baseline's error). With the pair's baseline `b`, the
 /// metric's baseline `B` (worst pair baseline, or the target) and alarm level `L = B ± shift`, `d = L − b`, the log
@@ -17,6 +17,13 @@ import Foundation
 /// normal quantile of `falseAlarmRate / (runs × pairs)`: under no change each (run, pair) exceeds `H` with
 /// probability at most `Φ̄(√(2H))` whatever its variance (the worst case of `Φ̄(H/δ + δ/2)` over `δ = |d|/√V`), so
 /// a window alarms with probability at most `falseAlarmRate` (union bound; runs overlap, so it is lower).
+///
+/// Beside the pairs, a difference metric over three or more groups is tested on group-against-the-rest contrasts:
+/// a group's rate minus the mean rate of the other groups, with the alternative that it moved by `shift` in a
+/// direction that makes the metric worse. One group's shift moves its contrast by the whole shift while the
+/// contrast's sampling variance is `(1 + 1/(G−1))` group variances against a pair's two, so it is detected with
+/// fewer events. The contrasts are more (run, test) terms of the same union bound: the same argument holds for
+/// any linear contrast of independent rates.
 public struct SpanShiftTest: Sendable, Hashable, Codable {
     public let metric: FairnessMetric
     public let shift: Double
@@ -34,14 +41,30 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     /// The latest windows since the last restart, oldest first (at most `maxWindows`).
     private var recent: [[String: GroupRun]] = []
     private var baselines: [String: Estimate] = [:]
+    /// The watched contrasts' oriented baselines, keyed `component␟group␟+` (the group's rate minus the others'
+    /// mean) or `…␟-` (the negative), fixed with the pairs' baselines. Nil in states from before contrasts were
+    /// tested: derived from the reference then.
+    private var contrastBaselines: [String: Estimate]?
+    /// Per component, the groups the contrasts are taken over (every run must have a rate for each of them).
+    private var contrastGroups: [String: [String]]?
     private var levelValue: Double?
     private var lastStatistic = 0.0
 
     /// What an alarm or a window says about the worst (run, pair).
     public struct Finding: Sendable, Hashable {
+        /// What the estimate compares: a pair of groups, or one group against the mean rate of the others.
+        public enum Comparison: String, Sendable, Hashable {
+            case pair
+            case groupMinusRest = "group_minus_rest"
+            case restMinusGroup = "rest_minus_group"
+        }
+
         /// The pair's groups: the first one's rate rose relative to the second's (a difference), or the first
-        /// one's fell relative to the second's (a ratio).
+        /// one's fell relative to the second's (a ratio). For a contrast: the group, and "".
         public var groups: (String, String)
+        public var comparison: Comparison = .pair
+        /// For a contrast, the groups whose mean rate the group is compared with.
+        public var others: [String] = []
         /// The group whose own rate moved more from its baseline rate.
         public var movedGroup: String
         public var component: String
@@ -52,7 +75,8 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         public var statistic: Double
 
         public static func == (lhs: Finding, rhs: Finding) -> Bool {
-            lhs.groups == rhs.groups && lhs.movedGroup == rhs.movedGroup && lhs.component == rhs.component
+            lhs.groups == rhs.groups && lhs.comparison == rhs.comparison && lhs.others == rhs.others
+                && lhs.movedGroup == rhs.movedGroup && lhs.component == rhs.component
                 && lhs.windows == rhs.windows && lhs.estimate == rhs.estimate && lhs.baseline == rhs.baseline
                 && lhs.statistic == rhs.statistic
         }
@@ -91,14 +115,17 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     /// Pairs watched (fixed at the end of the reference period; with a target, the pairs of the window).
     public var watchedPairs: Int { baselines.count }
 
-    /// The run lengths tested: 1, 2, 3, 4, 6, 8, 12, 16, 24, … up to `maxWindows` (included).
+    /// Group-against-the-rest contrasts watched (each direction counts; fixed at the end of the reference period).
+    public var watchedContrasts: Int { contrastBaselines?.count ?? 0 }
+
+    /// The run lengths tested: every length up to 8, then 12, 16, 24, 32, 48, … up to `maxWindows` (included). A
+    /// shift is caught by the run that starts near it, so the short runs, where most alarms come from, leave no gaps.
     public static func runLengths(upTo maxWindows: Int) -> [Int] {
-        var lengths: [Int] = []
-        var power = 1
+        guard maxWindows > 1 else { return [1] }
+        var lengths = Array(1...min(8, maxWindows))
+        var power = 8
         while power <= maxWindows {
-            for k in [power, power * 3 / 2] where k >= 1 && k <= maxWindows && !lengths.contains(k) {
-                lengths.append(k)
-            }
+            for k in [power, power * 3 / 2] where k > 8 && k <= maxWindows && !lengths.contains(k) { lengths.append(k) }
             power *= 2
         }
         if lengths.last != maxWindows { lengths.append(maxWindows) }
@@ -111,12 +138,14 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         Array(Set(runLengths(upTo: max(1, maxWindows)) + [max(1, referenceWindows)])).sorted()
     }
 
-    /// The alarm threshold `H` for `pairs` watched pairs.
+    /// The alarm threshold `H` for `pairs` watched pairs and contrasts.
     public func threshold(pairs: Int) -> Double {
         Self.threshold(falseAlarmRate: falseAlarmRate, tests: Self.runLengths(upTo: maxWindows).count * max(1, pairs))
     }
 
-    public var threshold: Double { isReady ? threshold(pairs: max(1, watchedPairs)) : .infinity }
+    public var threshold: Double {
+        isReady ? threshold(pairs: max(1, watchedPairs + watchedContrasts)) : .infinity
+    }
 
     /// `z² / 2` with `Φ̄(z) = falseAlarmRate / tests`.
     public static func threshold(falseAlarmRate: Double, tests: Int) -> Double {
@@ -149,9 +178,78 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         }
         learned += 1
         guard isReady else { return }
-        baselines = pairs(of: reference)
+        baselines = pairs(of: reference, windows: learned)
         let values = baselines.values.map(\.value)
         levelValue = metric.isRatio ? values.min() : values.max()
+        fixContrasts()
+    }
+
+    /// Chooses the contrasts from the reference period: per component, the groups whose reference count averages
+    /// at least `minGroupSize` per window (three or more), and for each group the directions in which a move of
+    /// its rate alone by `shift` would widen the largest gap between the reference rates. None for a ratio metric
+    /// or a configured target.
+    private mutating func fixContrasts() {
+        var sets: [String: [String]] = [:]
+        var fixed: [String: Estimate] = [:]
+        defer { (contrastGroups, contrastBaselines) = (sets, fixed) }
+        guard target == nil, !metric.isRatio else { return }
+        for component in Self.components(metric) {
+            let rates = reference.keys.sorted().compactMap { key -> (String, Estimate)? in
+                guard let run = reference[key], run[.total].value >= Double(learned) * minGroupSize,
+                    let rate = estimate(of: run, component, windows: learned)
+                else { return nil }
+                return (key, rate)
+            }
+            guard rates.count >= 3 else { continue }
+            let values = rates.map(\.1.value)
+            let widest = values.max()! - values.min()!
+            for (index, group) in rates.map(\.0).enumerated() {
+                let baseline = Self.contrast(rates.map(\.1), index)
+                for sign in [1.0, -1.0] {
+                    var moved = values
+                    moved[index] += sign * shift
+                    guard moved.max()! - moved.min()! > widest else { continue }
+                    fixed[Self.contrastKey(component.name, group, sign)] = sign > 0 ? baseline : baseline.negated
+                }
+            }
+            sets[component.name] = rates.map(\.0)
+        }
+    }
+
+    private static func contrastKey(_ component: String, _ group: String, _ sign: Double) -> String {
+        component + "\u{1F}" + group + "\u{1F}" + (sign > 0 ? "+" : "-")
+    }
+
+    /// The rate at `index` minus the mean of the others, with its variance (independent rates).
+    static func contrast(_ rates: [Estimate], _ index: Int) -> Estimate {
+        let others = Double(rates.count - 1)
+        var contrast = rates[index]
+        for (position, rate) in rates.enumerated() where position != index {
+            contrast.value -= rate.value / others
+            contrast.samplingVariance += rate.samplingVariance / (others * others)
+            contrast.noiseVariance += rate.noiseVariance / (others * others)
+        }
+        return contrast
+    }
+
+    /// Every watched contrast's oriented value over the groups' runs (none for a component where a group of its
+    /// set has no rate in the runs).
+    func contrastEstimates(of groups: [String: GroupRun], windows: Int) -> [String: Estimate] {
+        guard let sets = contrastGroups, let fixed = contrastBaselines, !fixed.isEmpty else { return [:] }
+        var values: [String: Estimate] = [:]
+        for component in Self.components(metric) {
+            guard let members = sets[component.name] else { continue }
+            let rates = members.compactMap { groups[$0].flatMap { estimate(of: $0, component, windows: windows) } }
+            guard rates.count == members.count else { continue }
+            for (index, group) in members.enumerated() {
+                let contrast = Self.contrast(rates, index)
+                for sign in [1.0, -1.0] {
+                    let key = Self.contrastKey(component.name, group, sign)
+                    if fixed[key] != nil { values[key] = sign > 0 ? contrast : contrast.negated }
+                }
+            }
+        }
+        return values
     }
 
     /// Evaluates a window while not firing: adds it to the recent runs and returns the worst (run, pair) with its
@@ -159,20 +257,31 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     public mutating func evaluate(_ counts: [String: NoisyGroupCounts]) -> Finding? {
         push(counts)
         if target != nil {
-            for (key, _) in pairs(of: runs(length: 1)) where baselines[key] == nil {
+            for (key, _) in pairs(of: runs(length: 1), windows: 1) where baselines[key] == nil {
                 baselines[key] = Estimate(value: target!)
             }
         }
+        if contrastBaselines == nil, isReady { fixContrasts() }
         var worst: Finding?
         for length in Self.runLengths(upTo: maxWindows) where length <= recent.count {
             let groups = runs(length: length)
-            for (key, estimate) in pairs(of: groups) {
+            for (key, estimate) in pairs(of: groups, windows: length) {
                 guard let baseline = baselines[key] else { continue }
                 let (variance, d) = (estimate.variance + baseline.variance, alarmLevel - baseline.value)
                 guard variance > 0, variance.isFinite, d != 0 else { continue }
                 let llr = d / variance * (estimate.value - baseline.value - d / 2)
                 if worst == nil || llr > worst!.statistic {
                     worst = finding(key: key, value: estimate, baseline: baseline.value, windows: length, statistic: llr)
+                }
+            }
+            for (key, estimate) in contrastEstimates(of: groups, windows: length) {
+                guard let baseline = contrastBaselines?[key] else { continue }
+                let variance = estimate.variance + baseline.variance
+                guard variance > 0, variance.isFinite else { continue }
+                let llr = shift / variance * (estimate.value - baseline.value - shift / 2)
+                if worst == nil || llr > worst!.statistic {
+                    worst = contrastFinding(
+                        key: key, value: estimate, baseline: baseline.value, windows: length, statistic: llr)
                 }
             }
         }
@@ -185,10 +294,14 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     public func isClear(windows: Int) -> Bool {
         let length = min(max(1, windows), recent.count)
         guard length > 0 else { return false }
-        for (key, estimate) in pairs(of: runs(length: length)) {
+        for (key, estimate) in pairs(of: runs(length: length), windows: length) {
             guard let baseline = baselines[key] else { continue }
             let d = alarmLevel - baseline.value
             if d * (estimate.value - baseline.value - d / 2) > 0 { return false }
+        }
+        for (key, estimate) in contrastEstimates(of: runs(length: length), windows: length) {
+            guard let baseline = contrastBaselines?[key] else { continue }
+            if estimate.value - baseline.value - shift / 2 > 0 { return false }
         }
         return true
     }
@@ -216,8 +329,8 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         if let rate = Self.components(metric).first(where: { $0.name == component }) {
             let current = runs(length: windows)
             func change(_ group: String) -> Double? {
-                guard let now = current[group].flatMap({ estimate(of: $0, rate) }),
-                    let then = reference[group].flatMap({ estimate(of: $0, rate) })
+                guard let now = current[group].flatMap({ estimate(of: $0, rate, windows: windows) }),
+                    let then = reference[group].flatMap({ estimate(of: $0, rate, windows: learned) })
                 else { return nil }
                 let variance = now.variance + then.variance
                 return variance > 0 ? abs(now.value - then.value) / variance.squareRoot() : nil
@@ -227,6 +340,19 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         return Finding(
             groups: (first, second), movedGroup: moved, component: component, windows: windows, estimate: value,
             baseline: baseline, statistic: statistic)
+    }
+
+    private func contrastFinding(
+        key: String, value: Estimate, baseline: Double, windows: Int, statistic: Double
+    ) -> Finding {
+        let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+        let (component, group) = (parts[0], parts[1])
+        var finding = Finding(
+            groups: (group, ""), movedGroup: group, component: component, windows: windows, estimate: value,
+            baseline: baseline, statistic: statistic)
+        finding.comparison = parts[2] == "+" ? .groupMinusRest : .restMinusGroup
+        finding.others = (contrastGroups?[component] ?? []).filter { $0 != group }
+        return finding
     }
 
     /// The latest `length` windows' counts added up, per group.
@@ -256,9 +382,28 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         }
     }
 
+    /// How much an event counted in `overlap` windows inflates a rate's sampling variance over a run of `windows`
+    /// windows, against counting each event once: `Σc² / Σc` over the steps, `c` the number of the run's windows
+    /// that hold a step (hopping windows of `overlap` steps advancing one step; the steps of similar volume). The
+    /// windows of a run are distinct, and consecutive ones overlap most, so the figure bounds any run of that many
+    /// windows; it is `overlap` for long runs (every inner step counted `overlap` times) and less for short ones
+    /// (a single window counts each of its events once: 1).
+    public static func samplingFactor(overlap: Double, windows: Int) -> Double {
+        let width = Int(overlap.rounded(.up))
+        guard width > 1, windows >= 1 else { return 1 }
+        var (sum, squares) = (0, 0)
+        let steps = windows + width - 1
+        for step in 0..<steps {
+            let count = min(step + 1, windows, width, steps - step)
+            sum += count
+            squares += count * count
+        }
+        return Double(squares) / Double(sum)
+    }
+
     /// A group's rate over a run, or nil when the group is too small (its noisy size is under `minGroupSize` at the
     /// guard's confidence) or the denominator is under a quarter of that.
-    private func estimate(of run: GroupRun, _ component: Component) -> Estimate? {
+    private func estimate(of run: GroupRun, _ component: Component, windows: Int) -> Estimate? {
         let total = run[.total]
         guard total.value - minGroupZ * total.noiseVariance.squareRoot() >= max(minGroupSize, .leastNonzeroMagnitude)
         else { return nil }
@@ -266,18 +411,20 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         let denominator = run[component.denominator]
         guard denominator.value >= max(1, minGroupSize / 4) else { return nil }
         let p = min(1, max(0, numerator.value / denominator.value))
-        let sampling = overlap * p * (1 - p) / denominator.value
+        let sampling = Self.samplingFactor(overlap: overlap, windows: windows) * p * (1 - p) / denominator.value
         let noise =
             (numerator.noiseVariance + p * p * denominator.noiseVariance) / (denominator.value * denominator.value)
         return Estimate(value: p, samplingVariance: sampling, noiseVariance: noise)
     }
 
     /// Every ordered pair's value over the groups' runs.
-    private func pairs(of groups: [String: GroupRun]) -> [String: Estimate] {
+    private func pairs(of groups: [String: GroupRun], windows: Int) -> [String: Estimate] {
         var values: [String: Estimate] = [:]
         let keys = groups.keys.sorted()
         for component in Self.components(metric) {
-            let rates = keys.compactMap { key in groups[key].flatMap { estimate(of: $0, component) }.map { (key, $0) } }
+            let rates = keys.compactMap { key in
+                groups[key].flatMap { estimate(of: $0, component, windows: windows) }.map { (key, $0) }
+            }
             for first in rates {
                 for second in rates where second.0 != first.0 {
                     let estimate =
@@ -369,22 +516,25 @@ extension SpanShiftTest {
     /// The budget–power statement: the smallest rise of one group's rate that a run of `windows` windows detects
     /// with probability `power`, at a declared volume.
     ///
-    /// Two groups of `eventsPerGroup` events per window with rate `rate`; the DP noise of a run's count has variance
-    /// `runNoiseVariance`, that of the reference period's count `referenceNoiseVariance`. A pair's estimate over `k`
-    /// windows has variance `2·[W·p(1−p)/(k·n) + σ²(1+p²)/(k·n)²]` (`W`: `overlap`), its baseline over the reference
-    /// period the same with `R` windows; the run alarms when the estimate exceeds the baseline by `H·V/d + d/2`
-    /// (`d`: the design shift), so a shift `Δ` is detected with probability `power` once `Δ ≥ H·V/d + d/2 +
-    /// z_power·√V`.
+    /// `groups` groups of `eventsPerGroup` events per window with rate `rate`; the DP noise of a run's count has
+    /// variance `runNoiseVariance`, that of the reference period's count `referenceNoiseVariance`. A group's rate
+    /// over `k` windows has variance `f·p(1−p)/(k·n) + σ²(1+p²)/(k·n)²` (`f`: `samplingFactor`); a pair's estimate
+    /// has twice that, a group-against-the-rest contrast (three or more groups) `1 + 1/(G−1)` times that; the
+    /// baseline over the reference period the same with `R` windows. The run alarms when the estimate exceeds the baseline by
+    /// `H·V/d + d/2` (`d`: the design shift), so a shift `Δ` is detected with probability `power` once
+    /// `Δ ≥ H·V/d + d/2 + z_power·√V`.
     public static func detectableShift(
-        eventsPerGroup n: Double, windows k: Int, referenceWindows r: Int, runNoiseVariance: Double,
+        eventsPerGroup n: Double, groups: Int = 2, windows k: Int, referenceWindows r: Int, runNoiseVariance: Double,
         referenceNoiseVariance: Double, rate p: Double, overlap: Double, designShift d: Double, threshold h: Double,
         power: Double = 0.9
     ) -> Double {
         func rateVariance(_ windows: Int, _ noise: Double) -> Double {
             let events = Double(windows) * n
-            return max(1, overlap) * p * (1 - p) / events + noise * (1 + p * p) / (events * events)
+            let sampling = samplingFactor(overlap: overlap, windows: windows) * p * (1 - p) / events
+            return sampling + noise * (1 + p * p) / (events * events)
         }
-        let variance = 2 * rateVariance(k, runNoiseVariance) + 2 * rateVariance(r, referenceNoiseVariance)
+        let factor = groups >= 3 ? 1 + 1 / Double(groups - 1) : 2
+        let variance = factor * (rateVariance(k, runNoiseVariance) + rateVariance(r, referenceNoiseVariance))
         let z = upperNormalQuantile(1 - power)
         return h * variance / d + d / 2 + z * variance.squareRoot()
     }

@@ -38,6 +38,9 @@ public struct Estimate: Sendable, Hashable, Codable {
         return Estimate(value: p, samplingVariance: sampling, noiseVariance: noise)
     }
 
+    /// The estimate of the negated quantity (same variances).
+    var negated: Estimate { Estimate(value: -value, samplingVariance: samplingVariance, noiseVariance: noiseVariance) }
+
     /// `a − b` of independent estimates.
     static func difference(_ a: Estimate, _ b: Estimate) -> Estimate {
         Estimate(
