@@ -229,7 +229,7 @@ private func learned(
     var variances: [Double] = []
     for _ in 0..<3000 {
         let window = release.window(rates: rates, events: 300).mapValues { GroupRun($0) }
-        let contrasts = test.contrastEstimates(of: window, windows: 1)
+        let contrasts = test.contrastEstimates(of: test.rates(of: window, windows: 1))
         guard let contrast = contrasts["selection_rate\u{1F}a\u{1F}+"] else { continue }
         values.append(contrast.value)
         variances.append(contrast.variance)

@@ -178,7 +178,7 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         }
         learned += 1
         guard isReady else { return }
-        baselines = pairs(of: reference, windows: learned)
+        baselines = pairs(of: rates(of: reference, windows: learned))
         let values = baselines.values.map(\.value)
         levelValue = metric.isRatio ? values.min() : values.max()
         fixContrasts()
@@ -193,18 +193,16 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         var fixed: [String: Estimate] = [:]
         defer { (contrastGroups, contrastBaselines) = (sets, fixed) }
         guard target == nil, !metric.isRatio else { return }
+        let referenceRates = rates(of: reference, windows: learned)
         for component in Self.components(metric) {
-            let rates = reference.keys.sorted().compactMap { key -> (String, Estimate)? in
-                guard let run = reference[key], run[.total].value >= Double(learned) * minGroupSize,
-                    let rate = estimate(of: run, component, windows: learned)
-                else { return nil }
-                return (key, rate)
+            let rates = (referenceRates[component.name] ?? [:]).sorted { $0.key < $1.key }.filter { key, _ in
+                reference[key]![.total].value >= Double(learned) * minGroupSize
             }
             guard rates.count >= 3 else { continue }
-            let values = rates.map(\.1.value)
+            let values = rates.map(\.value.value)
             let widest = values.max()! - values.min()!
-            for (index, group) in rates.map(\.0).enumerated() {
-                let baseline = Self.contrast(rates.map(\.1), index)
+            for (index, group) in rates.map(\.key).enumerated() {
+                let baseline = Self.contrast(rates.map(\.value), index)
                 for sign in [1.0, -1.0] {
                     var moved = values
                     moved[index] += sign * shift
@@ -212,7 +210,7 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
                     fixed[Self.contrastKey(component.name, group, sign)] = sign > 0 ? baseline : baseline.negated
                 }
             }
-            sets[component.name] = rates.map(\.0)
+            sets[component.name] = rates.map(\.key)
         }
     }
 
@@ -232,14 +230,14 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         return contrast
     }
 
-    /// Every watched contrast's oriented value over the groups' runs (none for a component where a group of its
-    /// set has no rate in the runs).
-    func contrastEstimates(of groups: [String: GroupRun], windows: Int) -> [String: Estimate] {
+    /// Every watched contrast's oriented value from the groups' rates (none for a component where a group of its
+    /// set has no rate).
+    func contrastEstimates(of rates: [String: [String: Estimate]]) -> [String: Estimate] {
         guard let sets = contrastGroups, let fixed = contrastBaselines, !fixed.isEmpty else { return [:] }
         var values: [String: Estimate] = [:]
         for component in Self.components(metric) {
-            guard let members = sets[component.name] else { continue }
-            let rates = members.compactMap { groups[$0].flatMap { estimate(of: $0, component, windows: windows) } }
+            guard let members = sets[component.name], let byGroup = rates[component.name] else { continue }
+            let rates = members.compactMap { byGroup[$0] }
             guard rates.count == members.count else { continue }
             for (index, group) in members.enumerated() {
                 let contrast = Self.contrast(rates, index)
@@ -257,15 +255,15 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     public mutating func evaluate(_ counts: [String: NoisyGroupCounts]) -> Finding? {
         push(counts)
         if target != nil {
-            for (key, _) in pairs(of: runs(length: 1), windows: 1) where baselines[key] == nil {
+            for (key, _) in pairs(of: rates(of: runs(length: 1), windows: 1)) where baselines[key] == nil {
                 baselines[key] = Estimate(value: target!)
             }
         }
         if contrastBaselines == nil, isReady { fixContrasts() }
         var worst: Finding?
         for length in Self.runLengths(upTo: maxWindows) where length <= recent.count {
-            let groups = runs(length: length)
-            for (key, estimate) in pairs(of: groups, windows: length) {
+            let rates = rates(of: runs(length: length), windows: length)
+            for (key, estimate) in pairs(of: rates) {
                 guard let baseline = baselines[key] else { continue }
                 let (variance, d) = (estimate.variance + baseline.variance, alarmLevel - baseline.value)
                 guard variance > 0, variance.isFinite, d != 0 else { continue }
@@ -274,7 +272,7 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
                     worst = finding(key: key, value: estimate, baseline: baseline.value, windows: length, statistic: llr)
                 }
             }
-            for (key, estimate) in contrastEstimates(of: groups, windows: length) {
+            for (key, estimate) in contrastEstimates(of: rates) {
                 guard let baseline = contrastBaselines?[key] else { continue }
                 let variance = estimate.variance + baseline.variance
                 guard variance > 0, variance.isFinite else { continue }
@@ -294,12 +292,13 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     public func isClear(windows: Int) -> Bool {
         let length = min(max(1, windows), recent.count)
         guard length > 0 else { return false }
-        for (key, estimate) in pairs(of: runs(length: length), windows: length) {
+        let rates = rates(of: runs(length: length), windows: length)
+        for (key, estimate) in pairs(of: rates) {
             guard let baseline = baselines[key] else { continue }
             let d = alarmLevel - baseline.value
             if d * (estimate.value - baseline.value - d / 2) > 0 { return false }
         }
-        for (key, estimate) in contrastEstimates(of: runs(length: length), windows: length) {
+        for (key, estimate) in contrastEstimates(of: rates) {
             guard let baseline = contrastBaselines?[key] else { continue }
             if estimate.value - baseline.value - shift / 2 > 0 { return false }
         }
@@ -418,19 +417,27 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
     }
 
     /// Every ordered pair's value over the groups' runs.
-    private func pairs(of groups: [String: GroupRun], windows: Int) -> [String: Estimate] {
-        var values: [String: Estimate] = [:]
-        let keys = groups.keys.sorted()
+    /// Per component, each group's rate over its run (groups too small for one left out).
+    func rates(of groups: [String: GroupRun], windows: Int) -> [String: [String: Estimate]] {
+        var rates: [String: [String: Estimate]] = [:]
         for component in Self.components(metric) {
-            let rates = keys.compactMap { key in
-                groups[key].flatMap { estimate(of: $0, component, windows: windows) }.map { (key, $0) }
-            }
-            for first in rates {
-                for second in rates where second.0 != first.0 {
+            rates[component.name] = groups.compactMapValues { estimate(of: $0, component, windows: windows) }
+        }
+        return rates
+    }
+
+    /// Every ordered pair's value from the groups' rates.
+    private func pairs(of rates: [String: [String: Estimate]]) -> [String: Estimate] {
+        var values: [String: Estimate] = [:]
+        for component in Self.components(metric) {
+            let byGroup = rates[component.name] ?? [:]
+            for first in byGroup {
+                for second in byGroup where second.key != first.key {
                     let estimate =
-                        metric.isRatio ? Estimate.ratio(second.1, first.1) : Estimate.difference(first.1, second.1)
+                        metric.isRatio
+                        ? Estimate.ratio(second.value, first.value) : Estimate.difference(first.value, second.value)
                     guard estimate.value.isFinite, estimate.variance.isFinite else { continue }
-                    values[component.name + "\u{1F}" + first.0 + "\u{1F}" + second.0] = estimate
+                    values[component.name + "\u{1F}" + first.key + "\u{1F}" + second.key] = estimate
                 }
             }
         }
