@@ -70,6 +70,8 @@ D3|Sources/Redaction/Validators/Checksums.swift|RedactionTests|        for i in 
 C1|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|        guard let sets = contrastGroups, let fixed = contrastBaselines, !fixed.isEmpty else { return [:] }|        guard let sets = contrastGroups, let fixed = contrastBaselines, fixed.isEmpty else { return [:] }
 C2|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            contrast.samplingVariance += rate.samplingVariance / (others * others)|            contrast.samplingVariance += rate.samplingVariance / others
 C3|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            let count = min(step + 1, windows, width, steps - step)|            let count = min(step + 1, width, steps - step)
+B6|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|            if state.windows[window] == nil { peopleByWindow[window, default: []].append(user) }|            if state.windows[window] == nil, window < 0 { peopleByWindow[window, default: []].append(user) }
+B7|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|        for window in state.windows.keys { peopleByWindow[window, default: []].append(user) }|        _ = state.windows.keys
 D4|Sources/Redaction/Operators/Operators.swift|RedactionTests|        let cut = max(0, scalars.count - keepLast)|        let cut = max(0, scalars.count - keepLast - 1)
 EOF
 )

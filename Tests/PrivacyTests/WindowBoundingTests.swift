@@ -68,6 +68,40 @@ import Testing
         #expect(decisions == [true, true, false, true])
     }
 
+    /// Closing windows visits only the people listed under them, and every person when the epoch moves: over a
+    /// stream of returning and new people across epochs, with restores, it decides, forgets and reports changes
+    /// exactly as visiting every person at every close does.
+    @Test func closingByTheIndexEqualsVisitingEveryone() throws {
+        var rng = Self.stream(11)
+        var indexed = WindowContributionBounder(maxContributionsPerWindow: 2, maxWindowsPerUser: 3, epochWindows: 16)
+        var scanning = indexed
+        var firstOpen: Int64 = 0
+        var changes = 0
+        for round in 0..<60 {
+            for _ in 0..<80 {
+                let name = rng.next() % 3 == 0 ? "new\(round)-\(rng.next() % 1000)" : "u\(rng.next() % 60)"
+                let window = firstOpen + Int64(rng.next() % 3)
+                let windows = window...(window + 1)
+                #expect(indexed.admit(user(name), windows: windows) == scanning.admit(user(name), windows: windows))
+            }
+            firstOpen += 1
+            indexed.close(windowsBefore: firstOpen)
+            scanning.closeVisitingEveryone(windowsBefore: firstOpen)
+            #expect(indexed == scanning)
+            let taken = indexed.takeChanges()
+            #expect(taken.map(\.user) == scanning.takeChanges().map(\.user))
+            changes += taken.count
+            if round == 30 {
+                // A restore in the middle: the index is rebuilt from the people restored.
+                var restored = try JSONDecoder().decode(
+                    WindowContributionBounder.self, from: try JSONEncoder().encode(indexed))
+                for (person, state) in indexed.users { restored.restore(person, state) }
+                indexed = restored
+            }
+        }
+        #expect(changes > 0 && indexed.trackedUsers > 0 && indexed.trackedUsers < 60 * 80)
+    }
+
     /// Random streams with overlapping windows: no user ever exceeds K in a window or M windows in
     /// an epoch, and what the bounder admits is exactly the greedy closed form computed here.
     @Test(arguments: [UInt64(1), 2, 3])

@@ -113,6 +113,11 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
     var users: [UserFingerprint: UserState] = [:]
     /// People whose state changed (or who were forgotten) since the last `takeChanges()`.
     var changed: Set<UserFingerprint> = []
+    /// Derived, not saved: per open window, the people with a record in it, so that closing windows visits
+    /// only them (a person may be listed under a window they no longer hold).
+    var peopleByWindow: [Int64: [UserFingerprint]] = [:]
+    /// Derived, not saved: the live epoch at the last close that visited every person (nil: none yet).
+    var scannedEpoch: Int64?
 
     enum CodingKeys: String, CodingKey {
         case maxContributionsPerWindow, maxWindowsPerUser, epochWindows, epochOrigin, admitted, dropped
@@ -166,7 +171,10 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
             return reject()
         }
         for (epoch, added) in newPerEpoch { state.windowsUsed[epoch, default: 0] += added }
-        for window in windows { state.windows[window, default: 0] += 1 }
+        for window in windows {
+            if state.windows[window] == nil { peopleByWindow[window, default: []].append(user) }
+            state.windows[window, default: 0] += 1
+        }
         users[user] = state
         changed.insert(user)
         admitted += 1
@@ -180,7 +188,29 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
 
     /// Forgets windows before `firstOpen` (closed: no record can reach them any more), and users
     /// with nothing left in an epoch that can still receive records.
+    ///
+    /// Only the people listed under the closed windows are visited, except when the live epoch moved
+    /// (or on the first close): then every person is, to forget the ended epoch's budgets. A stream of
+    /// new people thus costs O(people in the closed windows) per close, not O(people in the epoch).
     public mutating func close(windowsBefore firstOpen: Int64) {
+        let liveEpoch = epoch(ofWindow: firstOpen)
+        guard scannedEpoch == liveEpoch else {
+            scannedEpoch = liveEpoch
+            closeVisitingEveryone(windowsBefore: firstOpen)
+            return
+        }
+        for window in peopleByWindow.keys where window < firstOpen {
+            for user in peopleByWindow.removeValue(forKey: window) ?? [] {
+                guard var state = users[user], state.windows.keys.contains(where: { $0 < firstOpen }) else { continue }
+                state.windows = state.windows.filter { $0.key >= firstOpen }
+                users[user] = state.windows.isEmpty && state.windowsUsed.isEmpty ? nil : state
+                changed.insert(user)
+            }
+        }
+    }
+
+    /// `close(windowsBefore:)` over every person: what the index of people by window stands in for.
+    mutating func closeVisitingEveryone(windowsBefore firstOpen: Int64) {
         let liveEpoch = epoch(ofWindow: firstOpen)
         for (user, var state) in users
         where state.windows.keys.contains(where: { $0 < firstOpen })
@@ -191,6 +221,7 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
             users[user] = state.windows.isEmpty && state.windowsUsed.isEmpty ? nil : state
             changed.insert(user)
         }
+        peopleByWindow = peopleByWindow.filter { $0.key >= firstOpen }
     }
 
     /// The people whose state changed since the last call, with their state (nil: forgotten).
@@ -202,5 +233,12 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
     /// Sets one person's state, as a restore from the changelog does.
     public mutating func restore(_ user: UserFingerprint, _ state: UserState) {
         users[user] = state
+        for window in state.windows.keys { peopleByWindow[window, default: []].append(user) }
+    }
+
+    /// Equal caps, counters and people (the index of people by window is derived).
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.hasSameCaps(as: rhs) && lhs.admitted == rhs.admitted && lhs.dropped == rhs.dropped
+            && lhs.users == rhs.users && lhs.changed == rhs.changed
     }
 }
