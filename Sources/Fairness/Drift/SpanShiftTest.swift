@@ -416,7 +416,6 @@ public struct SpanShiftTest: Sendable, Hashable, Codable {
         return Estimate(value: p, samplingVariance: sampling, noiseVariance: noise)
     }
 
-    /// Every ordered pair's value over the groups' runs.
     /// Per component, each group's rate over its run (groups too small for one left out).
     func rates(of groups: [String: GroupRun], windows: Int) -> [String: [String: Estimate]] {
         var rates: [String: [String: Estimate]] = [:]
