@@ -72,6 +72,9 @@ C2|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            contrast
 C3|Sources/Fairness/Drift/SpanShiftTest.swift|FairnessTests|            let count = min(step + 1, windows, width, steps - step)|            let count = min(step + 1, width, steps - step)
 B6|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|            if state.windows[window] == nil { peopleByWindow[window, default: []].append(user) }|            if state.windows[window] == nil, window < 0 { peopleByWindow[window, default: []].append(user) }
 B7|Sources/Privacy/Bounding/WindowContributionBounder.swift|WindowBoundingTests|        for window in state.windows.keys { peopleByWindow[window, default: []].append(user) }|        _ = state.windows.keys
+M1|Sources/Pipeline/Processing/MergeBuffer.swift|MergeBackpressureTests|            } else if head >= 64, head * 2 >= items.count {|            } else if false {
+M2|Sources/Pipeline/Processing/MergeBuffer.swift|MergeBackpressureTests|                items.removeFirst(head)|                items.removeFirst(head - 1)
+M3|Sources/Runtime/FetchBackpressure.swift|MergeBackpressureTests|                if count < (limit + 1) / 2 {|                if count < limit {
 D4|Sources/Redaction/Operators/Operators.swift|RedactionTests|        let cut = max(0, scalars.count - keepLast)|        let cut = max(0, scalars.count - keepLast - 1)
 EOF
 )

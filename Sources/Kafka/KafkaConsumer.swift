@@ -213,6 +213,30 @@ public final class KafkaConsumer {
         }
     }
 
+    /// Stops fetching the given partitions (Kafka's `pause`): librdkafka drops what it pre-fetched
+    /// for them and, on `resume`, fetches again from the offset after the last message polled.
+    public func pause(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
+        try pauseOrResume(partitions, pause: true)
+    }
+
+    /// Fetches paused partitions again, from the offset after the last message polled. Only for
+    /// partitions this consumer paused: librdkafka drops what it pre-fetched for a partition it is
+    /// told to resume even when it was not paused, without fetching it again.
+    public func resume(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
+        try pauseOrResume(partitions, pause: false)
+    }
+
+    private func pauseOrResume(_ partitions: [TopicPartitionOffset], pause: Bool) throws(KafkaError) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(capacity: partitions.count)
+        for partition in partitions { list.add(topic: partition.topic, partition: partition.partition, offset: -1001) }
+        let result = pause ? rd_kafka_pause_partitions(client.handle, list.pointer)
+            : rd_kafka_resume_partitions(client.handle, list.pointer)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError.response(result, code: .consume, context: pause ? "pause partitions" : "resume partitions")
+        }
+    }
+
     /// The partitions currently assigned to this member.
     public func assignment() -> [TopicPartitionOffset] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
@@ -257,8 +281,8 @@ final class RebalanceLog: Sendable {
     }
 }
 
-/// Accepts every assignment the group coordinator hands out and gives back revoked partitions,
-/// for both the eager and the cooperative rebalance protocol, and records each (with any error
+/// Accepts every assignment the group coordinator hands out and gives back revoked partitions
+/// (unpaused), for both the eager and the cooperative rebalance protocol, and records each (with any error
 /// librdkafka returned) for the runtime. Runs inside `consumer_poll`, on the polling thread.
 private let rebalanceCallback:
     @convention(c) (
@@ -269,6 +293,13 @@ private let rebalanceCallback:
         let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         let assigning = error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
         var failure: String?
+        if !assigning, let partitions {
+            // A partition the application paused stays paused in librdkafka after it is revoked, and
+            // would not fetch when assigned again: resume what is given back (its queued messages are
+            // dropped with the revocation anyway). Never resume an assigned partition that is not
+            // paused: that drops its pre-fetched messages without fetching them again.
+            _ = rd_kafka_resume_partitions(handle, partitions)
+        }
         if cooperative {
             let result = assigning ? rd_kafka_incremental_assign(handle, partitions) : rd_kafka_incremental_unassign(handle, partitions)
             if let result {

@@ -34,6 +34,9 @@ public final class KafkaPipeline: Sendable {
         /// How long the merge of several input partitions waits for a partition with nothing
         /// buffered before going on without it (Kafka Streams' `max.task.idle.ms`).
         public var maxTaskIdle: Duration = .milliseconds(500)
+        /// The most input records the merge buffers per partition before that partition is paused
+        /// at the consumer (Kafka Streams' `buffered.records.per.partition`; `FetchBackpressure`).
+        public var bufferedRecordsPerPartition = 1000
         /// How long restoring the stream state from the changelog may take before the run fails.
         public var restoreTimeout: Duration = .seconds(120)
         /// Called on the pipeline thread with each batch's outputs once they are committed (e.g.
@@ -209,6 +212,7 @@ public final class KafkaPipeline: Sendable {
         var warnedOfSharedLog = false
         var everAssigned = false
         var idleWait = IdleWait(maxTaskIdle: options.maxTaskIdle)
+        var backpressure = FetchBackpressure(limit: options.bufferedRecordsPerPartition)
         var lastInput = ContinuousClock.now
         var consumed = 0
         var lastAssignmentCheck = ContinuousClock.now - .seconds(1)
@@ -216,10 +220,15 @@ public final class KafkaPipeline: Sendable {
             checkAssignment(consumer, lastCheck: &lastAssignmentCheck)
             if let limit = options.maxMessages, consumed >= limit { break }
             let batchLimit = min(options.maxBatch, (options.maxMessages ?? Int.max) - consumed)
+            if stateful { try applyBackpressure(&backpressure, consumer: consumer, assigned: assigned, merge: merge) }
             let batch = try pollBatch(consumer, limit: batchLimit)
             producer.poll()
             let rebalances = consumer.takeRebalances()
             try applyRebalances(rebalances, assigned: &assigned, merge: &merge, keepRevokedOpen: ownsAllPartitions)
+            // The consumer resumes what it gives back; an assignment starts fetching anew.
+            for rebalance in rebalances {
+                backpressure.forget(rebalance.partitions.map { PartitionID(topic: $0.topic, partition: $0.partition) })
+            }
             // The idle timeout counts again from the first assignment: a group that takes long to
             // form (members killed, their sessions still open) is not an input that ran dry.
             if !everAssigned, rebalances.contains(where: { $0.kind == .assigned && !$0.partitions.isEmpty }) {
@@ -355,6 +364,23 @@ public final class KafkaPipeline: Sendable {
             logger.info(
                 "partitions \(rebalance.kind)",
                 metadata: ["partitions": "\(partitions.map { "\($0.topic)/\($0.partition)" }.joined(separator: ","))"])
+        }
+    }
+
+    /// Pauses the partitions whose merge buffer is full and resumes those it has drained.
+    func applyBackpressure(
+        _ backpressure: inout FetchBackpressure, consumer: KafkaConsumer, assigned: Set<PartitionID>, merge: MergeBuffer
+    ) throws {
+        let (pause, resume) = backpressure.update(assigned: assigned) { merge.buffered($0) }
+        func offsets(_ partitions: [PartitionID]) -> [TopicPartitionOffset] {
+            partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: -1001) }
+        }
+        try consumer.pause(offsets(pause))
+        try consumer.resume(offsets(resume))
+        if !pause.isEmpty || !resume.isEmpty {
+            logger.debug(
+                "input partitions paused while the merge holds \(options.bufferedRecordsPerPartition) of their records",
+                metadata: ["paused": "\(backpressure.paused.map { "\($0.topic)/\($0.partition)" }.sorted())"])
         }
     }
 

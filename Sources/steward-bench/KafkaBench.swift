@@ -83,6 +83,9 @@ struct KafkaBench: ParsableCommand {
     @Option(help: "The run's wait for an empty partition before merging without it (`steward run --max-task-idle-ms`; default: the run's).")
     var maxTaskIdleMs: Int?
 
+    @Option(help: "The run's merge buffer per input partition before pausing it (`steward run --buffered-records-per-partition`; default: the run's).")
+    var bufferedRecordsPerPartition: Int?
+
     func validate() throws {
         guard records > 0, partitions > 0, pool > 0, eventInterval > 0, maxBatch > 0, instances > 0 else {
             throw ValidationError(
@@ -170,6 +173,7 @@ struct KafkaBench: ParsableCommand {
                     "--log-level", "warning",
                 ] + (scaleOut ? ["--scale-out"] : []) + ending + property.flatMap { ["--property", $0] }
                 + (maxTaskIdleMs.map { ["--max-task-idle-ms", String($0)] } ?? [])
+                + (bufferedRecordsPerPartition.map { ["--buffered-records-per-partition", String($0)] } ?? [])
             run.environment = environment
             run.standardOutput = Pipe()
             return run

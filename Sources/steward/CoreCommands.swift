@@ -116,6 +116,11 @@ struct RunCommand: AsyncParsableCommand {
     )
     var maxTaskIdleMs: Int = 500
 
+    @Option(
+        help: "With a stateful topology: the most input records the merge buffers per partition before pausing that partition's fetches, so an instance behind its input stays in bounded memory (Kafka Streams' buffered.records.per.partition)."
+    )
+    var bufferedRecordsPerPartition: Int = 1000
+
     @Option(help: "Create missing output topics with this many partitions first (not on the mock cluster).")
     var createTopics: Int?
 
@@ -163,6 +168,8 @@ struct RunCommand: AsyncParsableCommand {
             createTopicsWithPartitions: createTopics)
         guard maxTaskIdleMs >= 0 else { throw ValidationError("--max-task-idle-ms must be 0 or more") }
         options.maxTaskIdle = .milliseconds(maxTaskIdleMs)
+        guard bufferedRecordsPerPartition > 0 else { throw ValidationError("--buffered-records-per-partition must be positive") }
+        options.bufferedRecordsPerPartition = bufferedRecordsPerPartition
         options.scaleOut = scaleOut
         let delivery = try alertDelivery(for: processor, logger: logger)
         if let delivery {

@@ -55,6 +55,38 @@ def replay_partitions(steward_bin, topology, topic, values, positions, workdir, 
     return out
 
 
+def chats_sample_loaded(broker, directory, name, delivery):
+    """The chats topology as `name`, its sample loaded on four input partitions: (topology, input
+    topic, output topics, values, positions)."""
+    topology = chats_topology(directory, name, delivery)
+    topic = f"{name}-in"
+    outputs = [f"{name}.sanitized", f"{name}.dlq", f"{name}.aggregates", f"{name}.alerts", f"{name}.audit"]
+    if broker.name != "mock":
+        create_topics(broker.bootstrap, [topic, *outputs], PARTITIONS)
+    values = (ROOT / "Topologies" / "samples" / "chats.jsonl").read_bytes().splitlines()
+    # Keys spread the records over the four partitions, each in its own offset order.
+    positions = produce(broker.bootstrap, topic, values, keys=[b"c%d" % (i % 7) for i in range(len(values))])
+    assert len({p for p, _ in positions}) == PARTITIONS
+    return topology, topic, outputs, values, positions
+
+
+def assert_replay_bytes(seen, expected, outputs, copies):
+    """Every output topic holds exactly the replay's messages, byte for byte; with `copies`, a message
+    may also appear more than once (identical)."""
+    for output in outputs:
+        first_copy = {}
+        for _, _, value in seen[output]:
+            event_id = json.loads(value)["id"]
+            assert copies or event_id not in first_copy, f"{output}: {event_id} published twice"
+            assert first_copy.setdefault(event_id, value) == value, f"{output}: a duplicate of {event_id} differs"
+        want = expected.get(output, {})
+        missing = sorted(set(want) - set(first_copy))[:5]
+        extra = sorted(set(first_copy) - set(want))[:5]
+        assert not missing and not extra, f"{output}: missing {missing}, unexpected {extra}"
+        differing = [i for i in want if want[i] != first_copy[i]]
+        assert not differing, f"{output}: {len(differing)} messages differ from the replay, e.g. {differing[:3]}"
+
+
 def test_kill_nine_and_restart_publish_what_one_replay_publishes(steward_bin, broker, tmp_path):
     name = f"st{uuid.uuid4().hex[:8]}"
     # The mock cluster accepts the transactional API but writes no markers: a killed transaction's
@@ -63,17 +95,9 @@ def test_kill_nine_and_restart_publish_what_one_replay_publishes(steward_bin, br
     # generation the restore ignores without their snapshot, so exactly-once is crash-consistent.)
     exactly_once = broker.name != "mock"
     delivery = "exactly_once" if exactly_once else "at_least_once"
-    topology = chats_topology(tmp_path, name, delivery)
-    topic = f"{name}-in"
     # The audit log too: its state is restored with the rest, so the run writes the replay's entries
     # (kills add no final entry; the last, clean stop adds the one the end of the replay adds).
-    outputs = [f"{name}.sanitized", f"{name}.dlq", f"{name}.aggregates", f"{name}.alerts", f"{name}.audit"]
-    if broker.name != "mock":
-        create_topics(broker.bootstrap, [topic, *outputs], PARTITIONS)
-    values = (ROOT / "Topologies" / "samples" / "chats.jsonl").read_bytes().splitlines()
-    # Keys spread the records over the four partitions, each in its own offset order.
-    positions = produce(broker.bootstrap, topic, values, keys=[b"c%d" % (i % 7) for i in range(len(values))])
-    assert len({p for p, _ in positions}) == PARTITIONS
+    topology, topic, outputs, values, positions = chats_sample_loaded(broker, tmp_path, name, delivery)
 
     env = dict(broker.env, STEWARD_NOISE_KEY=NOISE_KEY)
     timeout = "session.timeout.ms=2000" if broker.name == "tansu" else "session.timeout.ms=6000"
@@ -83,7 +107,9 @@ def test_kill_nine_and_restart_publish_what_one_replay_publishes(steward_bin, br
             # is not caught up is waited for up to ten times this before the merge goes on without
             # it (an idle merge, out of order); on a loaded 2-core machine a restarted consumer's
             # first fetch can take longer than the default's 5 s.
-            "--max-task-idle-ms", "3000"]
+            "--max-task-idle-ms", "3000",
+            # Below a partition's share of the sample: partitions are paused and resumed around the kills.
+            "--buffered-records-per-partition", "200"]
     rng = random.Random(5)
     kills = 0
     for _ in range(KILLS):
@@ -108,17 +134,7 @@ def test_kill_nine_and_restart_publish_what_one_replay_publishes(steward_bin, br
     expected = replay_partitions(steward_bin, topology, topic, values, positions, tmp_path, env)
     total = sum(len(expected.get(o, {})) for o in outputs)
     seen = consume_all(broker.bootstrap, outputs, expected=total, timeout=120)
-    for output in outputs:
-        first_copy = {}
-        for _, _, value in seen[output]:
-            event_id = json.loads(value)["id"]
-            assert first_copy.setdefault(event_id, value) == value, f"{output}: a duplicate of {event_id} differs"
-        want = expected.get(output, {})
-        missing = sorted(set(want) - set(first_copy))[:5]
-        extra = sorted(set(first_copy) - set(want))[:5]
-        assert not missing and not extra, f"{output}: missing {missing}, unexpected {extra}"
-        differing = [i for i in want if want[i] != first_copy[i]]
-        assert not differing, f"{output}: {len(differing)} messages differ from the replay, e.g. {differing[:3]}"
+    assert_replay_bytes(seen, expected, outputs, copies=True)
     assert len(expected[f"{name}.aggregates"]) >= 8, "the sample closes at least eight windows"
     published = sum(len(seen[o]) for o in outputs)
     if exactly_once and hides_aborted_records(broker.bootstrap):
@@ -130,3 +146,30 @@ def test_kill_nine_and_restart_publish_what_one_replay_publishes(steward_bin, br
         # transaction's records to read_committed readers, so this is its bound too.
         assert published - total <= kills * (40 + 10), f"{published - total} duplicates after {kills} kills"
     assert kills == KILLS
+
+
+def test_a_full_merge_buffer_pauses_partitions_and_loses_nothing(steward_bin, broker, tmp_path):
+    """The whole sample loaded first, and a merge buffer of 40 records per partition: the run pauses
+    and resumes its partitions all the time (`--buffered-records-per-partition`), and still publishes
+    exactly one replay's bytes (a resumed partition is fetched again from after the last record
+    polled, so nothing is skipped or read twice)."""
+    name = f"bp{uuid.uuid4().hex[:8]}"
+    topology, topic, outputs, values, positions = chats_sample_loaded(broker, tmp_path, name, "exactly_once")
+    env = dict(broker.env, STEWARD_NOISE_KEY=NOISE_KEY)
+    # The mock cluster answers a resumed partition's fetch only when the fetch wait runs out: a short
+    # one there. Tansu answers as soon as there is data.
+    properties = [] if broker.name == "tansu" else ["fetch.wait.max.ms=20"]
+    done = subprocess.run(
+        [steward_bin, "run", str(topology), "--brokers", broker.bootstrap, "--group", f"{name}-group",
+         "--max-batch", "40", "--max-task-idle-ms", "3000", *[a for p in properties for a in ("--property", p)],
+         "--buffered-records-per-partition", "40", "--max-messages", str(len(values)), "--log-level", "debug"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    pauses = [line for line in done.stderr.splitlines() if "input partitions paused" in line]
+    assert len(pauses) >= 10, f"the run paused its partitions {len(pauses)} times"
+    assert json.loads(done.stdout.strip().splitlines()[-1])["idle_merges"] == 0
+
+    expected = replay_partitions(steward_bin, topology, topic, values, positions, tmp_path, env)
+    total = sum(len(expected.get(o, {})) for o in outputs)
+    seen = consume_all(broker.bootstrap, outputs, expected=total, timeout=120)
+    assert_replay_bytes(seen, expected, outputs, copies=False)

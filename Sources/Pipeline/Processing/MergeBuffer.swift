@@ -32,11 +32,17 @@ public struct MergeQueue<Item: MergeItem>: Sendable {
         var isEmpty: Bool { head == items.count }
         var first: Item? { isEmpty ? nil : items[head] }
 
+        /// Taken messages stay in `items` until the queue empties or they are the larger part of
+        /// it: a queue that never empties (a partition read behind its backlog) would otherwise keep
+        /// every message it ever held.
         mutating func removeFirst() -> Item {
             let item = items[head]
             head += 1
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 64, head * 2 >= items.count {
+                items.removeFirst(head)
                 head = 0
             }
             return item
@@ -73,6 +79,16 @@ public struct MergeQueue<Item: MergeItem>: Sendable {
     /// The first buffered message of every partition that has one.
     public var heads: [Item] {
         queues.values.compactMap(\.first)
+    }
+
+    /// How many messages of `partition` are buffered.
+    public func buffered(_ partition: PartitionID) -> Int {
+        queues[partition].map { $0.items.count - $0.head } ?? 0
+    }
+
+    /// Messages held in storage, taken ones not released yet included.
+    var retained: Int {
+        queues.values.reduce(0) { $0 + $1.items.count }
     }
 
     /// Whether `partition` has a message buffered.
