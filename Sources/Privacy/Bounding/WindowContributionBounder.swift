@@ -199,7 +199,8 @@ public struct WindowContributionBounder: Sendable, Codable, Equatable {
             closeVisitingEveryone(windowsBefore: firstOpen)
             return
         }
-        for window in peopleByWindow.keys where window < firstOpen {
+        // The closed windows first: removing while iterating the keys would copy the index.
+        for window in peopleByWindow.keys.filter({ $0 < firstOpen }) {
             for user in peopleByWindow.removeValue(forKey: window) ?? [] {
                 guard var state = users[user], state.windows.keys.contains(where: { $0 < firstOpen }) else { continue }
                 state.windows = state.windows.filter { $0.key >= firstOpen }
